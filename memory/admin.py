@@ -1,0 +1,310 @@
+"""The operators' admin: every model, searchable and filterable; memory edits go through the
+audited editing services; API keys are created here with the raw key shown once."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from memory.models import (
+    ApiKey,
+    AuditEntry,
+    AugmentationJob,
+    Contradiction,
+    Conversation,
+    Entity,
+    Exchange,
+    Memory,
+    Message,
+    Node,
+    Predicate,
+    Process,
+    Provenance,
+    RecallEvent,
+    RecallHit,
+    Session,
+    Tenant,
+    Triple,
+)
+from memory.services.audit import Actor
+from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
+from memory.services.publishing import jobs_retry
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("tenant", "scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "tenant__name")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
+        if not change:
+            raw_key = obj.assign_new_secret()
+            messages.warning(request, f"New API key for {obj.tenant}: {raw_key} (shown once: copy it now).")
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(Entity)
+class EntityAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "tenant", "created_at", "last_activity_at")
+    list_filter = ("tenant", "created_at")
+    search_fields = ("external_id",)
+    readonly_fields = ("memory_version",)
+
+
+@admin.register(Process)
+class ProcessAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "tenant", "created_at")
+    list_filter = ("tenant",)
+    search_fields = ("external_id",)
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("uuid", "entity", "process", "started_at", "last_activity_at")
+    list_filter = ("entity__tenant", "process", "started_at")
+    search_fields = ("uuid", "entity__external_id", "process__external_id")
+    list_select_related = ("entity", "process")
+    raw_id_fields = ("entity", "process")
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ("position", "role", "content", "created_at")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "process", "session", "message_count", "last_message_at")
+    list_filter = ("entity__tenant", "process", "last_message_at")
+    search_fields = ("entity__external_id", "process__external_id", "session__uuid")
+    list_select_related = ("entity", "process", "session")
+    raw_id_fields = ("entity", "process", "session")
+    inlines = [MessageInline]
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "process", "model", "latency_ms", "occurred_at")
+    list_filter = ("entity__tenant", "process", "occurred_at")
+    search_fields = ("entity__external_id", "process__external_id", "idempotency_key")
+    list_select_related = ("entity", "process")
+    raw_id_fields = ("conversation", "entity", "process", "session", "recall_event")
+    inlines = [MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "role", "short_content", "conversation", "position", "created_at")
+    list_filter = ("role", "conversation__entity__tenant", "created_at")
+    search_fields = ("content",)
+    raw_id_fields = ("conversation", "exchange")
+    list_select_related = ("conversation__entity", "conversation__process", "conversation__session")
+
+    @admin.display(description="content")
+    def short_content(self, obj: Message) -> str:
+        return obj.content[:100]
+
+
+class ProvenanceInline(ReadOnlyInline):
+    model = Provenance
+    fk_name = None
+    fields = ("process", "session", "message", "job", "source", "mentioned_at")
+    show_change_link = False
+
+
+class MemoryProvenanceInline(ProvenanceInline):
+    fk_name = "memory"
+
+
+class TripleProvenanceInline(ProvenanceInline):
+    fk_name = "triple"
+
+
+class AuditedDeleteMixin:
+    """Deletes from the admin (one or many) go through the audited services."""
+
+    audited_delete = None
+
+    def delete_model(self, request, obj) -> None:
+        type(self).audited_delete(obj, actor=Actor.from_user(request.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        for obj in queryset.select_related("entity"):
+            type(self).audited_delete(obj, actor=actor)
+
+
+@admin.register(Memory)
+class MemoryAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+    list_display = ("short_content", "kind", "entity", "owner_process", "mention_count", "recall_count", "last_seen_at")
+    list_filter = ("kind", "entity__tenant", "entity", "owner_process", "is_contradicted", "last_seen_at")
+    search_fields = ("content", "entity__external_id")
+    list_select_related = ("entity", "owner_process")
+    raw_id_fields = ("entity", "owner_process", "first_process")
+    readonly_fields = (
+        "mention_count",
+        "first_seen_at",
+        "last_seen_at",
+        "last_recalled_at",
+        "recall_count",
+        "first_process",
+        "embedding_model",
+    )
+    fields = ("entity", "kind", "owner_process", "content", "is_contradicted", *readonly_fields)
+    inlines = [MemoryProvenanceInline]
+
+    @staticmethod
+    def audited_delete(obj: Memory, *, actor: Actor) -> None:
+        memory_delete(memory=obj, actor=actor)
+
+    @admin.display(description="content")
+    def short_content(self, obj: Memory) -> str:
+        return obj.content[:100]
+
+    def save_model(self, request, obj: Memory, form, change: bool) -> None:
+        actor = Actor.from_user(request.user)
+        try:
+            if change:
+                original = Memory.objects.select_related("entity", "owner_process").get(pk=obj.pk)
+                memory_update(memory=original, actor=actor, content=obj.content, kind=obj.kind)
+                obj.refresh_from_db()
+            else:
+                created = memory_create(
+                    entity=obj.entity, kind=obj.kind, content=obj.content, actor=actor, owner_process=obj.owner_process
+                )
+                obj.pk = created.pk
+                obj.refresh_from_db()
+        except InvalidMemoryEdit as exc:
+            messages.error(request, f"Not saved: {exc}")
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    list_display = ("name", "node_type", "entity")
+    list_filter = ("node_type", "entity__tenant", "entity")
+    search_fields = ("name",)
+    list_select_related = ("entity",)
+    raw_id_fields = ("entity",)
+
+
+@admin.register(Predicate)
+class PredicateAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Triple)
+class TripleAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+    list_display = ("content", "entity", "mention_count", "first_process", "last_seen_at")
+    list_filter = ("entity__tenant", "entity", "predicate", "is_contradicted", "last_seen_at")
+    search_fields = ("content", "subject__name", "object__name")
+    list_select_related = ("entity", "first_process")
+    raw_id_fields = ("entity", "subject", "object", "predicate", "first_process")
+    readonly_fields = ("mention_count", "first_seen_at", "last_seen_at", "recall_count", "last_recalled_at")
+    inlines = [TripleProvenanceInline]
+
+    @staticmethod
+    def audited_delete(obj: Triple, *, actor: Actor) -> None:
+        triple_delete(triple=obj, actor=actor)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # triples are corrected by deleting them (audited) or editing the facts
+
+
+@admin.register(Provenance)
+class ProvenanceAdmin(admin.ModelAdmin):
+    list_display = ("id", "memory", "triple", "process", "source", "mentioned_at")
+    list_filter = ("entity__tenant", "process", "source", "mentioned_at")
+    list_select_related = ("memory", "triple", "process")
+    raw_id_fields = ("entity", "memory", "triple", "process", "session", "exchange", "message", "job")
+
+
+@admin.register(Contradiction)
+class ContradictionAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "reason", "memory_a", "memory_b", "triple_a", "triple_b", "resolved_at")
+    list_filter = ("reason", "entity__tenant", ("resolved_at", admin.EmptyFieldListFilter))
+    list_select_related = ("entity", "memory_a", "memory_b", "triple_a", "triple_b")
+    raw_id_fields = ("entity", "memory_a", "memory_b", "triple_a", "triple_b")
+
+
+@admin.register(AugmentationJob)
+class AugmentationJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "process", "status", "attempts", "queued_at", "finished_at", "short_error")
+    list_filter = ("status", "entity__tenant", "process", "queued_at")
+    search_fields = ("entity__external_id", "error")
+    list_select_related = ("entity", "process")
+    raw_id_fields = ("exchange", "entity", "process")
+    readonly_fields = ("result", "queued_at", "published_at", "started_at", "finished_at")
+    actions = ["retry"]
+
+    @admin.display(description="error")
+    def short_error(self, obj: AugmentationJob) -> str:
+        return obj.error[:80]
+
+    @admin.action(description="Retry selected jobs")
+    def retry(self, request, queryset) -> None:
+        count = jobs_retry(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Queued {count} job(s) again.")
+
+
+class RecallHitInline(ReadOnlyInline):
+    model = RecallHit
+    fields = ("rank", "kind", "content", "dense_score", "lexical_score", "fused_score", "contributing_processes")
+    show_change_link = False
+
+
+@admin.register(RecallEvent)
+class RecallEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "process", "short_query", "token_count", "latency_ms", "created_at")
+    list_filter = ("entity__tenant", "process", "pending_context_served", "created_at")
+    search_fields = ("query", "entity__external_id")
+    list_select_related = ("entity", "process")
+    raw_id_fields = ("entity", "process", "session")
+    inlines = [RecallHitInline]
+
+    @admin.display(description="query")
+    def short_query(self, obj: RecallEvent) -> str:
+        return obj.query[:80]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_id", "entity")
+    list_filter = ("action", "object_type", "tenant", "created_at")
+    search_fields = ("actor_label",)
+    list_select_related = ("entity",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,37 @@
+"""One error shape everywhere: {"error": {"code": ..., "message": ..., "fields": {...}}}."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            return f"{key}: {_first_message(value)}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DatabaseError):
+        body = {"error": {"code": "database_unavailable", "message": "The database is unavailable; retry shortly."}}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        error = {"code": "invalid", "message": _first_message(exc.detail), "fields": fields}
+    elif isinstance(exc, APIException):
+        codes = exc.get_codes()
+        error = {"code": codes if isinstance(codes, str) else "error", "message": _first_message(exc.detail)}
+    else:  # pragma: no cover - DRF only returns responses for APIException and Http404/PermissionDenied
+        error = {"code": "error", "message": str(exc)}
+    response.data = {"error": error}
+    return response

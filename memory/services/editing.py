@@ -1,0 +1,101 @@
+"""Changes people make to memory (admin, dashboard, API): validated, re-embedded, audited."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from memory.extraction.normalize import content_hash, normalize_text
+from memory.models import Entity, Memory, MemoryKind, Process, Triple
+from memory.services.audit import Actor, audit_record, snapshot
+from memory.services.embedding_store import bump_memory_version, embed_for_storage
+
+MAX_MEMORY_CHARS = 2000
+
+
+class InvalidMemoryEdit(ValueError):
+    """The requested change is not possible; the message says what to fix."""
+
+
+def _clean_content(content: str) -> str:
+    cleaned = (content or "").strip()
+    if not cleaned:
+        raise InvalidMemoryEdit("content must not be empty.")
+    if len(cleaned) > MAX_MEMORY_CHARS:
+        raise InvalidMemoryEdit(f"content must be at most {MAX_MEMORY_CHARS} characters.")
+    if "\x00" in cleaned:
+        raise InvalidMemoryEdit("content must not contain NUL characters.")
+    if not normalize_text(cleaned):
+        raise InvalidMemoryEdit("content must contain some words.")
+    return cleaned
+
+
+def _check_kind_owner(kind: str, owner_process: Process | None) -> None:
+    if kind not in MemoryKind.values:
+        raise InvalidMemoryEdit(f"kind must be one of {', '.join(MemoryKind.values)}.")
+    if (kind == MemoryKind.ATTRIBUTE) != (owner_process is not None):
+        raise InvalidMemoryEdit("attributes need a process, and only attributes may have one.")
+
+
+def memory_create(
+    *, entity: Entity, kind: str, content: str, actor: Actor, owner_process: Process | None = None
+) -> Memory:
+    content = _clean_content(content)
+    _check_kind_owner(kind, owner_process)
+    (embedding,), model_name = embed_for_storage([content])
+    now = timezone.now()
+    memory = Memory(
+        entity=entity,
+        kind=kind,
+        owner_process=owner_process,
+        content=content,
+        normalized=normalize_text(content),
+        content_hash=content_hash(content),
+        embedding=embedding,
+        embedding_model=model_name,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    try:
+        with transaction.atomic():
+            memory.save()
+            audit_record(actor=actor, action="create", obj=memory, before=None, after=snapshot(memory))
+            bump_memory_version(entity.pk)
+    except IntegrityError:
+        raise InvalidMemoryEdit("this entity already has a memory with the same content.") from None
+    return memory
+
+
+def memory_update(*, memory: Memory, actor: Actor, content: str | None = None, kind: str | None = None) -> Memory:
+    before = snapshot(memory)
+    if kind is not None:
+        _check_kind_owner(kind, memory.owner_process)
+        memory.kind = kind
+    if content is not None and content.strip() != memory.content:
+        memory.content = _clean_content(content)
+        memory.normalized = normalize_text(memory.content)
+        memory.content_hash = content_hash(memory.content)
+        (memory.embedding,), memory.embedding_model = embed_for_storage([memory.content])
+    try:
+        with transaction.atomic():
+            memory.save()
+            audit_record(actor=actor, action="update", obj=memory, before=before, after=snapshot(memory))
+            bump_memory_version(memory.entity_id)
+    except IntegrityError:
+        raise InvalidMemoryEdit("this entity already has a memory with the same content.") from None
+    return memory
+
+
+def memory_delete(*, memory: Memory, actor: Actor) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="delete", obj=memory, before=snapshot(memory), after=None)
+        memory.delete()
+        bump_memory_version(memory.entity_id)
+
+
+def triple_delete(*, triple: Triple, actor: Actor) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="delete", obj=triple, before=snapshot(triple), after=None)
+        triple.delete()
+        bump_memory_version(triple.entity_id)
+

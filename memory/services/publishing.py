@@ -1,0 +1,54 @@
+"""Publishing augmentation jobs to the broker (the outbox's second half).
+
+A job row is written with its exchange; it is published only after the transaction commits. If the
+broker is down the job simply stays unpublished and the sweeper republishes it later: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from memory.models import AugmentationJob
+
+logger = logging.getLogger(__name__)
+
+AUGMENT_TASK_NAME = "memory.tasks.augment_exchange"
+
+
+def publish_jobs(job_ids: Iterable[int]) -> int:
+    """Send each job to the broker; returns how many were published. Never raises."""
+    from memori_site.celery import app
+
+    published = []
+    for job_id in job_ids:
+        try:
+            app.send_task(AUGMENT_TASK_NAME, args=[job_id], retry=False)
+        except Exception as exc:  # broker down: the sweeper will republish
+            logger.warning("Could not publish augmentation job %s (%s); the sweeper will retry.", job_id, exc)
+            break
+        published.append(job_id)
+    if published:
+        AugmentationJob.objects.filter(pk__in=published).update(published_at=timezone.now())
+    return len(published)
+
+
+def publish_jobs_on_commit(job_ids: list[int]) -> None:
+    transaction.on_commit(lambda: publish_jobs(job_ids))
+
+
+def jobs_retry(job_ids: Iterable[int]) -> int:
+    """Put failed (or stuck) jobs back in the queue and publish them; returns how many."""
+    ids = list(
+        AugmentationJob.objects.filter(pk__in=list(job_ids))
+        .exclude(status=AugmentationJob.Status.DONE)
+        .values_list("pk", flat=True)
+    )
+    AugmentationJob.objects.filter(pk__in=ids).update(
+        status=AugmentationJob.Status.QUEUED, attempts=0, error="", queued_at=timezone.now(), published_at=None
+    )
+    publish_jobs_on_commit(ids)
+    return len(ids)

@@ -1,0 +1,163 @@
+"""Recording exchanges: the messages of one LLM call, stored with their augmentation job.
+
+The job row is written in the same transaction as the exchange (outbox) and published to the
+broker once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from memory.models import AugmentationJob, Conversation, Entity, Exchange, Message, Process, Session, Tenant
+from memory.services.identity import (
+    entity_get_or_create,
+    parse_session_uuid,
+    process_get_or_create,
+    session_get_or_create,
+)
+from memory.services.publishing import publish_jobs_on_commit
+
+VALID_ROLES = frozenset(choice for choice, _ in Message.Role.choices)
+MAX_MESSAGE_CHARS = 200_000
+
+
+class InvalidExchange(ValueError):
+    """The exchange cannot be recorded as sent; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class MessageInput:
+    role: str
+    content: str = ""
+    name: str = ""
+    tool_calls: list | None = None
+    tool_call_id: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExchangeInput:
+    entity_id: str
+    process_id: str
+    messages: Sequence[MessageInput]
+    session_id: str | uuid.UUID | None = None
+    model: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_ms: float | None = None
+    idempotency_key: str | None = None
+    recall_event_id: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class RecordedExchange:
+    exchange: Exchange
+    job: AugmentationJob
+    created: bool
+    messages: list[Message] = field(default_factory=list)
+
+
+def validate_messages(messages: Sequence[MessageInput]) -> None:
+    if not messages:
+        raise InvalidExchange("messages must contain at least one message.")
+    for index, message in enumerate(messages):
+        if message.role not in VALID_ROLES:
+            allowed = ", ".join(sorted(VALID_ROLES))
+            raise InvalidExchange(f"messages[{index}].role {message.role!r} is not one of: {allowed}.")
+        if len(message.content) > MAX_MESSAGE_CHARS:
+            raise InvalidExchange(f"messages[{index}].content is longer than {MAX_MESSAGE_CHARS} characters.")
+        if "\x00" in message.content:
+            raise InvalidExchange(f"messages[{index}].content contains a NUL character.")
+
+
+def record_exchange(*, tenant: Tenant, data: ExchangeInput) -> RecordedExchange:
+    """Store an exchange and queue its augmentation. Idempotent on ``data.idempotency_key``."""
+    validate_messages(data.messages)
+    session_uuid = parse_session_uuid(data.session_id) if data.session_id else uuid.uuid4()
+    entity = entity_get_or_create(tenant=tenant, external_id=data.entity_id)
+    process = process_get_or_create(tenant=tenant, external_id=data.process_id)
+    existing = _existing_exchange(entity, data.idempotency_key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            session = session_get_or_create(entity=entity, process=process, session_uuid=session_uuid)
+            recorded = _write_exchange(entity, process, session, data)
+    except IntegrityError:
+        # A concurrent retry of the same idempotency key won the race: answer with its exchange.
+        existing = _existing_exchange(entity, data.idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return recorded
+
+
+def _existing_exchange(entity: Entity, idempotency_key: str | None) -> RecordedExchange | None:
+    if not idempotency_key:
+        return None
+    exchange = (
+        Exchange.objects.select_related("augmentation_job", "session")
+        .filter(entity=entity, idempotency_key=idempotency_key)
+        .first()
+    )
+    if exchange is None:
+        return None
+    return RecordedExchange(exchange=exchange, job=exchange.augmentation_job, created=False)
+
+
+def _write_exchange(entity: Entity, process: Process, session: Session, data: ExchangeInput) -> RecordedExchange:
+    now = timezone.now()
+    occurred_at = data.occurred_at or now
+    conversation, _ = Conversation.objects.get_or_create(
+        session=session, defaults={"entity": entity, "process": process, "started_at": occurred_at}
+    )
+    # Lock the conversation so concurrent exchanges of one session get distinct positions.
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    first_position = conversation.message_count
+    exchange = Exchange.objects.create(
+        conversation=conversation,
+        entity=entity,
+        process=process,
+        session=session,
+        idempotency_key=data.idempotency_key or None,
+        model=data.model[:200],
+        prompt_tokens=data.prompt_tokens,
+        completion_tokens=data.completion_tokens,
+        latency_ms=data.latency_ms,
+        recall_event_id=data.recall_event_id,
+        occurred_at=occurred_at,
+        recorded_at=now,
+    )
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                conversation=conversation,
+                exchange=exchange,
+                position=first_position + offset,
+                role=message.role,
+                content=message.content,
+                name=message.name[:200],
+                tool_calls=message.tool_calls,
+                tool_call_id=message.tool_call_id[:200],
+                created_at=message.created_at or occurred_at,
+            )
+            for offset, message in enumerate(data.messages)
+        ]
+    )
+    last_at = max(occurred_at, conversation.last_message_at)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + len(messages), last_message_at=last_at
+    )
+    Session.objects.filter(pk=session.pk).update(last_activity_at=last_at)
+    Entity.objects.filter(pk=entity.pk).update(last_activity_at=now)
+    job = AugmentationJob.objects.create(exchange=exchange, entity=entity, process=process, queued_at=now)
+    publish_jobs_on_commit([job.pk])
+    return RecordedExchange(exchange=exchange, job=job, created=True, messages=messages)
