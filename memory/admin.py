@@ -308,3 +308,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(RecallHit)
+class RecallHitAdmin(admin.ModelAdmin):
+    list_display = ("event", "rank", "kind", "short_content", "fused_score")
+    list_filter = ("kind", "event__entity__tenant")
+    list_select_related = ("event",)
+    raw_id_fields = ("event", "memory", "triple")
+
+    @admin.display(description="content")
+    def short_content(self, obj: RecallHit) -> str:
+        return obj.content[:100]

@@ -98,4 +98,3 @@ def triple_delete(*, triple: Triple, actor: Actor) -> None:
         audit_record(actor=actor, action="delete", obj=triple, before=snapshot(triple), after=None)
         triple.delete()
         bump_memory_version(triple.entity_id)
-

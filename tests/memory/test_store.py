@@ -102,7 +102,9 @@ def test_deleting_an_entity_removes_all_of_its_memory(tenant):
     entity = Entity.objects.get(external_id="customer_456")
     process = Process.objects.get(external_id="triage_agent")
     memory_upsert(entity=entity, kind="fact", content="Charged twice", mention=_mention(tenant, "triage_agent"))
-    triple_upsert(entity=entity, subject="customer", predicate="has", obj="double charge", mention=_mention(tenant, "x"))
+    triple_upsert(
+        entity=entity, subject="customer", predicate="has", obj="double charge", mention=_mention(tenant, "x")
+    )
     RecallEvent.objects.create(entity=entity, process=process, query="charge")
     _record(tenant, "customer_789", "triage_agent", "Another customer entirely.")
 
