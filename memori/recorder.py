@@ -1,0 +1,250 @@
+"""Delivering recorded exchanges off the caller's path, with a disk spool so none is lost.
+
+One `Recorder` per (server, API key) per process: a daemon thread posts queued exchanges to
+POST /api/v1/exchanges/. When the server is down or slow the exchange is written to the spool
+(one JSON file per exchange, named by its idempotency key) and delivered later: when the next
+delivery succeeds, when a later process starts a recorder for the same server, or on a periodic retry.
+The server deduplicates on the idempotency key, so a file delivered twice (two processes racing,
+or a crash between delivery and unlink) still makes one exchange. At exit the queue is flushed
+for a bounded time and whatever is left goes to the spool.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from memori.errors import MemoriApiError, MemoriUnavailable
+from memori.transport import RestTransport
+
+logger = logging.getLogger("memori")
+
+DELIVERY_TIMEOUT = float(os.environ.get("MEMORI_RECORD_TIMEOUT", "10"))
+EXIT_FLUSH_SECONDS = float(os.environ.get("MEMORI_EXIT_FLUSH_SECONDS", "10"))
+RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
+# 4xx answers that may heal without changing the payload: keep the file and retry later.
+RETRYABLE_STATUSES = {401, 403, 404, 408, 409, 429}
+
+
+def default_spool_dir() -> Path:
+    configured = os.environ.get("MEMORI_SPOOL_DIR")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "memori" / "spool"
+
+
+class Recorder:
+    _instances: dict[tuple[str, str, str], Recorder] = {}
+    _instances_lock = threading.Lock()
+
+    @classmethod
+    def for_server(cls, transport: RestTransport, api_key: str, spool_dir: Path | None = None) -> Recorder:
+        spool_root = Path(spool_dir) if spool_dir else default_spool_dir()
+        key = (transport.api_url, api_key, str(spool_root))
+        with cls._instances_lock:
+            recorder = cls._instances.get(key)
+            if recorder is None:
+                digest = hashlib.sha256(f"{transport.api_url}\0{api_key}".encode()).hexdigest()[:16]
+                recorder = cls(transport, spool_root / digest)
+                cls._instances[key] = recorder
+            return recorder
+
+    def __init__(self, transport: RestTransport, spool_path: Path) -> None:
+        self.transport = transport
+        self.spool_path = spool_path
+        self._queue: deque[dict] = deque()
+        self._cond = threading.Condition()
+        self._in_flight = 0  # queued + being delivered
+        self._results: dict[str, dict] = {}
+        self._rejected_keys: dict[str, str] = {}
+        self._retry_at = 0.0  # monotonic time before which the server is considered down
+        self._next_spool_pass = 0.0  # monotonic time of the next pass over the spool
+        self._backoff = RETRY_MIN_SECONDS
+        self._warned_down = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="memori-recorder", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- caller side -------------------------------------------------------------------------------
+    def submit(self, payload: dict) -> None:
+        """Queue one exchange (it must carry an idempotency_key). Never blocks, never raises."""
+        with self._cond:
+            if self._stopping:
+                self._spool(payload)
+                return
+            self._queue.append(payload)
+            self._in_flight += 1
+            self._cond.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every submitted exchange is delivered or spooled; False if time ran out."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def result(self, idempotency_key: str) -> dict | None:
+        """The server's answer for a delivered exchange ({exchange_id, job_id, session_id, created})."""
+        with self._cond:
+            return self._results.get(idempotency_key)
+
+    def rejection(self, idempotency_key: str) -> str | None:
+        """Why the server refused an exchange for good (kept in the spool's rejected/ folder), if it did."""
+        with self._cond:
+            return self._rejected_keys.get(idempotency_key)
+
+    def spooled_keys(self) -> set[str]:
+        try:
+            return {p.stem for p in self.spool_path.glob("*.json")}
+        except OSError:
+            return set()
+
+    def deliver_spool_now(self) -> None:
+        """Ask the delivery thread to retry the spool at once (used after the server comes back)."""
+        with self._cond:
+            self._retry_at = 0.0
+            self._next_spool_pass = 0.0
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """At exit: flush for a bounded time, then spool whatever is still queued."""
+        self.drain(EXIT_FLUSH_SECONDS)
+        with self._cond:
+            self._stopping = True
+            leftovers = list(self._queue)
+            self._queue.clear()
+            self._cond.notify_all()
+        for payload in leftovers:
+            self._spool(payload)
+
+    # -- delivery thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        self._deliver_spool()
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    if not self._has_spool():
+                        self._cond.wait()
+                        continue
+                    wait_for = max(self._retry_at, self._next_spool_pass) - time.monotonic()
+                    if wait_for <= 0:
+                        break
+                    self._cond.wait(min(wait_for, RETRY_MAX_SECONDS))
+                if self._stopping and not self._queue:
+                    return
+                payload = self._queue.popleft() if self._queue else None
+            if payload is not None:
+                self._deliver_one(payload)
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+            if time.monotonic() >= max(self._retry_at, self._next_spool_pass) and self._has_spool():
+                self._deliver_spool()
+                self._next_spool_pass = time.monotonic() + RETRY_MIN_SECONDS
+
+    def _has_spool(self) -> bool:
+        try:
+            return any(self.spool_path.glob("*.json"))
+        except OSError:
+            return False
+
+    def _deliver_one(self, payload: dict) -> None:
+        if time.monotonic() < self._retry_at:
+            self._spool(payload)
+            return
+        try:
+            self._post(payload)
+        except MemoriUnavailable as err:
+            self._mark_down(err)
+            self._spool(payload)
+        except MemoriApiError as err:
+            if err.status in RETRYABLE_STATUSES:
+                self._mark_down(err)
+                self._spool(payload)
+            else:
+                logger.error("memori: the server refused an exchange (%s); it is kept in %s", err, self._rejected())
+                self._reject(payload["idempotency_key"], err)
+                self._spool(payload, folder=self._rejected())
+
+    def _deliver_spool(self) -> None:
+        try:
+            files = sorted(self.spool_path.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return
+        for path in files:
+            try:
+                payload = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue  # another process delivered it, or it is being written
+            try:
+                self._post(payload)
+            except MemoriUnavailable as err:
+                self._mark_down(err)
+                return
+            except MemoriApiError as err:
+                if err.status in RETRYABLE_STATUSES:
+                    self._mark_down(err)
+                    return
+                logger.error("memori: the server refused a spooled exchange (%s); moved to %s", err, self._rejected())
+                self._reject(path.stem, err)
+                self._move(path, self._rejected() / path.name)
+                continue
+            path.unlink(missing_ok=True)
+            logger.info("memori: delivered spooled exchange %s", path.stem)
+
+    def _post(self, payload: dict) -> None:
+        answer = self.transport.post("/api/v1/exchanges/", payload, timeout=DELIVERY_TIMEOUT)
+        with self._cond:
+            self._results[payload["idempotency_key"]] = answer
+            self._retry_at = 0.0
+            self._backoff = RETRY_MIN_SECONDS
+            if self._warned_down:
+                logger.warning("memori: memory server reachable again; delivering spooled exchanges")
+            self._warned_down = False
+
+    def _mark_down(self, err: Exception) -> None:
+        with self._cond:
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, RETRY_MAX_SECONDS)
+            if not self._warned_down:
+                logger.warning("memori: could not record exchange (%s); spooling to %s", err, self.spool_path)
+                self._warned_down = True
+
+    def _reject(self, idempotency_key: str, err: Exception) -> None:
+        with self._cond:
+            self._rejected_keys[idempotency_key] = str(err)
+
+    def _rejected(self) -> Path:
+        return self.spool_path / "rejected"
+
+    def _spool(self, payload: dict, folder: Path | None = None) -> None:
+        folder = folder or self.spool_path
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{payload['idempotency_key']}.json"
+            tmp = folder / f".{payload['idempotency_key']}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(payload))
+            os.replace(tmp, target)
+        except OSError as err:
+            logger.error("memori: could not spool exchange %s: %s", payload.get("idempotency_key"), err)
+
+    @staticmethod
+    def _move(source: Path, target: Path) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        except OSError:
+            pass
