@@ -1,0 +1,105 @@
+"""The text recall injects into a prompt, inside `<memori_context>` ... `</memori_context>`.
+
+Sections, each only when it has lines: facts/preferences/skills, the caller's own attributes, the
+knowledge graph, and recent work from other agents not yet processed. Every memory line names the
+processes that contributed it, so an agent can tell whose work it builds on. The whole block,
+delimiters included, stays within the token budget: pending work may take up to
+`PENDING_SHARE` of it, memories (in rank order) the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memory.embedding import count_tokens
+from memory.recall.ranking import fit_to_budget
+
+OPEN = "<memori_context>"
+CLOSE = "</memori_context>"
+INTRO = "Shared memory of this entity, recalled for this request (sources in brackets)."
+PENDING_SHARE = 0.5
+MAX_PROCESS_NAMES = 3
+
+SECTION_MEMORIES = "memories"
+SECTION_ATTRIBUTES = "attributes"
+SECTION_GRAPH = "graph"
+SECTION_PENDING = "pending"
+HEADINGS = {
+    SECTION_MEMORIES: "## Facts, preferences and skills",
+    SECTION_ATTRIBUTES: "## Your attributes (only you see these)",
+    SECTION_GRAPH: "## Knowledge graph",
+    SECTION_PENDING: "## Recent work from other agents, not yet processed into memory",
+}
+ORDER = (SECTION_MEMORIES, SECTION_ATTRIBUTES, SECTION_GRAPH, SECTION_PENDING)
+
+
+@dataclass(frozen=True)
+class Line:
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
+    text: str
+    token_count: int
+    memory_lines: int  # how many of the memory lines (in the given order) made it in
+    pending_lines: int
+
+
+def memory_line(kind: str, content: str, processes: list[str]) -> str:
+    label = "" if kind in ("fact", "attribute", "triple") else f"({kind}) "
+    names = ", ".join(processes[:MAX_PROCESS_NAMES]) + (" +" if len(processes) > MAX_PROCESS_NAMES else "")
+    source = f" [{names}]" if names else ""
+    return f"- {label}{' '.join(content.split())}{source}"
+
+
+def pending_line(process_id: str, when: str, text: str) -> str:
+    return f"- [{process_id}, {when}] {text}"
+
+
+def render(memory_lines: list[Line], pending_lines: list[Line], budget: int) -> Block:
+    """Fit lines into `budget` tokens and lay them out by section."""
+    overhead = count_tokens(f"{OPEN}\n{INTRO}\n{CLOSE}")
+    if budget <= overhead or not (memory_lines or pending_lines):
+        return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
+    pending_costs = _costs(pending_lines)
+    pending_kept = fit_to_budget(pending_costs, int((budget - overhead) * PENDING_SHARE))
+    remaining = budget - overhead - sum(pending_costs[:pending_kept])
+    memory_kept = fit_to_budget(_costs(memory_lines), remaining)
+    while True:
+        text = _layout(memory_lines[:memory_kept] + pending_lines[:pending_kept])
+        tokens = count_tokens(text) if text else 0
+        if tokens <= budget:
+            return Block(text=text, token_count=tokens, memory_lines=memory_kept, pending_lines=pending_kept)
+        # Heading and join estimates were short: drop the weakest memory line (or pending line).
+        if memory_kept:
+            memory_kept -= 1
+        else:
+            pending_kept -= 1
+
+
+def _costs(lines: list[Line]) -> list[int]:
+    """Tokens of each line, plus its section heading when it is the section's first line."""
+    seen: set[str] = set()
+    costs = []
+    for line in lines:
+        cost = count_tokens(line.text)
+        if line.section not in seen:
+            seen.add(line.section)
+            cost += count_tokens(HEADINGS[line.section])
+        costs.append(cost)
+    return costs
+
+
+def _layout(lines: list[Line]) -> str:
+    if not lines:
+        return ""
+    parts = [OPEN, INTRO]
+    for section in ORDER:
+        section_lines = [line.text for line in lines if line.section == section]
+        if section_lines:
+            parts.append(HEADINGS[section])
+            parts.extend(section_lines)
+    parts.append(CLOSE)
+    return "\n".join(parts)

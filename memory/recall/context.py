@@ -1,0 +1,108 @@
+"""Context recall adds besides memories: other agents' unprocessed work, and this session's history.
+
+Pending context (handoffs without gaps). Augmentation turns an exchange into memories a few hundred
+milliseconds to a few seconds after it is recorded (longer with an LLM extractor or a backlog). An
+agent that hands off to the next one and returns at once would otherwise leave a gap: the next
+agent's recall would not see the work yet. So recall also serves, raw, the entity's exchanges from
+OTHER processes whose augmentation job is not finished (queued or running): newest first, at most
+`PENDING_LIMIT`, each truncated to `PENDING_CHARS`, system prompts and our own injected
+`<memori_context>` blocks left out. Once the job is done the exchange's memories are recalled
+instead and the raw text stops being served, so nothing is served twice for long. The caller's own
+pending exchanges are not served: they are its own conversation. The recall event records which
+jobs were pending and which exchanges were served.
+
+History: with a session id, the prior user and assistant messages of this entity + process +
+session, oldest first, the last `HISTORY_LIMIT`, so an SDK can inject turns the caller did not resend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from memory.models import AugmentationJob, Message, Session
+from memory.recall.text import strip_memori_blocks
+
+PENDING_LIMIT = 10
+PENDING_CHARS = 600
+PENDING_JOB_IDS_LIMIT = 200
+HISTORY_LIMIT = 40
+HISTORY_CHARS = 8000
+HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT)
+UNFINISHED = (AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING)
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    job_id: int
+    exchange_id: int
+    process_id: str
+    occurred_at: datetime
+    text: str
+
+
+def pending_jobs(*, entity_id: int, caller_process_id: int | None) -> tuple[list[int], list[AugmentationJob]]:
+    """All of the entity's unfinished job ids (bounded), and those of other processes to serve."""
+    jobs = list(
+        AugmentationJob.objects.filter(entity_id=entity_id, status__in=UNFINISHED)
+        .select_related("exchange", "process")
+        .order_by("-exchange__occurred_at", "-id")[:PENDING_JOB_IDS_LIMIT]
+    )
+    others = [job for job in jobs if job.process_id != caller_process_id][:PENDING_LIMIT]
+    return [job.pk for job in jobs], others
+
+
+def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
+    """The raw text of each pending exchange (one query for all their messages)."""
+    if not jobs:
+        return []
+    texts: dict[int, list[str]] = {job.exchange_id: [] for job in jobs}
+    messages = (
+        Message.objects.filter(exchange_id__in=texts.keys())
+        .exclude(role__in=(Message.Role.SYSTEM, Message.Role.DEVELOPER))
+        .order_by("exchange_id", "position")
+        .values_list("exchange_id", "role", "content")
+    )
+    for exchange_id, role, content in messages:
+        content = " ".join(strip_memori_blocks(content).split())
+        if content:
+            texts[exchange_id].append(f"{role}: {content}")
+    work = []
+    for job in jobs:
+        text = " / ".join(texts[job.exchange_id])
+        if len(text) > PENDING_CHARS:
+            text = text[: PENDING_CHARS - 1].rstrip() + "…"
+        if text:
+            work.append(
+                PendingWork(
+                    job_id=job.pk,
+                    exchange_id=job.exchange_id,
+                    process_id=job.process.external_id,
+                    occurred_at=job.exchange.occurred_at,
+                    text=text,
+                )
+            )
+    return work
+
+
+def session_of(*, entity_id: int, process_id: int | None, session_uuid) -> Session | None:
+    if process_id is None or session_uuid is None:
+        return None
+    return Session.objects.filter(entity_id=entity_id, process_id=process_id, uuid=session_uuid).first()
+
+
+def session_history(session: Session | None) -> list[dict]:
+    """The session's last messages, oldest first, as {"role", "content"} (system prompts excluded)."""
+    if session is None:
+        return []
+    rows = list(
+        Message.objects.filter(conversation__session=session, role__in=HISTORY_ROLES)
+        .order_by("-position")
+        .values_list("role", "content")[:HISTORY_LIMIT]
+    )
+    history = []
+    for role, content in reversed(rows):
+        content = strip_memori_blocks(content).strip()[:HISTORY_CHARS]
+        if content:
+            history.append({"role": role, "content": content})
+    return history

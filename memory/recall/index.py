@@ -1,0 +1,222 @@
+"""The per-entity recall index, cached in every web and worker process.
+
+What recall searches is everything an entity knows: all its facts, preferences, skills and triples
+plus every process's attributes (masked per caller at query time, so one cached index serves all
+of the entity's processes). Loading it costs one pass over the entity's rows; after that a recall
+touches the database only to read `Entity.memory_version`, which every memory write bumps. When it
+differs from the cached one (a write in any OS process), the index is rebuilt from the database
+before the search, so a new memory is seen by the very next recall everywhere.
+
+The cache is process-wide, thread-safe and LRU-bounded by entities and by total rows
+(`MEMORI_RECALL_CACHE_ENTITIES`, `MEMORI_RECALL_CACHE_ROWS`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+
+from memory.embedding import from_bytes, get_embedder
+from memory.models import Memory, Triple
+from memory.recall.lexical import BM25Index
+from memory.recall.vector import NumpyVectorIndex, VectorIndex
+
+# Row kinds, as small integer codes in the index.
+KINDS = ("fact", "preference", "skill", "attribute", "triple")
+KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+TRIPLE = KIND_CODE["triple"]
+ATTRIBUTE = KIND_CODE["attribute"]
+SHARED = 0  # owner process id of rows every process of the entity may see
+
+
+@dataclass(frozen=True)
+class IndexKey:
+    """What a cached index must match to be current: the entity row (ids can be reused after a
+    rollback, so its creation time too), its memory version, and the embedder's vector space."""
+
+    entity_id: int
+    entity_created_at: datetime
+    memory_version: int
+    embedder: str
+
+
+@dataclass(frozen=True)
+class EntityIndex:
+    key: IndexKey
+    ids: np.ndarray  # database id of each row (memory or triple id, per `kinds`)
+    kinds: np.ndarray  # int8 codes into KINDS
+    owners: np.ndarray  # int64 owner process id for attributes, SHARED otherwise
+    first_process_ids: np.ndarray  # int64, 0 if unknown
+    first_process_names: list[str]
+    contents: list[str]
+    mention_counts: np.ndarray  # float32
+    last_seen: np.ndarray  # float64 epoch seconds
+    contradicted: np.ndarray  # bool
+    vectors: VectorIndex
+    lexical: BM25Index
+    missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
+    build_ms: float = 0.0
+    shared_mask: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shared_mask", self.owners == SHARED)
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.ids, self.kinds, self.owners, self.first_process_ids, self.mention_counts, self.last_seen)
+        strings = sum(sys.getsizeof(text) for text in self.contents) + 8 * len(self.contents)
+        return sum(array.nbytes for array in arrays) + strings + self.vectors.nbytes + self.lexical.nbytes
+
+    def allowed_for(self, process_id: int | None) -> np.ndarray:
+        """Rows the calling process may see: shared rows plus its own attributes, nothing else."""
+        if process_id is None:
+            return self.shared_mask
+        return self.shared_mask | (self.owners == process_id)
+
+
+def build_entity_index(key: IndexKey) -> EntityIndex:
+    """Load every memory and triple of the entity (two queries) and index them."""
+    started = time.perf_counter()
+    columns = (
+        "id",
+        "content",
+        "embedding",
+        "embedding_model",
+        "mention_count",
+        "last_seen_at",
+        "first_process_id",
+        "first_process__external_id",
+        "is_contradicted",
+    )
+    memories = list(
+        Memory.objects.filter(entity_id=key.entity_id)
+        .order_by()
+        .values_list(*columns, "kind", "owner_process_id")
+        .iterator(chunk_size=5000)
+    )
+    triples = list(
+        Triple.objects.filter(entity_id=key.entity_id).order_by().values_list(*columns).iterator(chunk_size=5000)
+    )
+    rows = [(*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED) for row in memories]
+    rows += [(*row, TRIPLE, SHARED) for row in triples]
+    count = len(rows)
+    contents = [row[1] for row in rows]
+    matrix, missing = _embedding_matrix([row[2] for row in rows], [row[3] for row in rows], key.embedder)
+    return EntityIndex(
+        key=key,
+        ids=np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
+        kinds=np.fromiter((row[9] for row in rows), dtype=np.int8, count=count),
+        owners=np.fromiter((row[10] for row in rows), dtype=np.int64, count=count),
+        first_process_ids=np.fromiter((row[6] or 0 for row in rows), dtype=np.int64, count=count),
+        first_process_names=[row[7] or "" for row in rows],
+        contents=contents,
+        mention_counts=np.fromiter((row[4] for row in rows), dtype=np.float32, count=count),
+        last_seen=np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
+        contradicted=np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
+        vectors=NumpyVectorIndex(matrix),
+        lexical=BM25Index(contents),
+        missing_embeddings=missing,
+        build_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _embedding_matrix(blobs: list, models: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
+    """Stack stored vectors into one float32 matrix; rows from another embedder stay zero."""
+    dims = get_embedder().dimensions
+    width = dims * 4
+    usable = [i for i, (blob, model) in enumerate(zip(blobs, models, strict=True)) if blob and model == embedder_name]
+    usable = [i for i in usable if len(blobs[i]) == width]
+    matrix = np.zeros((len(blobs), dims), dtype=np.float32)
+    if usable:
+        packed = b"".join(bytes(blobs[i]) for i in usable)
+        matrix[usable] = from_bytes(packed, dims * len(usable)).reshape(len(usable), dims)
+    return matrix, len(blobs) - len(usable)
+
+
+class RecallCache:
+    """Process-wide LRU of entity indexes. Lookups hold a lock only for dictionary work; a build
+    holds the entity's own lock, so concurrent recalls of one entity build it once."""
+
+    def __init__(self, *, max_entities: int, max_rows: int) -> None:
+        self.max_entities = max_entities
+        self.max_rows = max_rows
+        self._entries: OrderedDict[int, EntityIndex] = OrderedDict()
+        self._build_locks: dict[int, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.builds = 0
+
+    def get(self, key: IndexKey, build: Callable[[IndexKey], EntityIndex] = build_entity_index) -> EntityIndex:
+        index = self._current(key)
+        if index is not None:
+            return index
+        with self._lock:
+            build_lock = self._build_locks.setdefault(key.entity_id, threading.Lock())
+        with build_lock:
+            index = self._current(key)  # another thread may have built it while we waited
+            if index is None:
+                index = build(key)
+                self._store(index)
+        return index
+
+    def _current(self, key: IndexKey) -> EntityIndex | None:
+        with self._lock:
+            index = self._entries.get(key.entity_id)
+            if index is None or index.key != key:
+                return None
+            self._entries.move_to_end(key.entity_id)
+            self.hits += 1
+            return index
+
+    def _store(self, index: EntityIndex) -> None:
+        with self._lock:
+            self.builds += 1
+            self._entries[index.key.entity_id] = index
+            self._entries.move_to_end(index.key.entity_id)
+            rows = sum(entry.size for entry in self._entries.values())
+            while len(self._entries) > 1 and (len(self._entries) > self.max_entities or rows > self.max_rows):
+                entity_id, evicted = self._entries.popitem(last=False)
+                self._build_locks.pop(entity_id, None)
+                rows -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {
+                "entities": len(self._entries),
+                "rows": sum(entry.size for entry in self._entries.values()),
+                "bytes": sum(entry.nbytes for entry in self._entries.values()),
+                "hits": self.hits,
+                "builds": self.builds,
+            }
+
+
+_cache: RecallCache | None = None
+_cache_lock = threading.Lock()
+
+
+def recall_cache() -> RecallCache:
+    global _cache
+    if _cache is None:
+        with _cache_lock:
+            if _cache is None:
+                _cache = RecallCache(
+                    max_entities=getattr(settings, "MEMORI_RECALL_CACHE_ENTITIES", 256),
+                    max_rows=getattr(settings, "MEMORI_RECALL_CACHE_ROWS", 1_000_000),
+                )
+    return _cache

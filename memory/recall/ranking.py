@@ -1,0 +1,175 @@
+"""Ranking an entity's memories for one query.
+
+1. Dense: cosine of the query embedding with every visible row; lexical: BM25 of the query terms.
+2. Fusion: weighted reciprocal-rank fusion of the two top-`depth` lists (RRF needs no score
+   calibration between cosine and BM25, which live on unrelated scales), normalised so a row ranked
+   first in both lists scores 1.0.
+3. Light priors, each worth a few ranks at most: mention count (said by several processes or many
+   times), recency (relative to the entity's newest memory, so old imported data is not penalised
+   as a whole), the caller's own contributions; contradicted memories lose a little.
+4. Threshold: a row must match lexically or be densely similar enough to be relevant at all, so a
+   query about nothing the entity knows returns nothing rather than the least-bad memories.
+5. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
+   are collapsed, so paraphrases of one fact never fill the budget.
+The token budget is applied last, by `fit_to_budget`, on the rendered lines.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memory.recall.index import EntityIndex
+from memory.recall.vector import top_rows
+
+DAY = 86400.0
+_TOKEN = re.compile(r"[\w.:/-]+")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    depth: int = 200  # rows taken from each list before fusion
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    mention_weight: float = 0.04  # full at MENTION_SATURATION mentions
+    recency_weight: float = 0.04  # full for the newest memory, halves every RECENCY_HALF_LIFE_DAYS
+    own_weight: float = 0.02
+    contradicted_penalty: float = 0.05
+    min_dense: float = 0.35  # rows without a lexical match need at least this cosine
+    duplicate_similarity: float = 0.92
+
+
+MENTION_SATURATION = 10.0
+RECENCY_HALF_LIFE_DAYS = 30.0
+DEFAULT_CONFIG = RankingConfig()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    row: int
+    dense: float
+    lexical: float
+    fused: float
+
+
+def rank(
+    index: EntityIndex,
+    *,
+    query: str,
+    query_vector: np.ndarray | None,
+    allowed: np.ndarray,
+    caller_process_id: int | None,
+    limit: int,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> list[Ranked]:
+    """The best visible rows for `query`, best first, deduplicated, at most `limit` (before budget)."""
+    if index.size == 0 or limit <= 0 or not allowed.any():
+        return []
+    if query_vector is None or not query.strip():
+        candidates = _by_priors(index, allowed, caller_process_id, limit * 3, config)
+    else:
+        candidates = _fused(index, query, query_vector, allowed, caller_process_id, config)
+    return _collapse_duplicates(index, candidates, limit, config.duplicate_similarity)
+
+
+def _fused(index, query, query_vector, allowed, caller_process_id, config) -> list[Ranked]:
+    dense_rows, dense_scores = index.vectors.search(query_vector, config.depth, allowed)
+    lexical_all = index.lexical.scores(query)
+    lexical_all[~allowed] = 0.0
+    matched = np.flatnonzero(lexical_all > 0)
+    lexical_rows = matched[top_rows(lexical_all[matched], config.depth)] if matched.size else matched
+
+    rrf: dict[int, float] = {}
+    for weight, rows in ((config.dense_weight, dense_rows), (config.lexical_weight, lexical_rows)):
+        for position, row in enumerate(rows.tolist()):
+            rrf[row] = rrf.get(row, 0.0) + weight / (config.rrf_k + position + 1)
+    if not rrf:
+        return []
+    rows = np.fromiter(rrf.keys(), dtype=np.int64, count=len(rrf))
+    dense_by_row = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
+    missing = np.asarray([row for row in rows.tolist() if row not in dense_by_row], dtype=np.int64)
+    if missing.size:
+        dense_by_row.update(
+            zip(missing.tolist(), index.vectors.similarity(query_vector, missing).tolist(), strict=True)
+        )
+    dense = np.asarray([dense_by_row[row] for row in rows.tolist()], dtype=np.float32)
+    lexical = lexical_all[rows]
+    relevant = (lexical > 0) | (dense >= config.min_dense)
+    rows, dense, lexical = rows[relevant], dense[relevant], lexical[relevant]
+    best = (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
+    relevance = np.asarray([rrf[row] for row in rows.tolist()], dtype=np.float32) / best
+    fused = relevance + _priors(index, rows, caller_process_id, config)
+    order = np.argsort(-fused, kind="stable")
+    return [
+        Ranked(row=int(rows[i]), dense=float(dense[i]), lexical=float(lexical[i]), fused=float(fused[i])) for i in order
+    ]
+
+
+def _by_priors(index, allowed, caller_process_id, count, config) -> list[Ranked]:
+    """No query text: the most established, most recent memories."""
+    rows = np.flatnonzero(allowed)
+    priors = _priors(index, rows, caller_process_id, config)
+    best = rows[top_rows(priors, count)]
+    return [
+        Ranked(row=int(row), dense=0.0, lexical=0.0, fused=float(p))
+        for row, p in zip(best, priors[top_rows(priors, count)], strict=True)
+    ]
+
+
+def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: RankingConfig) -> np.ndarray:
+    mentions = np.minimum(np.log(np.maximum(index.mention_counts[rows], 1.0)) / math.log(MENTION_SATURATION), 1.0)
+    newest = float(index.last_seen.max()) if index.size else 0.0
+    age_days = (newest - index.last_seen[rows]) / DAY
+    recency = np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS)
+    own = (index.first_process_ids[rows] == (caller_process_id or -1)).astype(np.float32)
+    return (
+        config.mention_weight * mentions
+        + config.recency_weight * recency
+        + config.own_weight * own
+        - config.contradicted_penalty * index.contradicted[rows]
+    ).astype(np.float32)
+
+
+def _collapse_duplicates(index: EntityIndex, candidates: list[Ranked], limit: int, threshold: float) -> list[Ranked]:
+    kept: list[Ranked] = []
+    kept_vectors: list[np.ndarray] = []
+    kept_texts: set[str] = set()
+    kept_numbers: list[frozenset[str]] = []
+    for candidate in candidates:
+        text = " ".join(index.contents[candidate.row].lower().split())
+        if text in kept_texts:
+            continue
+        vector = index.vectors.vectors(np.asarray([candidate.row]))[0]
+        numbers = _numbers(text)
+        if kept_vectors and np.any(vector):
+            similar = (np.stack(kept_vectors) @ vector) >= threshold
+            if any(same and numbers == kept_numbers[i] for i, same in enumerate(similar.tolist())):
+                continue
+        kept.append(candidate)
+        kept_vectors.append(vector)
+        kept_numbers.append(numbers)
+        kept_texts.add(text)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """Tokens with digits (ports, amounts, ids, dates): facts that differ in one are not duplicates,
+    however close their embeddings ("runs on port 8003" vs "runs on port 8004")."""
+    return frozenset(token for token in _TOKEN.findall(text) if any(ch.isdigit() for ch in token))
+
+
+def fit_to_budget(token_counts: Sequence[int], budget: int) -> int:
+    """How many lines, taken in order, fit in `budget` tokens (stops at the first that does not)."""
+    used = 0
+    for count, tokens in enumerate(token_counts):
+        if used + tokens > budget:
+            return count
+        used += tokens
+    return len(token_counts)

@@ -1,0 +1,260 @@
+"""Recall for one LLM call: the entity's relevant memories, other agents' pending work, and the
+session's history, as items and as one block of text to inject within a token budget.
+
+The engine is in `memory.recall` (index, ranking, context, block, events); this module resolves the
+caller's identifiers, runs the steps in order, times them, and records the recall event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q
+
+from memory.embedding import get_embedder
+from memory.models import Entity, Process, Provenance, RecallEvent, Tenant
+from memory.recall import block as blocks
+from memory.recall.context import PendingWork, pending_jobs, pending_work, session_history, session_of
+from memory.recall.events import HitRecord, store_recall_event
+from memory.recall.index import ATTRIBUTE, KINDS, TRIPLE, EntityIndex, IndexKey, recall_cache
+from memory.recall.ranking import Ranked, rank
+from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
+
+MAX_LIMIT = 100
+MAX_TOKEN_BUDGET = 32_000
+MAX_QUERY_CHARS = 4_000
+
+
+@dataclass
+class RecallRequest:
+    tenant: Tenant
+    entity_id: str
+    process_id: str
+    query: str
+    session_id: str | None = None
+    limit: int | None = None
+    token_budget: int | None = None
+    include_pending: bool = True
+    record_event: bool = True
+
+
+@dataclass
+class RecalledItem:
+    kind: str  # fact, preference, skill, attribute or triple
+    content: str
+    score: float  # fused: reciprocal-rank fusion of dense and lexical, plus priors
+    dense_score: float
+    lexical_score: float
+    memory_id: int | None
+    triple_id: int | None
+    processes: list[str]
+
+
+@dataclass
+class PendingExchange:
+    exchange_id: int
+    process_id: str
+    occurred_at: datetime
+    text: str
+
+
+@dataclass
+class RecallResult:
+    items: list[RecalledItem] = field(default_factory=list)
+    pending: list[PendingExchange] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    block: str = ""
+    token_count: int = 0
+    event_id: int | None = None
+    latency_ms: float = 0.0
+    pending_job_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Timer:
+    started: float = field(default_factory=time.perf_counter)
+    embed_ms: float = 0.0
+    search_ms: float = 0.0
+    fetch_ms: float = 0.0
+
+    def lap(self, since: float) -> float:
+        return (time.perf_counter() - since) * 1000
+
+    @property
+    def total_ms(self) -> float:
+        return self.lap(self.started)
+
+
+def recall_for_call(request: RecallRequest) -> RecallResult:
+    """What to inject into this call's prompt. Raises InvalidIdentifier for unusable ids; an
+    entity that has no row yet gets an empty result (nothing recorded)."""
+    timer = _Timer()
+    entity_external_id = validate_external_id(request.entity_id, label="entity_id")
+    process_external_id = validate_external_id(request.process_id, label="process_id")
+    session_uuid = parse_session_uuid(request.session_id) if request.session_id else None
+    limit = _clamp(request.limit or settings.MEMORI_RECALL_LIMIT, 1, MAX_LIMIT)
+    budget = _clamp(
+        settings.MEMORI_RECALL_TOKEN_BUDGET if request.token_budget is None else request.token_budget,
+        0,
+        MAX_TOKEN_BUDGET,
+    )
+    query = (request.query or "")[:MAX_QUERY_CHARS]
+
+    step = time.perf_counter()
+    entity = (
+        Entity.objects.filter(tenant=request.tenant, external_id=entity_external_id)
+        .only("id", "created_at", "memory_version", "external_id")
+        .first()
+    )
+    if entity is None:
+        return RecallResult(latency_ms=timer.total_ms)
+    process = _caller(request.tenant, process_external_id, create=request.record_event)
+    process_pk = process.pk if process else None
+    embedder = get_embedder()
+    key = IndexKey(entity.pk, entity.created_at, entity.memory_version, embedder.name)
+    index = recall_cache().get(key)
+    timer.fetch_ms += timer.lap(step)
+
+    step = time.perf_counter()
+    query_vector = embedder.embed([query])[0] if query.strip() else None
+    timer.embed_ms = timer.lap(step)
+
+    step = time.perf_counter()
+    ranked = rank(
+        index,
+        query=query,
+        query_vector=query_vector,
+        allowed=index.allowed_for(process_pk),
+        caller_process_id=process_pk,
+        limit=limit,
+    )
+    timer.search_ms = timer.lap(step)
+
+    step = time.perf_counter()
+    hits = _hit_records(index, ranked)
+    pending_ids, pending_jobs_of_others = pending_jobs(entity_id=entity.pk, caller_process_id=process_pk)
+    pending = pending_work(pending_jobs_of_others) if request.include_pending else []
+    session = session_of(entity_id=entity.pk, process_id=process_pk, session_uuid=session_uuid)
+    history = session_history(session)
+    timer.fetch_ms += timer.lap(step)
+
+    block = blocks.render(_memory_lines(hits), _pending_lines(pending), budget)
+    hits = hits[: block.memory_lines]
+    pending = pending[: block.pending_lines]
+    result = RecallResult(
+        items=[_item(hit) for hit in hits],
+        pending=[PendingExchange(w.exchange_id, w.process_id, w.occurred_at, w.text) for w in pending],
+        history=history,
+        block=block.text,
+        token_count=block.token_count,
+        pending_job_ids=pending_ids,
+        latency_ms=timer.total_ms,
+    )
+    if request.record_event and process is not None:
+        event = RecallEvent(
+            entity=entity,
+            process=process,
+            session=session,
+            query=query,
+            limit=limit,
+            token_budget=budget,
+            token_count=block.token_count,
+            injected_block=block.text,
+            latency_ms=result.latency_ms,
+            embed_ms=timer.embed_ms,
+            search_ms=timer.search_ms,
+            fetch_ms=timer.fetch_ms,
+            pending_job_ids=pending_ids,
+            pending_context_served=bool(pending),
+            pending_exchange_ids=[w.exchange_id for w in pending],
+        )
+        result.event_id = store_recall_event(event=event, hits=hits).pk
+    return result
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(int(value), high))
+
+
+def _caller(tenant: Tenant, external_id: str, *, create: bool) -> Process | None:
+    if create:
+        return process_get_or_create(tenant=tenant, external_id=external_id)
+    return Process.objects.filter(tenant=tenant, external_id=external_id).first()
+
+
+def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
+    """Ranked rows with their contributing processes (one query for all of them)."""
+    rows = np.asarray([r.row for r in ranked], dtype=np.int64)
+    is_triple = index.kinds[rows] == TRIPLE if rows.size else np.zeros(0, dtype=bool)
+    memory_ids = index.ids[rows][~is_triple].tolist() if rows.size else []
+    triple_ids = index.ids[rows][is_triple].tolist() if rows.size else []
+    names: dict[tuple[str, int], set[str]] = {}
+    if rows.size:
+        mentions = (
+            Provenance.objects.filter(Q(memory_id__in=memory_ids) | Q(triple_id__in=triple_ids))
+            .order_by()
+            .values_list("memory_id", "triple_id", "process__external_id")
+            .distinct()
+        )
+        for memory_id, triple_id, process_name in mentions:
+            target = ("memory", memory_id) if memory_id else ("triple", triple_id)
+            names.setdefault(target, set()).add(process_name)
+    records = []
+    for r in ranked:
+        kind = KINDS[index.kinds[r.row]]
+        db_id = int(index.ids[r.row])
+        target = ("triple", db_id) if kind == "triple" else ("memory", db_id)
+        first = index.first_process_names[r.row]
+        found = names.get(target, set())
+        processes = ([first] if first else []) + sorted(found - {first})
+        records.append(
+            HitRecord(
+                kind=kind,
+                content=index.contents[r.row],
+                memory_id=None if kind == "triple" else db_id,
+                triple_id=db_id if kind == "triple" else None,
+                dense_score=round(r.dense, 6),
+                lexical_score=round(r.lexical, 6),
+                fused_score=round(r.fused, 6),
+                processes=processes,
+            )
+        )
+    return records
+
+
+def _memory_lines(hits: list[HitRecord]) -> list[blocks.Line]:
+    sections = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}
+    return [
+        blocks.Line(
+            section=sections.get(hit.kind, blocks.SECTION_MEMORIES),
+            text=blocks.memory_line(hit.kind, hit.content, hit.processes),
+        )
+        for hit in hits
+    ]
+
+
+def _pending_lines(pending: list[PendingWork]) -> list[blocks.Line]:
+    return [
+        blocks.Line(
+            section=blocks.SECTION_PENDING,
+            text=blocks.pending_line(w.process_id, f"{w.occurred_at:%Y-%m-%d %H:%M} UTC", w.text),
+        )
+        for w in pending
+    ]
+
+
+def _item(hit: HitRecord) -> RecalledItem:
+    return RecalledItem(
+        kind=hit.kind,
+        content=hit.content,
+        score=hit.fused_score,
+        dense_score=hit.dense_score,
+        lexical_score=hit.lexical_score,
+        memory_id=hit.memory_id,
+        triple_id=hit.triple_id,
+        processes=hit.processes,
+    )

@@ -1,0 +1,261 @@
+"""Recall: what an agent gets back for a query, from the entity's shared memory.
+
+Memories are written the way the product writes them (services/storing.py `memory_upsert`, then the
+entity's memory version bumped, as every memory write does) and recalled through
+`recall_for_call`, the function behind the REST API, the SDK and the dashboard's playground.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from memory.embedding import count_tokens, get_embedder
+from memory.models import Entity, Memory, Process, RecallEvent, RecallHit, Tenant
+from memory.recall.text import tokenize
+from memory.services.embedding_store import bump_memory_version
+from memory.services.identity import InvalidIdentifier
+from memory.services.recall import RecallRequest, recall_for_call
+from memory.services.storing import Mention, memory_upsert
+
+pytestmark = pytest.mark.django_db
+
+SUPPORT_NOTES = [
+    "The customer prefers to be contacted by email, never by phone",
+    "Premium plan renews on the first day of each month",
+    "The mobile app crashes when uploading photos larger than 20 MB",
+    "Support tickets are answered within four business hours",
+    "The account owner is based in Lisbon, Portugal",
+    "Two-factor authentication is enabled on the admin account",
+    "The team uses Slack for internal escalation",
+    "Invoices are sent as PDF attachments",
+]
+
+
+def remember(tenant: Tenant, entity_id: str, content: str, *, process_id: str = "research_agent", kind="fact"):
+    entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=entity_id)
+    process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
+    upserted = memory_upsert(
+        entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=timezone.now())
+    )
+    bump_memory_version(entity.pk)
+    return upserted.obj
+
+
+def recall(tenant: Tenant, entity_id: str, query: str, *, process_id: str = "analysis_agent", **options):
+    return recall_for_call(
+        RecallRequest(tenant=tenant, entity_id=entity_id, process_id=process_id, query=query, **options)
+    )
+
+
+def contents(result) -> list[str]:
+    return [item.content for item in result.items]
+
+
+def test_an_agent_recalls_what_another_agent_stored_for_the_entity(tenant):
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    for note in SUPPORT_NOTES:
+        remember(tenant, "project_alpha", note)
+
+    result = recall(tenant, "project_alpha", "Which database does the project use?")
+
+    assert result.items[0].content == "The project uses PostgreSQL 16 as its main database"
+    assert result.items[0].processes == ["research_agent"]
+    assert result.block.startswith("<memori_context>") and result.block.endswith("</memori_context>")
+    assert "- The project uses PostgreSQL 16 as its main database [research_agent]" in result.block
+    assert result.token_count == count_tokens(result.block)
+
+
+def test_it_never_returns_another_entitys_or_another_tenants_memory(tenant, other_tenant):
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    remember(tenant, "project_beta", "Project beta uses MySQL as its database")
+    remember(other_tenant, "project_alpha", "Globex's project alpha uses Oracle as its database")
+
+    result = recall(tenant, "project_alpha", "database", limit=20)
+
+    assert contents(result) == ["The project uses PostgreSQL 16 as its main database"]
+    other = recall(other_tenant, "project_alpha", "database")
+    assert contents(other) == ["Globex's project alpha uses Oracle as its database"]
+
+
+def test_attributes_are_recalled_only_by_the_process_that_owns_them(tenant):
+    remember(tenant, "customer_1", "I handle refunds up to 500 euros", process_id="billing_agent", kind="attribute")
+    remember(tenant, "customer_1", "The customer asked for a refund of 120 euros", process_id="billing_agent")
+
+    billing = recall(tenant, "customer_1", "refund limit", process_id="billing_agent")
+    support = recall(tenant, "customer_1", "refund limit", process_id="support_agent")
+
+    assert "I handle refunds up to 500 euros" in contents(billing)
+    assert "## Your attributes" in billing.block
+    assert contents(support) == ["The customer asked for a refund of 120 euros"]
+    assert "500 euros" not in support.block
+
+
+def _dense_rank(query: str, target: str, corpus: list[str]) -> int:
+    vectors = get_embedder().embed([query, *corpus])
+    order = np.argsort(-(vectors[1:] @ vectors[0])).tolist()
+    return order.index(corpus.index(target))
+
+
+VERSION_AND_CUSTOMER_NOTES = [
+    "Django is pinned to version 5.2",
+    "NumPy is pinned to version 1.26",
+    "The Python version in production is 3.11",
+    "Node is pinned to version 20 LTS",
+    "Pin the Postgres driver to psycopg 3.3",
+    "Dependency versions are pinned in requirements.txt",
+    "Renovate opens version bump pull requests weekly",
+    "Celery is pinned to version 5.4",
+    "Redis server version 7.2 is required",
+    "Customer customer_123 asked for an invoice copy",
+    "Customer customer_789 upgraded to the premium plan",
+    "Customer customer_455 reported a login bug",
+    "Customer customer_465 reported an outage",
+    "Customer customer_446 reported an outage twice",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "target"),
+    [
+        ("which bcrypt version is pinned?", "The Alpine build broke last Tuesday until we stopped upgrading bcrypt"),
+        ("what did customer_456 report?", "Ticket escalated for customer_456 after the third outage report"),
+    ],
+)
+def test_an_exact_term_finds_a_memory_the_embedding_alone_misses(tenant, query, target):
+    corpus = [target, *VERSION_AND_CUSTOMER_NOTES]
+    for text in corpus:
+        remember(tenant, "project_alpha", text)
+    assert _dense_rank(query, target, corpus) >= 3, "precondition: the embedding alone misses it in its top 3"
+
+    result = recall(tenant, "project_alpha", query, limit=3)
+
+    assert target in contents(result)
+
+
+def test_a_paraphrase_finds_a_memory_that_shares_no_word_with_the_query(tenant):
+    target = "The customer was charged twice on their card"
+    for text in [target, *SUPPORT_NOTES]:
+        remember(tenant, "customer_1", text, process_id="billing_agent")
+    query = "I was billed two times"
+    assert not set(tokenize(query)) & set(tokenize(target))
+
+    result = recall(tenant, "customer_1", query, process_id="support_agent", limit=3)
+
+    assert contents(result)[0] == target
+
+
+def test_near_duplicates_never_fill_the_budget(tenant):
+    duplicates = [
+        "The customer was charged twice on their card",
+        "The customer was charged twice on their credit card",
+        "Customer got charged twice on the card",
+        "The customer has been charged twice on their card",
+    ]
+    for text in duplicates:
+        remember(tenant, "customer_1", text, process_id="billing_agent")
+    remember(tenant, "customer_1", "A refund for the double charge was approved", process_id="billing_agent")
+
+    result = recall(tenant, "customer_1", "customer charged twice on the card, refund?", limit=5)
+
+    recalled = contents(result)
+    assert len([text for text in recalled if text in duplicates]) == 1
+    assert "A refund for the double charge was approved" in recalled
+
+
+def test_the_block_stays_within_the_token_budget(tenant):
+    for number in range(40):
+        remember(tenant, "project_alpha", f"Deployment note {number}: the API service runs on port {8000 + number}")
+
+    small = recall(tenant, "project_alpha", "Which port does the API service run on?", token_budget=80, limit=40)
+    large = recall(tenant, "project_alpha", "Which port does the API service run on?", token_budget=600, limit=40)
+    nothing = recall(tenant, "project_alpha", "Which port does the API service run on?", token_budget=0)
+
+    assert 0 < small.token_count <= 80
+    assert count_tokens(small.block) == small.token_count
+    assert small.token_count < large.token_count <= 600
+    assert len(small.items) < len(large.items)
+    assert all(item.content in small.block for item in small.items)
+    assert (nothing.block, nothing.items, nothing.token_count) == ("", [], 0)
+
+
+def test_limit_caps_the_number_of_items(tenant):
+    for number in range(10):
+        remember(tenant, "project_alpha", f"Deployment note {number}: the API service runs on port {8000 + number}")
+
+    result = recall(tenant, "project_alpha", "API service port", limit=4)
+
+    assert len(result.items) == 4
+
+
+def test_a_new_memory_is_recalled_at_once_by_a_warm_cache(tenant):
+    for note in SUPPORT_NOTES:
+        remember(tenant, "project_alpha", note)
+    assert "Redis" not in recall(tenant, "project_alpha", "Which cache does the API use?").block
+
+    remember(tenant, "project_alpha", "The API caches sessions in Redis", process_id="coder")
+
+    assert "The API caches sessions in Redis" in contents(
+        recall(tenant, "project_alpha", "Which cache does the API use?")
+    )
+
+
+def test_an_unknown_entity_gets_an_empty_result_and_nothing_is_created(tenant):
+    result = recall(tenant, "nobody", "anything at all")
+
+    assert (result.items, result.pending, result.history, result.block, result.event_id) == ([], [], [], "", None)
+    assert not Entity.objects.filter(external_id="nobody").exists()
+
+
+@pytest.mark.parametrize("field", ["entity_id", "process_id", "session_id"])
+def test_it_rejects_unusable_identifiers(tenant, field):
+    values = {"entity_id": "project_alpha", "process_id": "coder", "session_id": None, field: "  "}
+    if field == "session_id":
+        values["session_id"] = "not-a-uuid"
+    with pytest.raises(InvalidIdentifier):
+        recall_for_call(RecallRequest(tenant=tenant, query="x", **values))
+
+
+def test_a_query_about_nothing_known_returns_nothing(tenant):
+    for note in SUPPORT_NOTES:
+        remember(tenant, "project_alpha", note)
+
+    result = recall(tenant, "project_alpha", "quantum chromodynamics lattice gauge")
+
+    assert result.items == [] and result.block == ""
+
+
+def test_each_recall_is_stored_with_its_hits_and_counts_usage(tenant):
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database", process_id="coder")
+    remember(tenant, "project_alpha", "Backups of the database run nightly at 02:00", process_id="ops_agent")
+
+    result = recall(tenant, "project_alpha", "database backups")
+
+    event = RecallEvent.objects.get(pk=result.event_id)
+    assert (event.entity.external_id, event.process.external_id, event.query) == (
+        "project_alpha",
+        "analysis_agent",
+        "database backups",
+    )
+    assert event.token_count == result.token_count and event.injected_block == result.block
+    assert event.latency_ms >= event.embed_ms + event.search_ms
+    hits = list(RecallHit.objects.filter(event=event))
+    assert [hit.content for hit in hits] == contents(result)
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+    postgres = next(hit for hit in hits if "PostgreSQL" in hit.content)
+    assert postgres.contributing_processes == ["research_agent", "coder"]
+    assert postgres.fused_score > 0 and postgres.dense_score is not None and postgres.lexical_score is not None
+    memory = Memory.objects.get(pk=postgres.memory_id)
+    assert memory.recall_count == 1 and memory.last_recalled_at is not None
+
+
+def test_recall_without_recording_stores_nothing(tenant):
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+
+    result = recall(tenant, "project_alpha", "database", record_event=False)
+
+    assert result.event_id is None and result.items
+    assert not RecallEvent.objects.exists()
+    assert Memory.objects.get().recall_count == 0
