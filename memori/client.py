@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -180,6 +181,19 @@ class Memori:
             raise MemoriError("remember() needs non-empty text.")
         body = {"entity_id": self._entity_id, "process_id": self._process_id, "kind": kind, "content": text.strip()}
         return self._transport.post("/api/v1/memories/", body, timeout=max(self.recall_timeout, 10.0))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Deliver queued and spooled exchanges now; True if nothing is left waiting for the server."""
+        deadline = time.monotonic() + timeout
+        self._recorder.deliver_spool_now()
+        if not self._recorder.drain(timeout):
+            return False
+        while self._recorder.spooled_keys():
+            if time.monotonic() >= deadline:
+                return False
+            self._recorder.deliver_spool_now()
+            time.sleep(0.05)
+        return True
 
     # -- used by the LLM wrappers ---------------------------------------------------------------
     def _memory_on(self) -> bool:
