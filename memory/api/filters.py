@@ -1,0 +1,87 @@
+"""Query filters of the list endpoints (django-filter): what the caller can narrow lists by."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from memory import selectors
+from memory.models import Memory, MemoryKind, Triple
+
+
+class PrintableCharField(forms.CharField):
+    def validate(self, value):
+        super().validate(value)
+        if value and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise forms.ValidationError("must not contain control characters.")
+
+
+class PrintableCharFilter(django_filters.CharFilter):
+    field_class = PrintableCharField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+
+
+ORDERING_FIELDS = (
+    ("first_seen_at", "first_seen_at"),
+    ("last_seen_at", "last_seen_at"),
+    ("mention_count", "mention_count"),
+    ("recall_count", "recall_count"),
+    ("id", "id"),
+)
+
+
+class RecallStatsFilter(django_filters.FilterSet):
+    entity_id = PrintableCharFilter(field_name="entity__external_id", help_text="Entity external id.")
+    q = PrintableCharFilter(field_name="content", lookup_expr="icontains", help_text="Text the content contains.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lte")
+    seen_after = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    seen_before = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="lte")
+    ordering = django_filters.OrderingFilter(fields=ORDERING_FIELDS, help_text="e.g. -last_seen_at, mention_count")
+
+
+class MemoryFilter(RecallStatsFilter):
+    kind = django_filters.ChoiceFilter(choices=MemoryKind.choices)
+    process_id = PrintableCharFilter(method="filter_process", help_text="A process that contributed it.")
+
+    class Meta:
+        model = Memory
+        fields = ["entity_id", "kind", "process_id", "q"]
+
+    def filter_process(self, queryset, name, value):
+        return selectors.memory_contributed_by(queryset, process_external_id=value)
+
+
+class TripleFilter(RecallStatsFilter):
+    process_id = PrintableCharFilter(method="filter_process", help_text="A process that mentioned it.")
+    subject = PrintableCharFilter(field_name="subject__name", lookup_expr="iexact")
+    predicate = PrintableCharFilter(field_name="predicate__name", lookup_expr="iexact", max_length=100)
+    object = PrintableCharFilter(field_name="object__name", lookup_expr="iexact")
+
+    class Meta:
+        model = Triple
+        fields = ["entity_id", "process_id", "q", "subject", "predicate", "object"]
+
+    def filter_process(self, queryset, name, value):
+        return selectors.triple_contributed_by(queryset, process_external_id=value)
+
+
+class EntityScopedFilter(django_filters.FilterSet):
+    """Sessions and conversations: by entity and process external ids."""
+
+    entity_id = PrintableCharFilter(field_name="entity__external_id")
+    process_id = PrintableCharFilter(field_name="process__external_id")
+
+
+class EntityFilter(django_filters.FilterSet):
+    q = PrintableCharFilter(field_name="external_id", lookup_expr="icontains", help_text="Part of the entity id.")
+    ordering = django_filters.OrderingFilter(
+        fields=(("external_id", "entity_id"), ("last_activity_at", "last_activity_at"), ("created_at", "created_at"))
+    )
+
+
+class ProcessFilter(django_filters.FilterSet):
+    q = PrintableCharFilter(field_name="external_id", lookup_expr="icontains", help_text="Part of the process id.")

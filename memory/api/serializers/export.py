@@ -1,0 +1,134 @@
+"""The entity export document: the output of export and the input of import (one schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField
+from memory.models import AugmentationJob, Contradiction, MemoryKind, Message
+from memory.services.editing import MAX_MEMORY_CHARS
+from memory.services.export import EXPORT_FORMAT, EXPORT_VERSION
+from memory.services.recording import MAX_MESSAGE_CHARS
+
+MAX_ROWS = 100_000
+REF = {"min_value": 1, "max_value": 2**63 - 1}
+COUNT = {"min_value": 0, "max_value": 2_147_483_647}
+
+
+def _ref(**kwargs):
+    return StrictIntegerField(**REF, **kwargs)
+
+
+class MentionDocSerializer(serializers.Serializer):
+    process_id = ExternalIdField()
+    session_id = serializers.UUIDField(allow_null=True)
+    exchange_ref = _ref(allow_null=True)
+    message_ref = _ref(allow_null=True)
+    job_exchange_ref = _ref(allow_null=True)
+    source = CleanTextField(max_length=20)
+    mentioned_at = serializers.DateTimeField()
+
+
+class StatsDocSerializer(serializers.Serializer):
+    ref = _ref()
+    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+    first_process_id = ExternalIdField(allow_null=True)
+    mention_count = StrictIntegerField(**COUNT)
+    recall_count = StrictIntegerField(**COUNT)
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    last_recalled_at = serializers.DateTimeField(allow_null=True)
+    is_contradicted = serializers.BooleanField()
+    embedding = serializers.CharField(allow_null=True, help_text="float32 vector, base64", max_length=1_000_000)
+    embedding_model = CleanTextField(allow_blank=True, max_length=100)
+    mentions = serializers.ListField(child=MentionDocSerializer(), max_length=MAX_ROWS)
+
+
+class MemoryDocSerializer(StatsDocSerializer):
+    kind = serializers.ChoiceField(choices=MemoryKind.choices)
+    process_id = ExternalIdField(allow_null=True, help_text="Attributes only: the owning process.")
+
+
+class TripleDocSerializer(StatsDocSerializer):
+    subject = CleanTextField(max_length=300)
+    subject_type = CleanTextField(max_length=50)
+    predicate = CleanTextField(max_length=100)
+    object = CleanTextField(max_length=300)
+    object_type = CleanTextField(max_length=50)
+
+
+class MessageDocSerializer(serializers.Serializer):
+    ref = _ref()
+    position = StrictIntegerField(**COUNT)
+    role = serializers.ChoiceField(choices=Message.Role.choices)
+    content = CleanTextField(allow_blank=True, max_length=MAX_MESSAGE_CHARS, trim_whitespace=False)
+    name = CleanTextField(allow_blank=True, max_length=200)
+    tool_calls = serializers.JSONField(allow_null=True)
+    tool_call_id = CleanTextField(allow_blank=True, max_length=200)
+    created_at = serializers.DateTimeField()
+
+
+class JobDocSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AugmentationJob.Status.choices)
+    attempts = StrictIntegerField(**COUNT)
+    error = CleanTextField(allow_blank=True, trim_whitespace=False, max_length=100_000)
+    extractor = CleanTextField(allow_blank=True, max_length=100)
+    result = serializers.DictField()
+    queued_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExchangeDocSerializer(serializers.Serializer):
+    ref = _ref()
+    idempotency_key = ExternalIdField(allow_null=True, max_length=100)
+    model = CleanTextField(allow_blank=True, max_length=200)
+    prompt_tokens = StrictIntegerField(allow_null=True, **COUNT)
+    completion_tokens = StrictIntegerField(allow_null=True, **COUNT)
+    latency_ms = serializers.FloatField(allow_null=True, min_value=0, max_value=1e12)
+    occurred_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    job = JobDocSerializer(allow_null=True)
+    messages = serializers.ListField(child=MessageDocSerializer(), max_length=MAX_ROWS)
+
+
+class ConversationDocSerializer(serializers.Serializer):
+    started_at = serializers.DateTimeField()
+    last_message_at = serializers.DateTimeField()
+    exchanges = serializers.ListField(child=ExchangeDocSerializer(), max_length=MAX_ROWS)
+
+
+class SessionDocSerializer(serializers.Serializer):
+    session_id = serializers.UUIDField()
+    process_id = ExternalIdField()
+    started_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    conversation = ConversationDocSerializer(allow_null=True)
+
+
+class ContradictionDocSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Contradiction.Reason.choices)
+    memory_a_ref = _ref(allow_null=True)
+    memory_b_ref = _ref(allow_null=True)
+    triple_a_ref = _ref(allow_null=True)
+    triple_b_ref = _ref(allow_null=True)
+    detected_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = CleanTextField(allow_blank=True, trim_whitespace=False, max_length=100_000)
+
+
+class EntityDocSerializer(serializers.Serializer):
+    entity_id = ExternalIdField()
+    created_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+
+
+class EntityExportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
+    version = serializers.ChoiceField(choices=[EXPORT_VERSION])
+    exported_at = serializers.DateTimeField()
+    entity = EntityDocSerializer()
+    sessions = serializers.ListField(child=SessionDocSerializer(), max_length=MAX_ROWS)
+    memories = serializers.ListField(child=MemoryDocSerializer(), max_length=MAX_ROWS)
+    triples = serializers.ListField(child=TripleDocSerializer(), max_length=MAX_ROWS)
+    contradictions = serializers.ListField(child=ContradictionDocSerializer(), max_length=MAX_ROWS)

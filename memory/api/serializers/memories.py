@@ -1,0 +1,123 @@
+"""Memories, attributes and triples: input for edits, output with provenance."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from memory.api.fields import CleanTextField, ExternalIdField
+from memory.models import Memory, MemoryKind, Provenance, Triple
+from memory.services.editing import MAX_MEMORY_CHARS
+
+
+class MentionSerializer(serializers.ModelSerializer):
+    """One mention: which process said it, in which session, exchange and message, and when."""
+
+    process_id = serializers.CharField(source="process.external_id")
+    session_id = serializers.UUIDField(source="session.uuid", allow_null=True, default=None)
+
+    class Meta:
+        model = Provenance
+        fields = ["process_id", "session_id", "exchange_id", "message_id", "job_id", "source", "mentioned_at"]
+
+
+class MemorySerializer(serializers.ModelSerializer):
+    entity_id = serializers.CharField(source="entity.external_id")
+    process_id = serializers.CharField(
+        source="owner_process.external_id", allow_null=True, default=None, help_text="Attributes only: their owner."
+    )
+    first_process_id = serializers.CharField(source="first_process.external_id", allow_null=True, default=None)
+
+    class Meta:
+        model = Memory
+        fields = [
+            "id",
+            "entity_id",
+            "kind",
+            "content",
+            "process_id",
+            "first_process_id",
+            "mention_count",
+            "recall_count",
+            "first_seen_at",
+            "last_seen_at",
+            "last_recalled_at",
+            "is_contradicted",
+        ]
+
+
+class MemoryDetailSerializer(MemorySerializer):
+    mentions = MentionSerializer(many=True, read_only=True)
+
+    class Meta(MemorySerializer.Meta):
+        fields = [*MemorySerializer.Meta.fields, "mentions"]
+
+
+class MemoryCreateSerializer(serializers.Serializer):
+    entity_id = ExternalIdField()
+    kind = serializers.ChoiceField(choices=MemoryKind.choices)
+    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+    process_id = ExternalIdField(
+        required=False, allow_null=True, help_text="Required for attributes; otherwise credited as contributor."
+    )
+
+    def validate(self, attrs):
+        if attrs["kind"] == MemoryKind.ATTRIBUTE and not attrs.get("process_id"):
+            raise serializers.ValidationError({"process_id": ["attributes need the process they belong to."]})
+        return attrs
+
+
+class AttributeCreateSerializer(serializers.Serializer):
+    entity_id = ExternalIdField()
+    process_id = ExternalIdField(help_text="The process this attribute belongs to (only it recalls it).")
+    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+
+
+class MemoryUpdateSerializer(serializers.Serializer):
+    content = CleanTextField(required=False, max_length=MAX_MEMORY_CHARS)
+    kind = serializers.ChoiceField(choices=MemoryKind.choices, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("send content and/or kind to change.")
+        return attrs
+
+
+class AttributeUpdateSerializer(serializers.Serializer):
+    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+
+
+class TripleSerializer(serializers.ModelSerializer):
+    entity_id = serializers.CharField(source="entity.external_id")
+    subject = serializers.CharField(source="subject.name")
+    subject_type = serializers.CharField(source="subject.node_type")
+    predicate = serializers.CharField(source="predicate.name")
+    object = serializers.CharField(source="object.name")
+    object_type = serializers.CharField(source="object.node_type")
+    first_process_id = serializers.CharField(source="first_process.external_id", allow_null=True, default=None)
+
+    class Meta:
+        model = Triple
+        fields = [
+            "id",
+            "entity_id",
+            "subject",
+            "subject_type",
+            "predicate",
+            "object",
+            "object_type",
+            "content",
+            "first_process_id",
+            "mention_count",
+            "recall_count",
+            "first_seen_at",
+            "last_seen_at",
+            "last_recalled_at",
+            "is_contradicted",
+        ]
+
+
+class TripleDetailSerializer(TripleSerializer):
+    mentions = MentionSerializer(many=True, read_only=True)
+
+    class Meta(TripleSerializer.Meta):
+        fields = [*TripleSerializer.Meta.fields, "mentions"]

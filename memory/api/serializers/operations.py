@@ -1,0 +1,93 @@
+"""Input and output of recall and of augmentation job status."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField
+from memory.models import AugmentationJob
+from memory.services.jobs_status import MAX_WAIT_SECONDS
+
+MAX_QUERY_CHARS = 20_000
+MAX_JOB_IDS = 500
+
+
+class RecallInputSerializer(serializers.Serializer):
+    entity_id = ExternalIdField()
+    process_id = ExternalIdField()
+    query = CleanTextField(allow_blank=True, max_length=MAX_QUERY_CHARS, trim_whitespace=False)
+    session_id = serializers.UUIDField(required=False, allow_null=True)
+    limit = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=200)
+    token_budget = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
+    include_pending = serializers.BooleanField(required=False, default=True)
+
+
+class RecalledItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    content = serializers.CharField()
+    score = serializers.FloatField()
+    dense_score = serializers.FloatField(allow_null=True)
+    lexical_score = serializers.FloatField(allow_null=True)
+    memory_id = serializers.IntegerField(allow_null=True)
+    triple_id = serializers.IntegerField(allow_null=True)
+    processes = serializers.ListField(child=serializers.CharField())
+
+
+class PendingExchangeSerializer(serializers.Serializer):
+    exchange_id = serializers.IntegerField()
+    process_id = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    text = serializers.CharField()
+
+
+class HistoryMessageSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField(allow_blank=True)
+
+
+class RecallOutputSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField(allow_null=True)
+    items = RecalledItemSerializer(many=True)
+    pending = PendingExchangeSerializer(many=True)
+    history = HistoryMessageSerializer(many=True)
+    block = serializers.CharField(allow_blank=True, help_text="The text to inject, with its delimiters.")
+    token_count = serializers.IntegerField()
+    latency_ms = serializers.FloatField()
+    pending_job_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class JobIdsField(serializers.CharField):
+    """A comma-separated list of job ids: "1,2,3"."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not parts:
+            raise serializers.ValidationError("give at least one job id, e.g. ids=12,13.")
+        if not all(part.isdigit() and 0 < int(part) < 2**63 for part in parts):
+            raise serializers.ValidationError("must be positive integers separated by commas, e.g. ids=12,13.")
+        if len(parts) > MAX_JOB_IDS:
+            raise serializers.ValidationError(f"at most {MAX_JOB_IDS} ids per request.")
+        return [int(part) for part in parts]
+
+
+class JobsQuerySerializer(serializers.Serializer):
+    ids = JobIdsField(help_text="Comma-separated job ids, e.g. 12,13,14.", max_length=10_000)
+    wait = serializers.FloatField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_WAIT_SECONDS,
+        help_text="Hold the request up to this many seconds until every job is finished.",
+    )
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AugmentationJob
+        fields = ["id", "status", "attempts", "error", "queued_at", "started_at", "finished_at"]
+
+
+class JobsStatusSerializer(serializers.Serializer):
+    jobs = JobSerializer(many=True)
+    pending = serializers.IntegerField(help_text="How many of the jobs are not finished (done or failed).")

@@ -1,0 +1,82 @@
+"""Deleting whole parts of memory through the API ("forget this customer"), each deletion audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from memory.models import AuditEntry, Conversation, Entity, Memory, Process, Session
+from memory.services.audit import Actor
+from memory.services.embedding_store import bump_memory_version
+
+
+def _audit_delete(*, actor: Actor, tenant_id: int, object_type: str, object_id: int, before: dict, entity=None):
+    AuditEntry.objects.create(
+        tenant_id=tenant_id,
+        entity=entity,
+        actor_user_id=actor.user_id,
+        actor_api_key=actor.api_key,
+        actor_label=actor.label[:200],
+        action=AuditEntry.Action.DELETE,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=None,
+    )
+
+
+def entity_forget(*, entity: Entity, actor: Actor) -> None:
+    """Remove everything stored about the entity: memories, graph, conversations, jobs, recalls."""
+    with transaction.atomic():
+        _audit_delete(
+            actor=actor,
+            tenant_id=entity.tenant_id,
+            object_type="entity",
+            object_id=entity.pk,
+            before={"external_id": entity.external_id},
+        )
+        # The audit trail keeps who changed what and when, but not the forgotten content itself.
+        AuditEntry.objects.filter(entity=entity).update(before=None, after=None)
+        entity.delete()
+
+
+def process_delete(*, process: Process, actor: Actor) -> None:
+    """Remove a process with its attributes, sessions and conversations (shared memories stay)."""
+    with transaction.atomic():
+        entity_ids = set(Memory.objects.filter(owner_process=process).values_list("entity_id", flat=True))
+        _audit_delete(
+            actor=actor,
+            tenant_id=process.tenant_id,
+            object_type="process",
+            object_id=process.pk,
+            before={"external_id": process.external_id},
+        )
+        process.delete()
+        for entity_id in entity_ids:
+            bump_memory_version(entity_id)
+
+
+def session_delete(*, session: Session, actor: Actor) -> None:
+    """Remove a session and its conversation; memories learnt from it stay (their provenance loses the link)."""
+    with transaction.atomic():
+        _audit_delete(
+            actor=actor,
+            tenant_id=session.entity.tenant_id,
+            entity=session.entity,
+            object_type="session",
+            object_id=session.pk,
+            before={"uuid": str(session.uuid), "process": session.process.external_id},
+        )
+        session.delete()
+
+
+def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
+    with transaction.atomic():
+        _audit_delete(
+            actor=actor,
+            tenant_id=conversation.entity.tenant_id,
+            entity=conversation.entity,
+            object_type="conversation",
+            object_id=conversation.pk,
+            before={"session": str(conversation.session.uuid), "message_count": conversation.message_count},
+        )
+        conversation.delete()
