@@ -136,6 +136,8 @@ def triple_upsert(
     mention: Mention,
     subject_type: str = "concept",
     object_type: str = "concept",
+    embedding: bytes | None = None,
+    embedding_model: str = "",
 ) -> Upserted:
     subject_node = node_get_or_create(entity=entity, name=subject, node_type=subject_type)
     object_node = node_get_or_create(entity=entity, name=obj, node_type=object_type)
@@ -144,7 +146,7 @@ def triple_upsert(
 
     def build() -> dict:
         content = triple_content(subject_node.name, predicate_row.name, object_node.name)
-        vector, model_name = _embed_one(content)
+        vector, model_name = (embedding, embedding_model) if embedding is not None else _embed_one(content)
         return {
             "content": content,
             "embedding": vector,
@@ -157,6 +159,14 @@ def triple_upsert(
     triple, created = _get_or_create(Triple, lookup, build)
     mentioned = _add_mention(triple, entity, mention, created=created)
     return Upserted(obj=triple, created=created, mentioned=mentioned)
+
+
+def mention_add(*, obj: Memory | Triple, entity: Entity, mention: Mention) -> bool:
+    """Record one more mention of an existing memory or triple (a near-duplicate merged into it).
+    False if this job had already recorded it, or if the row is gone."""
+    if not type(obj).objects.filter(pk=obj.pk).exists():
+        return False
+    return _add_mention(obj, entity, mention, created=False)
 
 
 def manual_mention(process: Process, *, source: str) -> Mention:

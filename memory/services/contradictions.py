@@ -1,0 +1,112 @@
+"""Contradictions: recorded as a pair and flagged on both sides, never silently overwritten.
+
+Two sources: the knowledge graph (the same subject and predicate with a different object, for
+predicates that hold one value at a time, or a predicate and its negation with the same object),
+and the extractor (a new memory marked as contradicting an existing one). The dashboard lists the
+open pairs; the older memory stays until a person resolves it.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from memory.models import Contradiction, Entity, Memory, Triple
+
+# Predicates that hold one value at a time: a second, different object contradicts the first.
+# Multi-valued ones ("uses", "likes", "knows") do not: a project uses JWT *and* bcrypt.
+SINGLE_VALUED_PREDICATES = frozenset(
+    {
+        "is",
+        "is_a",
+        "is_an",
+        "equals",
+        "was",
+        "located_in",
+        "based_in",
+        "lives_in",
+        "born_in",
+        "due",
+        "due_on",
+        "due_by",
+        "deadline",
+        "has_deadline",
+        "scheduled_for",
+        "costs",
+        "has_budget",
+        "priced_at",
+        "version",
+        "has_version",
+        "written_in",
+        "hosted_on",
+        "deployed_to",
+        "deployed_on",
+        "owned_by",
+        "led_by",
+        "managed_by",
+        "reports_to",
+        "married_to",
+        "works_at",
+        "works_for",
+        "has_status",
+        "status",
+        "named",
+        "called",
+    }
+)
+_NEGATIONS = ("does_not_", "do_not_", "did_not_", "not_", "never_", "no_longer_", "is_not_", "are_not_")
+
+
+def is_single_valued(predicate: str) -> bool:
+    return predicate in SINGLE_VALUED_PREDICATES or predicate.endswith("_is")
+
+
+def negated(predicate: str) -> str | None:
+    """'does_not_want' -> 'want' (and 'wants'), as a base to compare with; None when not negated."""
+    for prefix in _NEGATIONS:
+        if predicate.startswith(prefix):
+            return predicate[len(prefix) :]
+    return None
+
+
+def _polar_variants(predicate: str) -> set[str]:
+    """Predicates that say the opposite of ``predicate`` about the same object."""
+    base = negated(predicate)
+    if base is not None:
+        return {base, base + "s", base + "es"} - {""}
+    stem = predicate[:-2] if predicate.endswith("es") else predicate[:-1] if predicate.endswith("s") else predicate
+    return {prefix + form for prefix in _NEGATIONS for form in {predicate, stem}}
+
+
+def triple_contradictions(triple: Triple) -> list[Triple]:
+    """Existing triples of the entity that ``triple`` contradicts."""
+    predicate = triple.predicate.name
+    found: list[Triple] = []
+    same_subject = Triple.objects.filter(entity_id=triple.entity_id, subject_id=triple.subject_id).exclude(pk=triple.pk)
+    if is_single_valued(predicate):
+        found += list(same_subject.filter(predicate_id=triple.predicate_id).exclude(object_id=triple.object_id)[:20])
+    opposite = same_subject.filter(object_id=triple.object_id, predicate__name__in=_polar_variants(predicate))
+    return found + list(opposite[:20])
+
+
+def record_triple_contradiction(entity: Entity, older: Triple, newer: Triple, reason: str) -> bool:
+    """One Contradiction row per pair (older first) and both triples flagged; False if already known."""
+    Triple.objects.filter(pk__in=[older.pk, newer.pk]).update(is_contradicted=True)
+    return _create(entity, reason, triple_a=older, triple_b=newer)
+
+
+def record_memory_contradiction(entity: Entity, older_id: int, newer: Memory, reason: str) -> bool:
+    if older_id == newer.pk or not Memory.objects.filter(pk=older_id, entity=entity).exists():
+        return False
+    Memory.objects.filter(pk__in=[older_id, newer.pk]).update(is_contradicted=True)
+    return _create(entity, reason, memory_a_id=older_id, memory_b=newer)
+
+
+def _create(entity: Entity, reason: str, **pair) -> bool:
+    if Contradiction.objects.filter(**pair).exists():
+        return False
+    try:
+        with transaction.atomic():
+            Contradiction.objects.create(entity=entity, reason=reason, **pair)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,167 @@
+"""Near-duplicate memories: same meaning, different wording, merged into one row.
+
+Exact duplicates never get this far (the database's unique content hash catches them). Here a new
+memory is compared with the entity's existing memories of the same kind (and, for attributes, the
+same owner process) by the cosine of their stored embeddings; at or above
+``MEMORI_DEDUP_SIMILARITY`` it is merged, i.e. recorded as one more mention of the existing memory.
+
+Embeddings alone are not enough to say "same meaning": a bag of token vectors scores "We use
+PostgreSQL" and "We do not use PostgreSQL" at 0.97, and words of scripts the embedder barely knows
+(Cyrillic, much of CJK) collapse onto a few shared pieces. So a merge also needs the same content
+words on both sides (up to inflection), the same numbers and the same negation. A missed merge
+costs a near-duplicate row; a wrong merge loses a fact.
+
+Each worker process keeps the entity's vectors in memory and only loads rows newer than the last
+one it saw (ids grow), so a job costs one small query here, not a scan of the entity.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memory.extraction.normalize import normalize_text
+from memory.models import Memory
+
+MAX_CACHED_ENTITIES = 256
+LATE_COMMIT_WINDOW = 500
+
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]|[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|нет|не|ни|никогда)\b|n't\b|[不没別别無无]"
+)
+_STOPWORDS = frozenset(
+    "a an the our my your their his her its this that these those is are was were be been being am to of for in on "
+    "at by with and or also just very really we i you they he she it us me them".split()
+)
+
+
+@dataclass
+class _EntityVectors:
+    last_id: int = 0
+    model: str = ""
+    ids: list[int] = field(default_factory=list)
+    known: set[int] = field(default_factory=set)
+    groups: list[tuple[str, int | None]] = field(default_factory=list)  # (kind, owner process id)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    _matrix: np.ndarray | None = None
+
+    def matrix(self) -> np.ndarray:
+        if self._matrix is None or len(self._matrix) != len(self.vectors):
+            self._matrix = np.vstack(self.vectors) if self.vectors else np.zeros((0, 1), dtype=np.float32)
+        return self._matrix
+
+    def add(self, memory_id: int, group: tuple[str, int | None], vector: np.ndarray) -> None:
+        """Add a memory this process just wrote. ``last_id`` is not advanced: rows other workers
+        wrote meanwhile may have smaller ids and must still be loaded by the next refresh."""
+        if memory_id in self.known:
+            return
+        self.known.add(memory_id)
+        self.ids.append(memory_id)
+        self.groups.append(group)
+        self.vectors.append(vector)
+
+
+_lock = threading.Lock()
+_cache: OrderedDict[int, _EntityVectors] = OrderedDict()
+
+
+def entity_vectors(entity_id: int, model: str, dims: int) -> _EntityVectors:
+    """The entity's memory vectors (embedder ``model``), refreshed with rows added since last time."""
+    with _lock:
+        cached = _cache.pop(entity_id, None)
+        if cached is None or cached.model != model:
+            cached = _EntityVectors(model=model)
+        _cache[entity_id] = cached
+        while len(_cache) > MAX_CACHED_ENTITIES:
+            _cache.popitem(last=False)
+    # Ids are handed out at insert, not at commit: a concurrent transaction may commit a smaller id
+    # after a larger one was seen. Looking back a window of ids catches those late rows.
+    recent = Memory.objects.filter(
+        entity_id=entity_id, pk__gt=cached.last_id - LATE_COMMIT_WINDOW, embedding_model=model
+    )
+    new_ids = [pk for pk in recent.values_list("pk", flat=True) if pk not in cached.known]
+    if new_ids:
+        rows = (
+            Memory.objects.filter(pk__in=new_ids)
+            .order_by("pk")
+            .values_list("pk", "kind", "owner_process_id", "embedding")
+        )
+        for memory_id, kind, owner_id, blob in rows:
+            if blob is not None and len(blob) == dims * 4:
+                cached.add(memory_id, (kind, owner_id), np.frombuffer(bytes(blob), dtype="<f4").astype(np.float32))
+            cached.last_id = max(cached.last_id, memory_id)
+    return cached
+
+
+def forget_entity(entity_id: int) -> None:
+    """Drop the entity's cached vectors (after a rolled-back job, whose ids may be reused)."""
+    with _lock:
+        _cache.pop(entity_id, None)
+
+
+def forget_all() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def nearest(vectors: _EntityVectors, query: np.ndarray, *, limit: int, min_score: float = 0.0) -> list[int]:
+    """Ids of the ``limit`` memories closest to ``query`` (any kind), best first."""
+    if not vectors.ids or not np.any(query):
+        return []
+    scores = vectors.matrix() @ query
+    order = np.argsort(-scores)[:limit]
+    return [vectors.ids[i] for i in order if scores[i] >= min_score]
+
+
+def near_duplicate_candidates(
+    vectors: _EntityVectors, *, kind: str, owner_id: int | None, vector: np.ndarray, threshold: float
+) -> list[int]:
+    """Existing memories of the same kind and owner whose cosine with ``vector`` is >= threshold."""
+    if not vectors.ids or not np.any(vector):
+        return []
+    scores = vectors.matrix() @ vector
+    hits = np.flatnonzero(scores >= threshold)
+    group = (kind, owner_id)
+    ranked = sorted(hits, key=lambda i: -scores[i])
+    return [vectors.ids[i] for i in ranked if vectors.groups[i] == group]
+
+
+def same_meaning(a: str, b: str) -> bool:
+    """The lexical guard of a merge: same content words (up to inflection), numbers and negation."""
+    words_a, words_b = _words(a), _words(b)
+    if _NUMBER.findall(normalize_text(a)) != _NUMBER.findall(normalize_text(b)):
+        return False
+    if bool(_NEGATION.search(normalize_text(a))) != bool(_NEGATION.search(normalize_text(b))):
+        return False
+    content_a, content_b = words_a - _STOPWORDS, words_b - _STOPWORDS
+    if not content_a or not content_b:
+        return False
+    return _all_matched(content_a, content_b) and _all_matched(content_b, content_a)
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(normalize_text(text)))
+
+
+def _all_matched(words: set[str], others: set[str]) -> bool:
+    return all(word in others or any(_same_stem(word, other) for other in others) for word in words)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """'token'/'tokens', 'use'/'uses'/'used', 'токен'/'токены': a shared prefix covering all but the
+    inflection of the shorter word."""
+    shorter = min(len(a), len(b))
+    if shorter < 3:
+        return False
+    prefix = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        prefix += 1
+    return prefix >= max(3, shorter - 1) and abs(len(a) - len(b)) <= 3

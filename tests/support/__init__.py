@@ -1,0 +1,1 @@
+"""Test support: a real Celery worker, a local OpenAI-compatible server, test-only extractors."""

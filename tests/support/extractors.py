@@ -1,0 +1,80 @@
+"""Test-only extractors, plugged in by dotted path (``MEMORI_EXTRACTOR``), as a third party would.
+
+``LineExtractor`` reads explicit lines so a test says exactly what is extracted:
+    fact: Our API uses JWT tokens
+    attribute: Handles data analysis
+    triple: project | uses | PostgreSQL
+    contradiction 42: The deadline is Monday      (marks existing memory 42)
+    update 42: The deadline moved to Monday
+Any other line is ignored. ``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
+(a job to kill a worker in the middle of). ``related_seen`` keeps what the last call was shown.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from memory.extraction.types import ExchangeInput, ExtractedMemory, ExtractedTriple, Extraction, RelatedMemory
+
+KINDS = ("fact", "preference", "skill", "attribute")
+
+
+class LineExtractor:
+    name = "test-lines"
+    related_seen: tuple[RelatedMemory, ...] = ()
+
+    def __call__(self, exchange: ExchangeInput, related: Sequence[RelatedMemory]) -> Extraction:
+        LineExtractor.related_seen = tuple(related)
+        memories, triples = [], []
+        for message in exchange.messages:
+            for line in message.content.splitlines():
+                head, _, body = line.partition(":")
+                head, body = head.strip(), body.strip()
+                words = head.split()
+                if head in KINDS and body:
+                    memories.append(ExtractedMemory(kind=head, content=body, source_position=message.position))
+                elif len(words) == 2 and words[0] in ("contradiction", "update") and words[1].isdigit():
+                    memories.append(
+                        ExtractedMemory(
+                            kind="fact",
+                            content=body,
+                            source_position=message.position,
+                            relation=words[0],
+                            related_memory_id=int(words[1]),
+                        )
+                    )
+                elif head == "triple" and body.count("|") == 2:
+                    subject, predicate, obj = (part.strip() for part in body.split("|"))
+                    triples.append(
+                        ExtractedTriple(
+                            subject=subject,
+                            subject_type="concept",
+                            predicate=predicate,
+                            object=obj,
+                            object_type="concept",
+                            source_position=message.position,
+                        )
+                    )
+        return Extraction(memories=tuple(memories), triples=tuple(triples))
+
+
+class SlowLineExtractor(LineExtractor):
+    name = "test-slow-lines"
+
+    def __call__(self, exchange: ExchangeInput, related: Sequence[RelatedMemory]) -> Extraction:
+        time.sleep(float(os.environ.get("MEMORI_TEST_EXTRACTOR_SLEEP", "30")))
+        return super().__call__(exchange, related)
+
+
+def failing_extractor(exchange: ExchangeInput, related: Sequence[RelatedMemory]) -> Extraction:
+    """A plain function extractor that always breaks (a bug in a plug-in fails the job)."""
+    raise RuntimeError("plug-in exploded on purpose")
+
+
+def unavailable_extractor(exchange: ExchangeInput, related: Sequence[RelatedMemory]) -> Extraction:
+    """A plug-in whose backend is down: a transient error, retried with backoff."""
+    from memory.extraction.registry import ExtractorUnavailable
+
+    raise ExtractorUnavailable("extraction backend unreachable")
