@@ -60,7 +60,7 @@ class LlmRegistry:
 def _install(resource: Any, memori: Memori, build_plan: Callable[[Memori, dict], Plan | None]) -> None:
     current = resource.create
     original = getattr(current, "__memori_original__", current)
-    if inspect.iscoroutinefunction(original):
+    if inspect.iscoroutinefunction(original) or inspect.iscoroutinefunction(inspect.unwrap(original)):
 
         @functools.wraps(original)
         async def create(*args: Any, **kwargs: Any) -> Any:
