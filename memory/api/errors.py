@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -25,6 +27,10 @@ def _first_message(detail) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is larger than {limit} bytes; send less data per request."
+        return Response({"error": {"code": "request_too_large", "message": message}}, status=413)
     if isinstance(exc, DatabaseError):
         body = {"error": {"code": "database_unavailable", "message": "The database is unavailable; retry shortly."}}
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
