@@ -1,0 +1,188 @@
+"""Graph Explorer reads: the strongest triples of an entity under filters, laid out as a network.
+
+At most ``EDGE_CAP`` edges are drawn, ranked by mentions, then recalls, then recency; the page says
+how many matching triples were left out. Layouts are cached per entity memory version and filters,
+so a reload or a node click never lays out twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from dashboard.layout import spring_layout
+from memory.models import Entity, Memory, Node, Provenance, Triple
+
+EDGE_CAP = 300
+NODE_TRIPLES_SHOWN = 100
+NODE_FACTS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class GraphFilters:
+    process: str = ""
+    kind: str = ""
+    text: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def from_query(cls, params) -> GraphFilters:
+        def when(name: str) -> datetime | None:
+            value = params.get(name) or ""
+            parsed = parse_datetime(value) if value else None
+            if parsed is None and len(value) == 10:
+                parsed = parse_datetime(value + "T00:00")
+            if parsed is not None and parsed.tzinfo is None:
+                parsed = timezone.make_aware(parsed)
+            return parsed
+
+        return cls(
+            process=(params.get("process") or "")[:200],
+            kind=(params.get("kind") or "")[:50],
+            text=(params.get("q") or "").strip()[:200],
+            start=when("start"),
+            end=when("end"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.process, self.kind, self.text, self.start, self.end))
+
+    def cache_key(self, entity: Entity) -> str:
+        raw = repr(sorted(asdict(self).items()))
+        digest = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
+        return f"dashboard:graph:{entity.pk}:{entity.memory_version}:{digest}"
+
+
+@dataclass
+class GraphView:
+    nodes: list[dict]
+    edges: list[dict]
+    matching: int
+    left_out: int
+
+    @property
+    def processes(self) -> list[str]:
+        return sorted({edge["process"] for edge in self.edges})
+
+
+def filtered_triples(entity: Entity, filters: GraphFilters) -> QuerySet[Triple]:
+    triples = Triple.objects.filter(entity=entity)
+    if filters.process:
+        contributed = Provenance.objects.filter(triple=OuterRef("pk"), process__external_id=filters.process)
+        triples = triples.filter(Exists(contributed))
+    if filters.kind:
+        triples = triples.filter(Q(subject__node_type=filters.kind) | Q(object__node_type=filters.kind))
+    if filters.text:
+        triples = triples.filter(
+            Q(content__icontains=filters.text)
+            | Q(subject__name__icontains=filters.text)
+            | Q(object__name__icontains=filters.text)
+        )
+    if filters.start:
+        triples = triples.filter(last_seen_at__gte=filters.start)
+    if filters.end:
+        triples = triples.filter(first_seen_at__lt=filters.end)
+    return triples
+
+
+def graph_view(entity: Entity, filters: GraphFilters) -> GraphView:
+    key = filters.cache_key(entity)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    triples = filtered_triples(entity, filters)
+    edges = [
+        {
+            "id": row["id"],
+            "source": row["subject_id"],
+            "target": row["object_id"],
+            "source_name": row["subject__name"],
+            "target_name": row["object__name"],
+            "predicate": row["predicate__name"],
+            "process": row["first_process__external_id"] or "unknown",
+            "mentions": row["mention_count"],
+            "content": row["content"],
+        }
+        for row in triples.order_by("-mention_count", "-recall_count", "-last_seen_at", "pk").values(
+            "id",
+            "subject_id",
+            "object_id",
+            "subject__name",
+            "object__name",
+            "predicate__name",
+            "first_process__external_id",
+            "mention_count",
+            "content",
+        )[:EDGE_CAP]
+    ]
+    matching = len(edges) if len(edges) < EDGE_CAP else triples.count()
+    view = GraphView(nodes=_nodes_of(edges), edges=edges, matching=matching, left_out=matching - len(edges))
+    cache.set(key, view, 300)
+    return view
+
+
+def _nodes_of(edges: list[dict]) -> list[dict]:
+    names: dict[int, str] = {}
+    mentions: Counter = Counter()
+    process_weight: dict[int, Counter] = defaultdict(Counter)
+    for edge in edges:
+        for end in ("source", "target"):
+            node_id = edge[end]
+            names[node_id] = edge[f"{end}_name"]
+            mentions[node_id] += edge["mentions"]
+            process_weight[node_id][edge["process"]] += edge["mentions"]
+    order = sorted(names)
+    index = {node_id: position for position, node_id in enumerate(order)}
+    positions = spring_layout(
+        len(order), [(index[edge["source"]], index[edge["target"]], edge["mentions"]) for edge in edges]
+    )
+    return [
+        {
+            "id": node_id,
+            "name": names[node_id],
+            "x": round(float(positions[index[node_id]][0]), 4),
+            "y": round(float(positions[index[node_id]][1]), 4),
+            "mentions": mentions[node_id],
+            "process": process_weight[node_id].most_common(1)[0][0],
+        }
+        for node_id in order
+    ]
+
+
+def _first_mention(target: str) -> dict:
+    """Annotations naming where something was first said: message, session and process."""
+    first = Provenance.objects.filter(**{target: OuterRef("pk")}).order_by("mentioned_at", "pk")
+    return {
+        "source_message_id": Subquery(first.values("message_id")[:1]),
+        "source_session_id": Subquery(first.values("session_id")[:1]),
+        "source_exchange_id": Subquery(first.values("exchange_id")[:1]),
+    }
+
+
+def node_detail(entity: Entity, node_id: int) -> dict | None:
+    """One node: its triples (either end) and the memories whose text mentions it, with their sources."""
+    node = Node.objects.filter(entity=entity, pk=node_id).first()
+    if node is None:
+        return None
+    triples = (
+        Triple.objects.filter(Q(subject=node) | Q(object=node), entity=entity)
+        .select_related("subject", "predicate", "object", "first_process")
+        .annotate(**_first_mention("triple"))
+        .order_by("-mention_count", "-last_seen_at")[:NODE_TRIPLES_SHOWN]
+    )
+    facts = (
+        Memory.objects.filter(entity=entity, normalized__icontains=node.normalized_name)
+        .select_related("first_process")
+        .annotate(**_first_mention("memory"))
+        .order_by("-mention_count", "-last_seen_at")[:NODE_FACTS_SHOWN]
+    )
+    return {"node": node, "triples": list(triples), "facts": list(facts)}

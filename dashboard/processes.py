@@ -1,0 +1,111 @@
+"""Process View reads: what each process contributed and whose memories reached its prompts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+
+from memory.models import Entity, Memory, MemoryKind, Provenance, RecallHit
+
+KINDS = [*MemoryKind.values, "relation"]
+LISTED_PER_PROCESS = 8
+
+
+@dataclass
+class ProcessSummary:
+    name: str
+    contributed: dict[str, int] = field(default_factory=dict)
+    latest_memories: list[Memory] = field(default_factory=list)
+    recalled_from_others: list[dict] = field(default_factory=list)
+    recalled_total: int = 0
+
+    @property
+    def contributed_total(self) -> int:
+        return sum(self.contributed.values())
+
+
+def contributions(entity: Entity) -> dict[str, dict[str, int]]:
+    """Distinct memories (by kind) and relations each process mentioned, from provenance."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    memory_rows = (
+        Provenance.objects.filter(entity=entity, memory__isnull=False)
+        .values("process__external_id", "memory__kind")
+        .annotate(n=Count("memory_id", distinct=True))
+    )
+    for row in memory_rows:
+        counts[row["process__external_id"]][row["memory__kind"]] = row["n"]
+    triple_rows = (
+        Provenance.objects.filter(entity=entity, triple__isnull=False)
+        .values("process__external_id")
+        .annotate(n=Count("triple_id", distinct=True))
+    )
+    for row in triple_rows:
+        counts[row["process__external_id"]]["relation"] = row["n"]
+    return counts
+
+
+def latest_first_contributions(entity: Entity) -> dict[str, list[Memory]]:
+    """Per process, the most recent memories it was first to contribute (one windowed query)."""
+    ranked = (
+        Memory.objects.filter(entity=entity, first_process__isnull=False)
+        .select_related("first_process")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("first_process_id")], order_by=F("last_seen_at").desc()))
+        .filter(rank__lte=LISTED_PER_PROCESS)
+    )
+    by_process: dict[str, list[Memory]] = defaultdict(list)
+    for memory in ranked:
+        by_process[memory.first_process.external_id].append(memory)
+    return by_process
+
+
+def recall_flows(entity: Entity) -> list[tuple[str, str, int]]:
+    """(contributing process, recalling process, recalled items): RecallHit → memory/triple → Provenance."""
+    flows: dict[tuple[str, str], int] = defaultdict(int)
+    for target in ("memory", "triple"):
+        rows = (
+            RecallHit.objects.filter(event__entity=entity, **{f"{target}__isnull": False})
+            .values("event__process__external_id", f"{target}__mentions__process__external_id")
+            .annotate(n=Count("id", distinct=True))
+        )
+        for row in rows:
+            contributor = row[f"{target}__mentions__process__external_id"]
+            if contributor:
+                flows[(contributor, row["event__process__external_id"])] += row["n"]
+    return sorted(((source, target, n) for (source, target), n in flows.items()), key=lambda flow: -flow[2])
+
+
+def recalled_from_others(entity: Entity) -> dict[str, list[dict]]:
+    """Per recalling process, the memories first contributed by another process it recalled most."""
+    rows = (
+        RecallHit.objects.filter(event__entity=entity, memory__isnull=False, memory__first_process__isnull=False)
+        .exclude(memory__first_process=F("event__process"))
+        .values("event__process__external_id", "memory_id", "memory__content", "memory__first_process__external_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "memory_id")[:400]
+    )
+    by_process: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        listed = by_process[row["event__process__external_id"]]
+        if len(listed) < LISTED_PER_PROCESS:
+            listed.append(row)
+    return by_process
+
+
+def process_summaries(entity: Entity, process_names: list[str]) -> list[ProcessSummary]:
+    counts = contributions(entity)
+    latest = latest_first_contributions(entity)
+    recalled = recalled_from_others(entity)
+    names = sorted(set(process_names) | set(counts))
+    return [
+        ProcessSummary(
+            name=name,
+            contributed=counts.get(name, {}),
+            latest_memories=latest.get(name, []),
+            recalled_from_others=recalled.get(name, []),
+            recalled_total=sum(row["n"] for row in recalled.get(name, [])),
+        )
+        for name in names
+    ]

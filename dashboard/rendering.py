@@ -1,0 +1,22 @@
+"""What every dashboard page needs in its template: the user's tenants and the current tenant/entity."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dashboard.access import tenants_for
+
+PAGE_SIZE = 50
+
+
+def render_page(request: HttpRequest, template: str, *, nav: str, tenant=None, entity=None, **context) -> HttpResponse:
+    if entity is not None and tenant is None:
+        tenant = entity.tenant
+    context.update(nav=nav, tenant=tenant, entity=entity, user_tenants=list(tenants_for(request.user)[:50]))
+    return render(request, template, context)
+
+
+def paginate(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))

@@ -1,0 +1,174 @@
+"""Reads behind the overview and the entity list: aggregates in the database, bounded queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDay, TruncHour
+
+from dashboard.periods import Period
+from memory.models import (
+    AugmentationJob,
+    Contradiction,
+    Entity,
+    Exchange,
+    Memory,
+    Node,
+    Process,
+    Provenance,
+    RecallEvent,
+    Session,
+    Tenant,
+    Triple,
+)
+
+ENTITY_SORTS = {
+    "name": "external_id",
+    "activity": "-last_activity_at",
+    "memories": "-memory_total",
+    "triples": "-triple_total",
+    "exchanges": "-exchange_total",
+    "sessions": "-session_total",
+}
+
+
+@dataclass(frozen=True)
+class OverviewStats:
+    memories: int
+    triples: int
+    new_memories: int
+    exchanges: int
+    recalls: int
+    sessions: int
+    active_processes: int
+    backlog: int
+    failed: int
+    recall_p50_ms: float | None
+    recall_p95_ms: float | None
+
+
+def percentile_values(queryset: QuerySet, field: str, fractions: tuple[float, ...]) -> list[float | None]:
+    """Exact percentiles (nearest rank) with one ordered OFFSET query each: no rows pulled into Python."""
+    total = queryset.count()
+    if not total:
+        return [None for _ in fractions]
+    ordered = queryset.order_by(field).values_list(field, flat=True)
+    return [ordered[min(total - 1, int(fraction * total))] for fraction in fractions]
+
+
+def overview_stats(*, tenant: Tenant, period: Period) -> OverviewStats:
+    in_range = {"entity__tenant": tenant}
+    exchanges = Exchange.objects.filter(**in_range, occurred_at__gte=period.start, occurred_at__lt=period.end)
+    recalls = RecallEvent.objects.filter(**in_range, created_at__gte=period.start, created_at__lt=period.end)
+    p50, p95 = percentile_values(recalls, "latency_ms", (0.5, 0.95))
+    jobs = AugmentationJob.objects.filter(**in_range)
+    return OverviewStats(
+        memories=Memory.objects.filter(**in_range).count(),
+        triples=Triple.objects.filter(**in_range).count(),
+        new_memories=Memory.objects.filter(
+            **in_range, first_seen_at__gte=period.start, first_seen_at__lt=period.end
+        ).count(),
+        exchanges=exchanges.count(),
+        recalls=recalls.count(),
+        sessions=Session.objects.filter(
+            **in_range, last_activity_at__gte=period.start, started_at__lt=period.end
+        ).count(),
+        active_processes=exchanges.values("process_id").distinct().count(),
+        backlog=jobs.filter(status__in=[AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]).count(),
+        failed=jobs.filter(status=AugmentationJob.Status.FAILED, queued_at__gte=period.start).count(),
+        recall_p50_ms=p50,
+        recall_p95_ms=p95,
+    )
+
+
+def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
+    trunc = TruncHour if period.by_hour else TruncDay
+    rows = (
+        queryset.filter(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+        .annotate(bucket=trunc(field))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .order_by("bucket")
+    )
+    return {row["bucket"]: row["n"] for row in rows}
+
+
+def overview_trends(*, tenant: Tenant, period: Period) -> dict[str, dict]:
+    """Counts per day (per hour for ranges up to two days) of exchanges, recalls and new memories."""
+    return {
+        "Exchanges": _bucketed(Exchange.objects.filter(entity__tenant=tenant), "occurred_at", period),
+        "Recalls": _bucketed(RecallEvent.objects.filter(entity__tenant=tenant), "created_at", period),
+        "New memories": _bucketed(Memory.objects.filter(entity__tenant=tenant), "first_seen_at", period),
+    }
+
+
+def top_entities(*, tenant: Tenant, period: Period, limit: int = 10) -> list[dict]:
+    """The entities with the most exchanges in the period, with their memory totals."""
+    rows = list(
+        Exchange.objects.filter(entity__tenant=tenant, occurred_at__gte=period.start, occurred_at__lt=period.end)
+        .values("entity_id", "entity__external_id")
+        .annotate(exchanges=Count("id"), processes=Count("process_id", distinct=True))
+        .order_by("-exchanges")[:limit]
+    )
+    memory_totals = dict(
+        Memory.objects.filter(entity_id__in=[row["entity_id"] for row in rows])
+        .values("entity_id")
+        .annotate(n=Count("id"))
+        .values_list("entity_id", "n")
+    )
+    for row in rows:
+        row["memories"] = memory_totals.get(row["entity_id"], 0)
+    return rows
+
+
+def count_of(model, *, fk: str = "entity", **filters) -> Coalesce:
+    """A correlated COUNT of ``model`` rows pointing at the outer row through ``fk``."""
+    subquery = (
+        model.objects.filter(**{fk: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subquery, output_field=IntegerField()), 0)
+
+
+def entity_list(*, tenant: Tenant, search: str = "", sort: str = "activity") -> QuerySet[Entity]:
+    """Entities with their counts (one correlated count each, so rows never multiply)."""
+    entities = Entity.objects.filter(tenant=tenant)
+    if search:
+        entities = entities.filter(external_id__icontains=search)
+    return entities.annotate(
+        memory_total=count_of(Memory),
+        triple_total=count_of(Triple),
+        exchange_total=count_of(Exchange),
+        session_total=count_of(Session),
+        open_contradictions=count_of(Contradiction, resolved_at__isnull=True),
+    ).order_by(ENTITY_SORTS.get(sort, ENTITY_SORTS["activity"]), "pk")
+
+
+def recent_activity_version(*, tenant: Tenant) -> str:
+    """A cheap fingerprint of the tenant's latest writes: the live overview redraws when it changes."""
+    latest = Exchange.objects.filter(entity__tenant=tenant).order_by("-pk").values_list("pk", flat=True)[:1]
+    latest_recall = RecallEvent.objects.filter(entity__tenant=tenant).order_by("-pk").values_list("pk", flat=True)[:1]
+    pending = AugmentationJob.objects.filter(
+        Q(status=AugmentationJob.Status.QUEUED) | Q(status=AugmentationJob.Status.RUNNING), entity__tenant=tenant
+    ).count()
+    return f"{next(iter(latest), 0)}-{next(iter(latest_recall), 0)}-{pending}"
+
+
+def entity_processes(*, entity: Entity) -> list[Process]:
+    """Processes that worked for this entity: recorded an exchange or contributed a memory."""
+    return list(
+        Process.objects.filter(tenant_id=entity.tenant_id)
+        .filter(
+            Exists(Exchange.objects.filter(entity=entity, process=OuterRef("pk")))
+            | Exists(Provenance.objects.filter(entity=entity, process=OuterRef("pk")))
+        )
+        .order_by("external_id")
+    )
+
+
+def node_types(*, entity: Entity) -> list[str]:
+    return list(Node.objects.filter(entity=entity).order_by("node_type").values_list("node_type", flat=True).distinct())

@@ -1,0 +1,95 @@
+"""Entity Timeline reads: activity per time bucket stacked by process, growth, memory "as of" a moment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDay, TruncHour
+
+from dashboard.periods import Period
+from memory.models import AugmentationJob, Entity, Exchange, Memory, RecallEvent, Triple
+
+SERIES = {
+    # title: (model, time field, process field, extra filter)
+    "Memories first seen": (Memory, "first_seen_at", "first_process__external_id", {}),
+    "Exchanges": (Exchange, "occurred_at", "process__external_id", {}),
+    "Recalls": (RecallEvent, "created_at", "process__external_id", {}),
+    "Augmentations finished": (
+        AugmentationJob,
+        "finished_at",
+        "process__external_id",
+        {"status": AugmentationJob.Status.DONE},
+    ),
+}
+
+
+def _trunc(period: Period):
+    return TruncHour if period.by_hour else TruncDay
+
+
+def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, dict[datetime, int]]]:
+    """{series title: {process: {bucket: count}}} for the period, one grouped query per series."""
+    trunc = _trunc(period)
+    result: dict[str, dict[str, dict[datetime, int]]] = {}
+    for title, (model, time_field, process_field, extra) in SERIES.items():
+        rows = (
+            model.objects.filter(entity=entity, **extra, **{f"{time_field}__gte": period.start})
+            .filter(**{f"{time_field}__lt": period.end})
+            .annotate(bucket=trunc(time_field))
+            .values("bucket", process_field)
+            .annotate(n=Count("id"))
+            .order_by("bucket")
+        )
+        series: dict[str, dict[datetime, int]] = defaultdict(dict)
+        for row in rows:
+            series[row[process_field] or "unknown"][row["bucket"]] = row["n"]
+        result[title] = dict(series)
+    return result
+
+
+def memory_growth(entity: Entity, period: Period) -> list[tuple[datetime, int]]:
+    """New memories per bucket, the first point carrying everything older than the period."""
+    trunc = _trunc(period)
+    before = Memory.objects.filter(entity=entity, first_seen_at__lt=period.start).count()
+    rows = (
+        Memory.objects.filter(entity=entity, first_seen_at__gte=period.start, first_seen_at__lt=period.end)
+        .annotate(bucket=trunc("first_seen_at"))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .order_by("bucket")
+    )
+    return [(period.start, before)] + [(row["bucket"], row["n"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class AsOf:
+    moment: datetime
+    memories: int
+    relations: int
+    exchanges: int
+
+
+def as_of_totals(entity: Entity, moment: datetime) -> AsOf:
+    return AsOf(
+        moment=moment,
+        memories=Memory.objects.filter(entity=entity, first_seen_at__lte=moment).count(),
+        relations=Triple.objects.filter(entity=entity, first_seen_at__lte=moment).count(),
+        exchanges=Exchange.objects.filter(entity=entity, occurred_at__lte=moment).count(),
+    )
+
+
+def memories_as_of(entity: Entity, moment: datetime) -> QuerySet[Memory]:
+    """What the entity knew at ``moment``: memories first seen by then, with mentions counted up to then.
+
+    Memories deleted since are gone from this view (their deletion is in the audit trail); content is
+    shown as it is now.
+    """
+    return (
+        Memory.objects.filter(entity=entity, first_seen_at__lte=moment)
+        .select_related("first_process", "owner_process")
+        .annotate(mentions_then=Count("mentions", filter=Q(mentions__mentioned_at__lte=moment)))
+        .order_by("-first_seen_at", "-pk")
+    )

@@ -1,0 +1,42 @@
+"""Graph Explorer: an entity's knowledge graph as a Plotly network, filtered; node clicks list sources."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dashboard import charts, selectors
+from dashboard.access import entity_for
+from dashboard.graph import EDGE_CAP, GraphFilters, graph_view, node_detail
+from dashboard.rendering import render_page
+
+
+@login_required
+def graph(request: HttpRequest, entity_id: int) -> HttpResponse:
+    entity = entity_for(request.user, entity_id)
+    filters = GraphFilters.from_query(request.GET)
+    view = graph_view(entity, filters)
+    processes = selectors.entity_processes(entity=entity)
+    colors = charts.process_colors(process.external_id for process in processes)
+    return render_page(
+        request,
+        "dashboard/graph.html",
+        nav="graph",
+        entity=entity,
+        filters=filters,
+        view=view,
+        edge_cap=EDGE_CAP,
+        processes=processes,
+        kinds=selectors.node_types(entity=entity),
+        figure=charts.knowledge_network(view.nodes, view.edges, colors=colors),
+    )
+
+
+@login_required
+def graph_node(request: HttpRequest, entity_id: int, node_id: int) -> HttpResponse:
+    entity = entity_for(request.user, entity_id)
+    detail = node_detail(entity, node_id)
+    if detail is None:
+        raise Http404("No such node.")
+    return render(request, "dashboard/_graph_node.html", detail)

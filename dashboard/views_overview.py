@@ -1,0 +1,68 @@
+"""Overview: per-tenant counts and trends, the busiest entities and the latest handoff gaps."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+
+from dashboard import charts, selectors
+from dashboard.access import default_tenant_for, tenant_for
+from dashboard.gaps import find_handoff_gaps
+from dashboard.periods import PRESET_DAYS, period_from_query
+from dashboard.rendering import render_page
+from memory.models import RecallEvent
+
+GAP_SCAN = 100
+GAPS_SHOWN = 6
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("tenant", "").isdigit():
+        return redirect("dashboard:overview", tenant_for(request.user, int(request.GET["tenant"])).pk)
+    tenant = default_tenant_for(request.user)
+    if tenant is None:
+        return render(request, "dashboard/no_tenant.html", {"user_tenants": []})
+    return redirect("dashboard:overview", tenant.pk)
+
+
+def _overview_context(request: HttpRequest, tenant) -> dict:
+    period = period_from_query(request.GET)
+    events = list(
+        RecallEvent.objects.filter(entity__tenant=tenant)
+        .select_related("process", "entity")
+        .order_by("-created_at")[:GAP_SCAN]
+    )
+    return {
+        "period": period,
+        "presets": PRESET_DAYS,
+        "stats": selectors.overview_stats(tenant=tenant, period=period),
+        "trend_figure": charts.trend_lines(
+            selectors.overview_trends(tenant=tenant, period=period), title="Activity over time"
+        ),
+        "top_entities": selectors.top_entities(tenant=tenant, period=period),
+        "gaps": find_handoff_gaps(events)[:GAPS_SHOWN],
+        "version": selectors.recent_activity_version(tenant=tenant),
+    }
+
+
+@login_required
+def overview(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for(request.user, tenant_id)
+    return render_page(
+        request, "dashboard/overview.html", nav="overview", tenant=tenant, **_overview_context(request, tenant)
+    )
+
+
+@login_required
+def overview_live(request: HttpRequest, tenant_id: int) -> JsonResponse:
+    """Polled by the open overview: the re-rendered body when anything changed since ``since``."""
+    tenant = tenant_for(request.user, tenant_id)
+    version = selectors.recent_activity_version(tenant=tenant)
+    if request.GET.get("since") == version:
+        return JsonResponse({"changed": False, "version": version})
+    context = _overview_context(request, tenant)
+    html = render_to_string("dashboard/_overview_body.html", {**context, "tenant": tenant}, request=request)
+    return JsonResponse({"changed": True, "version": version, "html": html})

@@ -1,0 +1,70 @@
+"""Recall playground: run the real recall for an entity, process and query without recording it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+
+from dashboard.access import tenant_for
+from dashboard.rendering import render_page
+from memory.embedding.tokens import count_tokens
+from memory.models import Entity, Process
+
+
+def _recall(tenant, entity_id: str, process_id: str, query: str, limit: int | None, budget: int | None):
+    """Calls the recall service with record_event=False: the playground never changes recall history."""
+    try:
+        from memory.services.recall import RecallRequest, recall_for_call
+    except ImportError:
+        return None, "The recall service is not installed yet."
+    from memory.services.identity import InvalidIdentifier
+
+    request = RecallRequest(
+        tenant=tenant,
+        entity_id=entity_id,
+        process_id=process_id,
+        query=query,
+        limit=limit,
+        token_budget=budget,
+        record_event=False,
+    )
+    try:
+        return recall_for_call(request), ""
+    except InvalidIdentifier as error:
+        return None, str(error)
+
+
+def _positive_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
+@login_required
+def playground(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for(request.user, tenant_id)
+    entity_id = request.GET.get("entity", "").strip()
+    process_id = request.GET.get("process", "").strip()
+    query = request.GET.get("query", "").strip()
+    limit, budget = _positive_int(request.GET.get("limit")), _positive_int(request.GET.get("token_budget"))
+    result, error, items = None, "", []
+    if entity_id and process_id and query:
+        result, error = _recall(tenant, entity_id, process_id, query, limit, budget)
+        if result is not None:
+            items = [(item, count_tokens(item.content)) for item in result.items]
+    entity = Entity.objects.filter(tenant=tenant, external_id=entity_id).first() if entity_id else None
+    return render_page(
+        request,
+        "dashboard/playground.html",
+        nav="playground",
+        tenant=tenant,
+        entity=entity,
+        entity_choices=Entity.objects.filter(tenant=tenant)
+        .order_by("-last_activity_at")
+        .values_list("external_id", flat=True)[:200],
+        process_choices=Process.objects.filter(tenant=tenant)
+        .order_by("external_id")
+        .values_list("external_id", flat=True)[:200],
+        form={"entity": entity_id, "process": process_id, "query": query, "limit": limit, "token_budget": budget},
+        result=result,
+        items=items,
+        error=error,
+    )

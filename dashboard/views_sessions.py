@@ -1,0 +1,65 @@
+"""Session History: an entity's sessions; one session turn by turn, refreshing while it is open."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from dashboard import selectors
+from dashboard.access import entity_for, session_for
+from dashboard.rendering import paginate, render_page
+from dashboard.sessions import produced_by, session_turns, session_version
+from dashboard.sessions import session_list as sessions_of
+
+TURNS_PER_PAGE = 30
+
+
+@login_required
+def session_list(request: HttpRequest, entity_id: int) -> HttpResponse:
+    entity = entity_for(request.user, entity_id)
+    process = request.GET.get("process", "")[:200]
+    return render_page(
+        request,
+        "dashboard/sessions.html",
+        nav="sessions",
+        entity=entity,
+        process=process,
+        processes=selectors.entity_processes(entity=entity),
+        page_obj=paginate(request, sessions_of(entity, process=process)),
+    )
+
+
+def _turns_context(request: HttpRequest, session) -> dict:
+    paginator = Paginator(session_turns(session), TURNS_PER_PAGE)
+    # Without ?page= a session opens on its latest turns, like a chat.
+    page_obj = paginator.get_page(request.GET.get("page") or paginator.num_pages)
+    turns = list(page_obj)
+    produced = produced_by(turns)
+    for turn in turns:
+        turn.produced = produced.get(turn.pk, [])
+    return {"session": session, "page_obj": page_obj, "turns": turns}
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = session_for(request.user, session_id)
+    return render_page(
+        request,
+        "dashboard/session.html",
+        nav="sessions",
+        entity=session.entity,
+        version=session_version(session),
+        **_turns_context(request, session),
+    )
+
+
+@login_required
+def session_live(request: HttpRequest, session_id: int) -> JsonResponse:
+    session = session_for(request.user, session_id)
+    version = session_version(session)
+    if request.GET.get("since") == version:
+        return JsonResponse({"changed": False, "version": version})
+    html = render_to_string("dashboard/_session_turns.html", _turns_context(request, session), request=request)
+    return JsonResponse({"changed": True, "version": version, "html": html})

@@ -1,0 +1,79 @@
+/* Memori dashboard: draws the server-built Plotly figures, wires graph clicks and live refresh.
+   Figures arrive as JSON in <script type="application/json"> tags (Django's json_script). */
+(function () {
+  "use strict";
+
+  function themeColors() {
+    var style = getComputedStyle(document.body);
+    return {
+      fg: style.getPropertyValue("color") || "#222",
+      line: getComputedStyle(document.documentElement).getPropertyValue("--line").trim() || "#ccc",
+    };
+  }
+
+  function themed(layout) {
+    var c = themeColors();
+    layout = layout || {};
+    layout.paper_bgcolor = "rgba(0,0,0,0)";
+    layout.plot_bgcolor = "rgba(0,0,0,0)";
+    layout.font = Object.assign({ color: c.fg, size: 12 }, layout.font || {});
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        layout[key] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line, linecolor: c.line }, layout[key]);
+      }
+    });
+    if (layout.legend) { layout.legend.bgcolor = "rgba(0,0,0,0)"; }
+    return layout;
+  }
+
+  function draw(el) {
+    var source = document.getElementById(el.dataset.figure);
+    if (!source || !window.Plotly) { return; }
+    var fig = JSON.parse(source.textContent);
+    window.Plotly.newPlot(el, fig.data || [], themed(fig.layout), { responsive: true, displaylogo: false })
+      .then(function () { el.dataset.rendered = "1"; el.dispatchEvent(new CustomEvent("memori:plotted")); });
+    if (el.dataset.nodeUrl) { wireNodeClicks(el); }
+  }
+
+  function wireNodeClicks(el) {
+    var panel = document.getElementById(el.dataset.nodePanel);
+    el.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (!point || point.customdata === undefined || point.customdata === null) { return; }
+      var url = el.dataset.nodeUrl.replace("/0/", "/" + encodeURIComponent(point.customdata) + "/");
+      var query = window.location.search || "";
+      panel.setAttribute("aria-busy", "true");
+      fetch(url + query, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) { panel.innerHTML = html; panel.removeAttribute("aria-busy"); });
+    });
+  }
+
+  function poll(el) {
+    var every = parseInt(el.dataset.liveEvery || "4000", 10);
+    var status = el.querySelector("[data-live-status]") || document.querySelector("[data-live-status]");
+    function tick() {
+      var url = el.dataset.liveUrl + (el.dataset.liveUrl.indexOf("?") >= 0 ? "&" : "?") +
+        "since=" + encodeURIComponent(el.dataset.liveVersion || "");
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (payload) {
+          if (payload && payload.changed) {
+            var target = document.getElementById(el.dataset.liveTarget);
+            target.innerHTML = payload.html;
+            target.querySelectorAll("[data-figure]").forEach(draw);
+            el.dataset.liveVersion = payload.version;
+          }
+          if (status) { status.textContent = "Updated " + new Date().toLocaleTimeString(); }
+        })
+        .catch(function () { if (status) { status.textContent = "Live refresh paused (server unreachable)"; } })
+        .finally(function () { window.setTimeout(tick, every); });
+    }
+    window.setTimeout(tick, every);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-figure]").forEach(draw);
+    document.querySelectorAll("[data-live-url]").forEach(poll);
+  });
+})();
