@@ -12,6 +12,7 @@ ERROR_RESPONSES = {
     "403": "The API key is read-only and the request writes.",
     "404": "Not found (or it belongs to another tenant).",
     "413": "The request body is too large.",
+    "415": "The body must be JSON (Content-Type: application/json).",
     "429": "Too many requests for this API key; retry after `Retry-After` seconds.",
     "503": "The database is unavailable; retry shortly.",
 }

@@ -16,7 +16,7 @@ from memory.api.views.directory import (
 )
 from memory.api.views.exchanges import ExchangeBulkView, ExchangeCreateView
 from memory.api.views.export import EntityExportView, EntityImportView
-from memory.api.views.health import HealthView
+from memory.api.views.health import HealthView, UnknownEndpointView
 from memory.api.views.memories import AttributeViewSet, MemoryViewSet, TripleViewSet
 from memory.api.views.operations import JobRetryView, JobsStatusView, RecallView
 
@@ -45,4 +45,5 @@ urlpatterns = [
     path("docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("docs/assets/<str:filename>", SwaggerAssetView.as_view(), name="api-docs-asset"),
     *router.urls,
+    re_path(r"^.*$", UnknownEndpointView.as_view(), name="api-unknown"),
 ]

@@ -129,7 +129,7 @@ class SessionViewSet(
     filterset_class = EntityScopedFilter
     lookup_field = "uuid"
     lookup_url_kwarg = "session_id"
-    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self):
         return selectors.session_list(tenant=self.tenant)

@@ -9,6 +9,7 @@ from django.db import connection
 from drf_spectacular.utils import extend_schema
 from kombu import Connection
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -65,3 +66,18 @@ class HealthView(TenantAPIView):
         healthy = all(checks.values())
         body = {"status": "ok" if healthy else "unavailable", **checks}
         return Response(body, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class UnknownEndpointView(TenantAPIView):
+    """Any other path under /api/v1/: a 404 in the API's error shape, not an HTML page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(exclude=True)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No such API endpoint; see /api/v1/docs/ for the list.")
