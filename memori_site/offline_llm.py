@@ -34,7 +34,7 @@ STOPWORDS = {
     "other", "over", "said", "session", "shared", "should", "some", "such", "task", "than", "that", "the", "their",
     "them", "then", "there", "these", "they", "this", "those", "through", "under", "user", "was", "were", "what",
     "when", "where", "which", "while", "will", "with", "would", "you", "your", "findings", "facts", "fact",
-    "recalled", "previous", "work", "asked", "question", "pending", "recent", "exchanges",
+    "recalled", "previous", "work", "assistant", "asked", "question", "pending", "recent", "exchanges",
 }  # fmt: skip
 MAX_ECHOED_TERMS = 12
 _ids = itertools.count(1)
@@ -66,7 +66,10 @@ def key_terms(system_prompt: str) -> list[str]:
     terms: list[str] = []
     seen: set[str] = set()
     for block in CONTEXT_RE.findall(system_prompt):
-        for word in WORD_RE.findall(block):
+        # Only the recalled lines ("- ..."), without their "[source, time]" attributions or the block's headings.
+        lines = [line[2:] for line in block.splitlines() if line.startswith("- ")]
+        content = re.sub(r"\[[^\]]*\]", " ", "\n".join(lines))
+        for word in WORD_RE.findall(content):
             lowered = word.lower()
             if lowered in seen or lowered in STOPWORDS or (len(word) < 4 and not word.isupper()):
                 continue

@@ -14,6 +14,7 @@ import pytest
 
 from memori_site.offline_llm import OfflineLLM
 from tests.factories import make_api_key
+from tests.support.worker import running_workers
 
 
 @pytest.fixture
@@ -21,6 +22,13 @@ def offline_llm():
     server = OfflineLLM().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup):
+    """One real Celery worker (the configured extractor) shared by a module's tests."""
+    with running_workers() as pool:
+        yield pool.start()
 
 
 @pytest.fixture
