@@ -4,7 +4,9 @@ without restarting the web server."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def private_postgres(tmp_path_factory):
-    server = PrivatePostgres(tmp_path_factory.mktemp("pg") / "cluster")
+def private_postgres():
+    # Not under pytest's tmp dir: the postgres user must be able to reach the cluster's folder.
+    server = PrivatePostgres(Path(tempfile.mkdtemp(prefix="memori-pg-")))
     if not server.available:
         pytest.skip("needs root and PostgreSQL's initdb/pg_ctl to run a private server")
     server.create()

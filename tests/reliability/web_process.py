@@ -40,6 +40,8 @@ def request(method: str, url: str, body: dict | None = None, api_key: str | None
             return exc.code, json.loads(raw or b"{}")
         except ValueError:
             return exc.code, {"raw": raw[:500].decode(errors="replace")}
+    except OSError as exc:  # refused or reset: no HTTP answer at all
+        return 0, {"transport_error": str(exc)}
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2):
