@@ -62,6 +62,7 @@ class Recorder:
         self.spool_path = spool_path
         self._queue: deque[dict] = deque()
         self._cond = threading.Condition()
+        self._spool_lock = threading.Lock()  # one pass over the spool at a time in this process
         self._in_flight = 0  # queued + being delivered
         self._results: dict[str, dict] = {}
         self._rejected_keys: dict[str, str] = {}
@@ -129,6 +130,9 @@ class Recorder:
             self._cond.notify_all()
         for payload in leftovers:
             self._spool(payload)
+        # A short script may exit before the delivery thread got to older spooled exchanges: try them once.
+        if time.monotonic() >= self._retry_at:
+            self._deliver_spool(deadline=time.monotonic() + EXIT_FLUSH_SECONDS)
 
     # -- delivery thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -179,12 +183,20 @@ class Recorder:
                 self._reject(payload["idempotency_key"], err)
                 self._spool(payload, folder=self._rejected())
 
-    def _deliver_spool(self) -> None:
+    def _deliver_spool(self, deadline: float | None = None) -> None:
+        with self._spool_lock:
+            self._deliver_spool_locked(deadline)
+
+    def _deliver_spool_locked(self, deadline: float | None) -> None:
         try:
             files = sorted(self.spool_path.glob("*.json"), key=lambda p: p.stat().st_mtime)
         except OSError:
             return
         for path in files:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if not path.exists():
+                continue  # delivered meanwhile by another pass
             try:
                 payload = json.loads(path.read_text())
             except (OSError, ValueError):

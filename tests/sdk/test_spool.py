@@ -1,0 +1,128 @@
+"""The memory layer never breaks the user's LLM call: with the memory server down or slow, calls go through
+without recall, and the exchanges are spooled to disk and delivered once the server answers again, none twice."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from openai import OpenAI
+
+from memori import Memori
+from memory.models import Exchange, Message
+from tests.sdk.conftest import subprocess_env
+
+REPO = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent(
+    """
+    from memori import Memori
+    from openai import OpenAI
+
+    client = OpenAI(max_retries=0)
+    mem = Memori().llm.register(client)
+    mem.attribution(entity_id="customer_456", process_id="triage_agent")
+    response = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "I was just charged twice on my card."}],
+    )
+    print(response.choices[0].message.content)
+    """
+)
+
+
+def spooled(spool_dir: Path) -> list[Path]:
+    return sorted(spool_dir.glob("*/*.json"))
+
+
+def run_script(source: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", source],
+        env=subprocess_env({**env, "PYTHONPATH": str(REPO)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_calls_succeed_while_the_server_is_down_and_are_delivered_later_once(
+    memori_env, offline_llm, proxy, spool_dir, monkeypatch, caplog, tmp_path
+):
+    monkeypatch.setenv("MEMORI_API_URL", proxy.url)
+    proxy.up = False
+    client = OpenAI(max_retries=0)
+    mem = Memori().llm.register(client)
+    mem.attribution(entity_id="customer_456", process_id="triage_agent")
+    messages = [{"role": "system", "content": "You are a triage agent."}, {"role": "user", "content": "Hello"}]
+
+    with caplog.at_level(logging.WARNING, logger="memori"):
+        first = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Still there?"}])
+        assert not mem.flush(timeout=1)
+
+    assert first.choices[0].message.content.startswith("Findings:")
+    assert offline_llm.received()[0]["messages"] == messages  # no recall, nothing injected
+    assert "recall failed" in caplog.text
+    assert len(spooled(spool_dir)) == 2
+    assert not Exchange.objects.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for path in spooled(spool_dir):
+        shutil.copy(path, kept / path.name)
+
+    proxy.up = True
+    assert mem.flush(timeout=60)
+
+    assert Exchange.objects.count() == 2
+    assert not spooled(spool_dir)
+    # A copy delivered again (a crash between delivery and unlink, or two processes racing) is not a duplicate.
+    folder = spool_dir / next(p.name for p in spool_dir.iterdir() if p.is_dir())
+    for path in kept.iterdir():
+        shutil.copy(path, folder / path.name)
+    assert mem.flush(timeout=60)
+    assert Exchange.objects.count() == 2
+    assert Message.objects.filter(content="Hello").count() == 1
+
+
+def test_a_script_that_exits_while_the_server_is_down_loses_nothing(memori_env, proxy, spool_dir):
+    env = {**memori_env, "MEMORI_API_URL": proxy.url}
+    proxy.up = False
+
+    down = run_script(SCRIPT, env)
+
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.startswith("Findings:")
+    assert "spooling" in down.stderr
+    assert len(spooled(spool_dir)) == 1
+    assert not Exchange.objects.exists()
+
+    proxy.up = True
+    later = run_script("from memori import Memori\nMemori()\n", env)
+
+    assert later.returncode == 0, later.stderr
+    assert not spooled(spool_dir)
+    exchange = Exchange.objects.get()
+    first_message = Message.objects.filter(exchange=exchange).order_by("position").first()
+    assert first_message.content == "I was just charged twice on my card."
+
+
+def test_a_slow_memory_server_does_not_hold_the_call(memori_env, offline_llm, proxy, monkeypatch, caplog):
+    monkeypatch.setenv("MEMORI_API_URL", proxy.url)
+    monkeypatch.setenv("MEMORI_RECALL_TIMEOUT", "0.5")
+    proxy.delay = 3
+    client = OpenAI(max_retries=0)
+    mem = Memori().llm.register(client)
+    mem.attribution(entity_id="customer_456", process_id="triage_agent")
+
+    with caplog.at_level(logging.WARNING, logger="memori"):
+        response = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+
+    assert response.choices[0].message.content.startswith("Findings:")
+    assert "recall failed" in caplog.text
+    proxy.delay = 0
+    assert mem.flush(timeout=60)
+    assert Exchange.objects.count() == 1
