@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from memory.broker_transport import use_atomic_filesystem_transport
 from memory.models import AugmentationJob
+
+use_atomic_filesystem_transport()  # before any broker connection of this process (web and worker)
 
 logger = logging.getLogger(__name__)
 
