@@ -65,7 +65,8 @@ def test_invalid_utf8_is_refused(api):
 
 
 def test_a_nul_byte_in_content_is_refused(api):
-    response = api.post("/api/v1/exchanges/", _exchange(messages=[{"role": "user", "content": "a\x00b"}]), format="json")
+    body = _exchange(messages=[{"role": "user", "content": "a\x00b"}])
+    response = api.post("/api/v1/exchanges/", body, format="json")
     _assert_refused(response, mentions="messages")
 
 
