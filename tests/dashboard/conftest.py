@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from memory.models import Entity, Exchange, Memory, Process, RecallEvent, Tenant
+from memory.models import Contradiction, Entity, Exchange, Memory, Process, RecallEvent, Tenant
 from memory.services.augmentation import augment_job
+from memory.services.contradictions import record_memory_contradiction
+from memory.services.embedding_store import bump_memory_version
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 from memory.services.storing import Mention, memory_upsert, triple_upsert
@@ -104,13 +107,24 @@ def add_graph(entity: Entity, process_name: str, triples: list[tuple[str, str, s
             obj=obj,
             mention=Mention(process=process, mentioned_at=timezone.now(), source="api"),
         )
+    bump_memory_version(entity.pk)  # as every memory write does
 
 
 def add_memory(entity: Entity, process_name: str, content: str, kind: str = "fact") -> Memory:
     process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id=process_name)
-    return memory_upsert(
+    memory = memory_upsert(
         entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=timezone.now())
     ).obj
+    bump_memory_version(entity.pk)
+    return memory
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached graph layouts are keyed by entity id; test databases reuse ids."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -144,3 +158,11 @@ def outsider_entity(other_tenant) -> Entity:
     entity = Entity.objects.create(tenant=other_tenant, external_id="globex_secret")
     add_memory(entity, "spy_agent", "Globex keeps its launch codes in the blue binder")
     return entity
+
+
+def add_contradiction(entity: Entity) -> tuple[Memory, Memory]:
+    """Billing and technical disagree about the refund delay (recorded as the extractor would)."""
+    older = add_memory(entity, "billing_agent", "The refund reaches the card within five business days")
+    newer = add_memory(entity, "technical_agent", "The refund reaches the card within ten business days")
+    record_memory_contradiction(entity, older.pk, newer, Contradiction.Reason.EXTRACTOR)
+    return older, newer
