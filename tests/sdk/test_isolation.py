@@ -68,3 +68,18 @@ def test_wait_blocks_until_every_recorded_exchange_is_augmented(celery_worker, m
     assert result.ok
     assert len(result.done) == 2
     assert any("bcrypt" in item.content for item in mem.recall("How are passwords stored?"))
+
+
+def test_after_wait_the_reviewer_still_recalls_everything_the_coder_decided(celery_worker, memori_env, offline_llm):
+    """The documented best practice (wait() before a critical handoff) must not lose what the samples promise:
+    "Reviewer recalls: JWT tokens, bcrypt" once the coder's exchange is fully augmented, not only while pending."""
+    coder_client, coder = agent("repo_myapp", "coder_agent")
+    ask(coder_client, "Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    assert coder.augmentation.wait(timeout=120).ok
+
+    reviewer_client, _ = agent("repo_myapp", "reviewer_agent")
+    ask(reviewer_client, "Review the authentication implementation.")
+
+    seen_by_reviewer = system_prompt_of(offline_llm.received()[1])
+    assert "JWT" in seen_by_reviewer
+    assert "bcrypt" in seen_by_reviewer
