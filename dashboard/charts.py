@@ -191,7 +191,8 @@ def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping], *, col
             },
         }
     )
-    hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False}
+    hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False,
+                   "range": [-1.3, 1.3]}  # fmt: skip
     layout = _layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=620, dragmode="pan",
                      legend={"orientation": "h", "y": -0.05, "title": {"text": "Contributed by"}})  # fmt: skip
     layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}

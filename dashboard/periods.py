@@ -25,6 +25,18 @@ class Period:
     def last_day(self) -> date:
         return (self.end - timedelta(days=1)).date()
 
+    def buckets(self) -> list[datetime]:
+        """Every hour (or day) bucket start in the period, so charts show quiet stretches as zeros."""
+        step = timedelta(hours=1) if self.by_hour else timedelta(days=1)
+        floor = {"minute": 0, "second": 0, "microsecond": 0} if self.by_hour else {
+            "hour": 0, "minute": 0, "second": 0, "microsecond": 0}  # fmt: skip
+        current = timezone.localtime(self.start).replace(**floor)
+        buckets = []
+        while current < self.end and len(buckets) < 2000:
+            buckets.append(current)
+            current += step
+        return buckets
+
     def as_query(self) -> str:
         if self.days:
             return f"days={self.days}"

@@ -91,7 +91,8 @@ def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
         .annotate(n=Count("id"))
         .order_by("bucket")
     )
-    return {row["bucket"]: row["n"] for row in rows}
+    counts = {row["bucket"]: row["n"] for row in rows}
+    return {bucket: counts.get(bucket, 0) for bucket in period.buckets()} | counts
 
 
 def overview_trends(*, tenant: Tenant, period: Period) -> dict[str, dict]:

@@ -21,3 +21,11 @@ def ms(value) -> str:
         return "–"
     value = float(value)
     return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.1f} ms"
+
+
+@register.filter
+def seconds_until(start, end) -> str:
+    """The time from ``start`` to ``end`` for humans: ``350 ms`` or ``2.4 s``; ``–`` when unknown."""
+    if not start or not end:
+        return "–"
+    return ms((end - start).total_seconds() * 1000)
