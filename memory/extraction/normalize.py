@@ -75,8 +75,11 @@ def _visible(char: str) -> str:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES_AND_DASHES)
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES_AND_DASHES)
     # Format characters (zero-width spaces, bidi marks, BOM) are invisible: drop them. Controls
     # (NUL, tabs, newlines) separate words: make them spaces.
     if not text.isprintable():
@@ -104,6 +107,8 @@ def normalize_text(text: str) -> str:
             break
         previous = result
         result = _strip_markers(_fold(result))
+        if result.isascii():
+            break  # lower-case ASCII without edge junk folds to itself
     return result
 
 
@@ -116,11 +121,11 @@ def normalize_node_name(name: str) -> str:
     """The dedup key of a graph node: like ``normalize_text`` without a leading article or
     possessive, so "The database", "our database" and "Database" are one node."""
     text = normalize_text(name)
-    previous = None
-    while previous != text:
-        previous = text
-        text = normalize_text(_LEADING_DETERMINER.sub("", text))
-    return text
+    while True:
+        stripped = _LEADING_DETERMINER.sub("", text)
+        if stripped == text:
+            return text
+        text = normalize_text(stripped)
 
 
 def normalize_predicate(predicate: str) -> str:
