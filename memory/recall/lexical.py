@@ -46,11 +46,22 @@ class BM25Index:
         norm = k1 * (1 - b + b * lengths[self._rows] / max(average_length, 1e-9))
         term_of_posting = np.repeat(np.arange(len(vocabulary)), np.diff(self._offsets))
         self._weights = (idf[term_of_posting] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
+        self._best = np.zeros(len(vocabulary), dtype=np.float32)
+        if len(vocabulary):
+            np.maximum.at(self._best, term_of_posting, self._weights)
 
     @property
     def nbytes(self) -> int:
         vocabulary_bytes = sum(len(term) + 80 for term in self._vocabulary)  # dict entry + str overhead
         return self._rows.nbytes + self._weights.nbytes + self._offsets.nbytes + vocabulary_bytes
+
+    def best_possible(self, query: str) -> float:
+        """The score of a row holding every query term at its best: scales scores to 0..1."""
+        terms = set(tokenize(query))
+        ids = [self._vocabulary[term] for term in terms if term in self._vocabulary]
+        # A term no row holds would be the rarest of all: it counts as fully missed, not as absent.
+        unknown = (len(terms) - len(ids)) * float(np.log1p((self.size + 0.5) / 0.5))
+        return float(self._best[ids].sum()) + unknown
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for `query` (0 where no query term occurs)."""

@@ -1,12 +1,17 @@
 """Ranking an entity's memories for one query.
 
 1. Dense: cosine of the query embedding with every visible row; lexical: BM25 of the query terms.
-2. Fusion: weighted reciprocal-rank fusion of the two top-`depth` lists (RRF needs no score
-   calibration between cosine and BM25, which live on unrelated scales), normalised so a row ranked
-   first in both lists scores 1.0.
-3. Light priors, each worth a few ranks at most: mention count (said by several processes or many
-   times), recency (relative to the entity's newest memory, so old imported data is not penalised
-   as a whole), the caller's own contributions; contradicted memories lose a little.
+   Candidates: the union of the top-`depth` rows of each list.
+2. Fusion ("score", the default): the mean of the cosine and of the BM25 score scaled to 0..1 by
+   the best score the query could reach (every query term present, a term no memory holds counting
+   as missed). Measured on LoCoMo conversation 0 (bench/locomo.py) it beats reciprocal-rank fusion
+   (evidence recall@10 "any" 0.70 vs 0.65): RRF gives a row matching one common query word as much
+   credit as one matching the rare, decisive word, while the scaled score keeps how much of the
+   query matched. "rrf" stays available (`RankingConfig.fusion`).
+3. Light priors, worth a few ranks at most: mention count (said by several processes or many
+   times; LoCoMo +0.05 recall@10), recency (relative to the entity's newest memory, so old imported
+   data is not penalised as a whole), the caller's own contributions; contradicted memories lose a
+   little.
 4. Threshold: a row must match lexically or be densely similar enough to be relevant at all, so a
    query about nothing the entity knows returns nothing rather than the least-bad memories.
 5. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
@@ -32,12 +37,13 @@ _TOKEN = re.compile(r"[\w.:/-]+")
 
 @dataclass(frozen=True)
 class RankingConfig:
+    fusion: str = "score"  # "score" (weighted cosine + BM25 scaled to 0..1) or "rrf" (reciprocal rank)
     depth: int = 200  # rows taken from each list before fusion
     rrf_k: float = 60.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    mention_weight: float = 0.04  # full at MENTION_SATURATION mentions
-    recency_weight: float = 0.04  # full for the newest memory, halves every RECENCY_HALF_LIFE_DAYS
+    mention_weight: float = 0.1  # full at MENTION_SATURATION mentions
+    recency_weight: float = 0.05  # full for the newest memory, halves every RECENCY_HALF_LIFE_DAYS
     own_weight: float = 0.02
     contradicted_penalty: float = 0.05
     min_dense: float = 0.35  # rows without a lexical match need at least this cosine
@@ -65,9 +71,10 @@ def rank(
     allowed: np.ndarray,
     caller_process_id: int | None,
     limit: int,
-    config: RankingConfig = DEFAULT_CONFIG,
+    config: RankingConfig | None = None,
 ) -> list[Ranked]:
     """The best visible rows for `query`, best first, deduplicated, at most `limit` (before budget)."""
+    config = config or DEFAULT_CONFIG
     if index.size == 0 or limit <= 0 or not allowed.any():
         return []
     if query_vector is None or not query.strip():
@@ -101,8 +108,14 @@ def _fused(index, query, query_vector, allowed, caller_process_id, config) -> li
     lexical = lexical_all[rows]
     relevant = (lexical > 0) | (dense >= config.min_dense)
     rows, dense, lexical = rows[relevant], dense[relevant], lexical[relevant]
-    best = (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
-    relevance = np.asarray([rrf[row] for row in rows.tolist()], dtype=np.float32) / best
+    if config.fusion == "score":
+        scale = index.lexical.best_possible(query) or 1.0
+        relevance = (config.dense_weight * dense + config.lexical_weight * lexical / scale) / (
+            config.dense_weight + config.lexical_weight
+        )
+    else:
+        best = (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
+        relevance = np.asarray([rrf[row] for row in rows.tolist()], dtype=np.float32) / best
     fused = relevance + _priors(index, rows, caller_process_id, config)
     order = np.argsort(-fused, kind="stable")
     return [

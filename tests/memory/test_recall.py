@@ -144,6 +144,7 @@ def test_a_paraphrase_finds_a_memory_that_shares_no_word_with_the_query(tenant):
     result = recall(tenant, "customer_1", query, process_id="support_agent", limit=3)
 
     assert contents(result)[0] == target
+    assert result.items[0].lexical_score == 0 and result.items[0].dense_score > 0.5
 
 
 def test_near_duplicates_never_fill_the_budget(tenant):
