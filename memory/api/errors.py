@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
@@ -9,6 +11,8 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(APIException):
@@ -32,6 +36,7 @@ def exception_handler(exc, context):
         message = f"The request body is larger than {limit} bytes; send less data per request."
         return Response({"error": {"code": "request_too_large", "message": message}}, status=413)
     if isinstance(exc, DatabaseError):
+        logger.warning("Database error answered with 503: %s", exc)
         body = {"error": {"code": "database_unavailable", "message": "The database is unavailable; retry shortly."}}
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     response = drf_exception_handler(exc, context)

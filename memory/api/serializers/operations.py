@@ -64,7 +64,7 @@ class JobIdsField(serializers.CharField):
         parts = [part.strip() for part in text.split(",") if part.strip()]
         if not parts:
             raise serializers.ValidationError("give at least one job id, e.g. ids=12,13.")
-        if not all(part.isdigit() and 0 < int(part) < 2**63 for part in parts):
+        if not all(part.isdigit() and len(part) <= 19 and 0 < int(part) < 2**63 for part in parts):
             raise serializers.ValidationError("must be positive integers separated by commas, e.g. ids=12,13.")
         if len(parts) > MAX_JOB_IDS:
             raise serializers.ValidationError(f"at most {MAX_JOB_IDS} ids per request.")

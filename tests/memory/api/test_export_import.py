@@ -26,9 +26,7 @@ def _augment_by_hand(exchange_id: int) -> None:
     first = memory_upsert(entity=exchange.entity, kind="fact", content="Billing runs on PostgreSQL.", mention=mention)
     second = memory_upsert(entity=exchange.entity, kind="fact", content="Billing runs on MySQL.", mention=mention)
     triple_upsert(entity=exchange.entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention)
-    Contradiction.objects.create(
-        entity=exchange.entity, reason="extractor", memory_a=first.obj, memory_b=second.obj
-    )
+    Contradiction.objects.create(entity=exchange.entity, reason="extractor", memory_a=first.obj, memory_b=second.obj)
     AugmentationJob.objects.filter(pk=exchange.augmentation_job.pk).update(status="done", finished_at=timezone.now())
 
 
