@@ -93,12 +93,13 @@ def find_handoff_gaps(events: Sequence[RecallEvent]) -> list[HandoffGap]:
     return gaps
 
 
-def _hits_by_event(event_ids: list[int]) -> dict[int, set[int]]:
-    hits: dict[int, set[int]] = defaultdict(set)
-    for event_id, memory_id in RecallHit.objects.filter(event_id__in=event_ids, memory__isnull=False).values_list(
-        "event_id", "memory_id"
+def _hits_by_event(event_ids: list[int]) -> dict[int, set]:
+    """Per event, what was injected: memory ids, and ("triple", id) pairs for relations."""
+    hits: dict[int, set] = defaultdict(set)
+    for event_id, memory_id, triple_id in RecallHit.objects.filter(event_id__in=event_ids).values_list(
+        "event_id", "memory_id", "triple_id"
     ):
-        hits[event_id].add(memory_id)
+        hits[event_id].add(memory_id if memory_id else ("triple", triple_id))
     return hits
 
 
@@ -194,27 +195,35 @@ def _missed_reasons(event: RecallEvent, candidates: list[dict], hit_ids: set[int
 
 
 def _contradictions(events: Sequence[RecallEvent]) -> dict[int, list[dict]]:
+    """Contradictions between two processes, one row per pair of sides (memories or triples)."""
     latest = max(event.created_at for event in events)
+    fields = ["id", "entity_id", "detected_at", "resolved_at"]
+    for side in ("memory_a", "memory_b", "triple_a", "triple_b"):
+        fields += [f"{side}_id", f"{side}__content", f"{side}__first_process_id", f"{side}__first_process__external_id"]
     rows = Contradiction.objects.filter(
-        entity_id__in={event.entity_id for event in events}, detected_at__lte=latest, memory_a__isnull=False
-    ).values(
-        "id",
-        "entity_id",
-        "detected_at",
-        "resolved_at",
-        "memory_a_id",
-        "memory_b_id",
-        "memory_a__content",
-        "memory_b__content",
-        "memory_a__first_process_id",
-        "memory_b__first_process_id",
-        "memory_a__first_process__external_id",
-        "memory_b__first_process__external_id",
-    )[:200]
+        entity_id__in={event.entity_id for event in events}, detected_at__lte=latest
+    ).values(*fields)[:200]
     by_entity: dict[int, list[dict]] = defaultdict(list)
+    seen: set[tuple] = set()
     for row in rows:
-        if row["memory_a__first_process_id"] != row["memory_b__first_process_id"]:
-            by_entity[row["entity_id"]].append(row)
+        prefix = "memory" if row["memory_a_id"] else "triple"
+        sides = [
+            {
+                "memory_id": row[f"{prefix}_{letter}_id"] if prefix == "memory" else None,
+                "content": row[f"{prefix}_{letter}__content"] or "",
+                "process_id": row[f"{prefix}_{letter}__first_process_id"],
+                "process": row[f"{prefix}_{letter}__first_process__external_id"] or "unknown",
+                "hit_key": row[f"{prefix}_{letter}_id"]
+                if prefix == "memory"
+                else ("triple", row[f"triple_{letter}_id"]),
+            }
+            for letter in ("a", "b")
+        ]
+        pair = (row["entity_id"], frozenset(side["content"].lower() for side in sides))
+        if sides[0]["process_id"] == sides[1]["process_id"] or pair in seen:
+            continue
+        seen.add(pair)
+        by_entity[row["entity_id"]].append({**row, "sides": sides})
     return by_entity
 
 
@@ -226,8 +235,8 @@ def _contradiction_reasons(event: RecallEvent, rows: list[dict], hit_ids: set[in
         )
         if not live:
             continue
-        side_a, side_b = row["memory_a__first_process__external_id"], row["memory_b__first_process__external_id"]
-        injected = [mid for mid in (row["memory_a_id"], row["memory_b_id"]) if mid in hit_ids]
+        side_a, side_b = row["sides"]
+        injected = [side for side in row["sides"] if side["hit_key"] in hit_ids]
         served = (
             "both sides were injected, so the agent got conflicting context"
             if len(injected) == 2
@@ -235,14 +244,14 @@ def _contradiction_reasons(event: RecallEvent, rows: list[dict], hit_ids: set[in
             if injected
             else "neither side was injected"
         )
-        other = side_b if side_a == event.process.external_id else side_a
+        other = side_b["process"] if side_a["process"] == event.process.external_id else side_a["process"]
         reasons.append(
             GapReason(
                 kind="contradiction",
-                text=f"Unresolved contradiction between {side_a} (“{(row['memory_a__content'] or '')[:70]}”) and "
-                f"{side_b} (“{(row['memory_b__content'] or '')[:70]}”); {served}.",
-                other_process=other or "",
-                memory_ids=[row["memory_a_id"], row["memory_b_id"]],
+                text=f"Unresolved contradiction between {side_a['process']} (“{side_a['content'][:70]}”) and "
+                f"{side_b['process']} (“{side_b['content'][:70]}”); {served}.",
+                other_process=other,
+                memory_ids=[side["memory_id"] for side in row["sides"] if side["memory_id"]],
                 contradiction_id=row["id"],
             )
         )
