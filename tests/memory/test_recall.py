@@ -7,19 +7,29 @@ entity's memory version bumped, as every memory write does) and recalled through
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
 import numpy as np
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from memory.embedding import count_tokens, get_embedder
-from memory.models import Entity, Memory, Process, RecallEvent, RecallHit, Tenant
+from memory.models import AugmentationJob, Entity, Memory, Process, RecallEvent, RecallHit, Tenant
 from memory.recall.text import tokenize
 from memory.services.embedding_store import bump_memory_version
 from memory.services.identity import InvalidIdentifier
 from memory.services.recall import RecallRequest, recall_for_call
+from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 from memory.services.storing import Mention, memory_upsert
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 SUPPORT_NOTES = [
     "The customer prefers to be contacted by email, never by phone",
@@ -260,3 +270,130 @@ def test_recall_without_recording_stores_nothing(tenant):
     assert result.event_id is None and result.items
     assert not RecallEvent.objects.exists()
     assert Memory.objects.get().recall_count == 0
+
+
+def record(tenant: Tenant, entity_id: str, process_id: str, *turns: tuple[str, str], session_id=None):
+    messages = [MessageInput(role=role, content=content) for role, content in turns]
+    return record_exchange(
+        tenant=tenant,
+        data=ExchangeInput(entity_id=entity_id, process_id=process_id, messages=messages, session_id=session_id),
+    )
+
+
+def test_another_agents_unprocessed_work_is_served_as_pending_context(tenant):
+    remember(tenant, "customer_1", "The customer prefers email", process_id="support_agent")
+    recorded = record(
+        tenant,
+        "customer_1",
+        "billing_agent",
+        ("system", "You are the billing agent."),
+        ("user", "Refund the double charge on order 8812"),
+        ("assistant", "Refund of 49 euros issued for order 8812; card credited in 3-5 days."),
+    )
+    assert recorded.job.status == "queued"  # no worker runs in this test
+
+    result = recall(tenant, "customer_1", "what happened with the refund?", process_id="support_agent")
+
+    assert [(p.exchange_id, p.process_id) for p in result.pending] == [(recorded.exchange.pk, "billing_agent")]
+    assert "Refund of 49 euros issued for order 8812" in result.pending[0].text
+    assert "You are the billing agent" not in result.pending[0].text
+    assert "## Recent work from other agents, not yet processed into memory" in result.block
+    assert "[billing_agent, " in result.block and "order 8812" in result.block
+    assert result.pending_job_ids == [recorded.job.pk]
+    event = RecallEvent.objects.get(pk=result.event_id)
+    assert event.pending_context_served is True
+    assert (event.pending_job_ids, event.pending_exchange_ids) == ([recorded.job.pk], [recorded.exchange.pk])
+
+
+def test_a_process_is_not_served_its_own_pending_work(tenant):
+    recorded = record(tenant, "customer_1", "billing_agent", ("user", "Refund the double charge on order 8812"))
+
+    result = recall(tenant, "customer_1", "refund", process_id="billing_agent")
+
+    assert result.pending == [] and "order 8812" not in result.block
+    assert result.pending_job_ids == [recorded.job.pk]
+    assert RecallEvent.objects.get(pk=result.event_id).pending_context_served is False
+
+
+def test_pending_work_stops_being_served_once_augmented(tenant):
+    recorded = record(tenant, "customer_1", "billing_agent", ("user", "Refund the double charge on order 8812"))
+    AugmentationJob.objects.filter(pk=recorded.job.pk).update(status="done")
+
+    assert recall(tenant, "customer_1", "refund", process_id="support_agent").pending == []
+
+
+def test_pending_context_can_be_left_out(tenant):
+    record(tenant, "customer_1", "billing_agent", ("user", "Refund the double charge on order 8812"))
+
+    result = recall(tenant, "customer_1", "refund", process_id="support_agent", include_pending=False)
+
+    assert result.pending == [] and result.block == ""
+
+
+def test_history_is_this_sessions_prior_messages_oldest_first(tenant):
+    session = uuid.uuid4()
+    record(tenant, "project_alpha", "coder", ("user", "Add a login page"), ("assistant", "Done."), session_id=session)
+    record(tenant, "project_alpha", "coder", ("user", "Now add tests"), ("assistant", "Added."), session_id=session)
+    record(tenant, "project_alpha", "coder", ("user", "Another session"), session_id=uuid.uuid4())
+    record(tenant, "project_alpha", "reviewer", ("user", "Review it"), session_id=session)
+
+    result = recall(tenant, "project_alpha", "tests", process_id="coder", session_id=str(session))
+
+    assert result.history == [
+        {"role": "user", "content": "Add a login page"},
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Now add tests"},
+        {"role": "assistant", "content": "Added."},
+    ]
+    assert recall(tenant, "project_alpha", "tests", process_id="coder").history == []
+
+
+def test_a_recall_runs_a_bounded_number_of_queries(tenant, django_assert_max_num_queries):
+    session = uuid.uuid4()
+    for number in range(30):
+        remember(tenant, "project_alpha", f"Service {number} stores its data in database shard {number}")
+    record(tenant, "project_alpha", "coder", ("user", "Moved shard 3"), session_id=session)
+    record(tenant, "project_alpha", "ops_agent", ("user", "Resized database shard 7"))
+    recall(tenant, "project_alpha", "database shard", process_id="coder")  # warm the cache
+
+    with django_assert_max_num_queries(14):
+        result = recall(tenant, "project_alpha", "database shard", process_id="coder", session_id=str(session))
+
+    assert len(result.items) >= 10 and result.pending and result.history
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_memory_written_by_another_os_process_is_recalled_at_once(tenant):
+    for note in SUPPORT_NOTES:
+        remember(tenant, "project_alpha", note)
+    assert "Redis" not in recall(tenant, "project_alpha", "Which cache does the API use?").block  # cache warm
+
+    script = (
+        "from django.utils import timezone\n"
+        "from memory.models import Entity, Process\n"
+        "from memory.services.embedding_store import bump_memory_version\n"
+        "from memory.services.storing import Mention, memory_upsert\n"
+        f"entity = Entity.objects.get(tenant_id={tenant.pk}, external_id='project_alpha')\n"
+        "process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id='worker_agent')\n"
+        "memory_upsert(entity=entity, kind='fact', content='The API caches sessions in Redis',\n"
+        "              mention=Mention(process=process, mentioned_at=timezone.now()))\n"
+        "bump_memory_version(entity.pk)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "DEBUG": "1"}
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, timeout=120)
+
+    result = recall(tenant, "project_alpha", "Which cache does the API use?")
+
+    assert "The API caches sessions in Redis" in contents(result)
+    assert next(i for i in result.items if "Redis" in i.content).processes == ["worker_agent"]
+
+
+def _database_url(settings_dict: dict) -> str:
+    """The URL of the database this test runs against (the test database, not the default one)."""
+    if "sqlite" in settings_dict["ENGINE"]:
+        return f"sqlite:///{settings_dict['NAME']}"
+    auth = quote(settings_dict["USER"] or "")
+    if settings_dict.get("PASSWORD"):
+        auth += ":" + quote(settings_dict["PASSWORD"])
+    host = f"{settings_dict.get('HOST') or '127.0.0.1'}:{settings_dict.get('PORT') or 5432}"
+    return f"postgres://{auth}@{host}/{settings_dict['NAME']}"
