@@ -13,6 +13,7 @@ It never raises (a worker must not die on one odd message) and its output is cap
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ from memory.extraction.types import (
 )
 
 logger = logging.getLogger(__name__)
+_node_key = functools.lru_cache(maxsize=8192)(normalize_node_name)  # the same few names recur
 
 MAX_MEMORIES = 50
 MAX_TRIPLES = 50
@@ -229,6 +231,11 @@ _VERB_CLAUSE = re.compile(
     r"(?P<neg2> not)?\s+(?P<obj>\S.*)$",
     re.IGNORECASE,
 )
+# Words a verb clause can start with: a cheap test before trying the big pattern at a position.
+_VERB_CLAUSE_STARTS = frozenset(
+    re.findall(r"[a-z]+", " ".join(verb.pattern for verb in _VERBS))
+    + "does do did will would can could should no never am is are was were".split()
+)
 _OBJECT_END = re.compile(
     r"\s*(?:[;:()\[\]\"]|\s[-\u2013\u2014]\s|(?:^|(?<=\s))(?:for|because|since|so|when|while|which|that|who|whose|where"
     r"|whereas|to|with|without|in|on|at|by|from|via|through|as|if|unless|until|after|before|during|per|instead"
@@ -263,6 +270,9 @@ _PARTICIPLES = frozenset(
     " drawn".split()
 )
 _PREPOSITIONS = frozenset("in on at for by from with after before during since of to into about".split())
+_BAD_OBJECT_START = _PRONOUNS | _AUX | _NOT_AN_OBJECT
+_TRAILING_PARTICIPLE = re.compile(r"\s+[a-z]+ed$")
+_ALTERNATIVE = re.compile(r"\bor\b", re.IGNORECASE)
 _PEOPLE = frozenset("user users team customer customers client clients people".split())
 
 # --- Node types: a small heuristic, enough to colour the graph --------------------------------
@@ -296,7 +306,7 @@ _PERSON_PREDICATES = frozenset({"works_at", "lives_in", "speaks", "knows", "pref
 
 
 def _node_type(name: str, predicate: str, *, is_object: bool) -> str:
-    key = normalize_node_name(name)
+    key = _node_key(name)
     if key in _PLACES or (is_object and predicate in _PLACE_PREDICATES):
         return "place"
     if key in {"user", "customer", "client"} or _PERSON_TITLE.match(key):
@@ -330,10 +340,10 @@ class _Relation:
 
 
 def _relation(subject: str, predicate: str, obj: str, *, negated: bool = False, functional: bool = False):
-    object_key = normalize_node_name(obj)
+    object_key = _node_key(obj)
     short = len(obj.split()) <= 2  # "PostgreSQL 16", "$50k": a value, not a description
     is_name = short and (any(c.isupper() or c.isdigit() for c in obj) or object_key in _TECHNOLOGIES)
-    subject_key = normalize_node_name(subject)
+    subject_key = _node_key(subject)
     if not subject_key or not object_key or subject_key == object_key:
         return None
     return _Relation(subject, predicate, obj, negated, functional, subject_key, object_key, is_name)
@@ -414,7 +424,7 @@ def _is_value(name: str) -> bool:
     last = name.rsplit(" ", 1)[-1]
     if last.islower() and (last.endswith("ed") or last in _PARTICIPLES):
         return False
-    return any(c.isupper() or c.isdigit() for c in name) or normalize_node_name(name) in _TECHNOLOGIES
+    return any(c.isupper() or c.isdigit() for c in name) or _node_key(name) in _TECHNOLOGIES
 
 
 def _object_names(text: str, predicate: str) -> list[tuple[str, bool]]:
@@ -422,8 +432,8 @@ def _object_names(text: str, predicate: str) -> list[tuple[str, bool]]:
     with whether it had an indefinite article ("is a vector database" -> is_a)."""
     cut = _OBJECT_END.search(text)
     if cut:  # "a vector database focused | on ...": drop the participle that led into the cut
-        text = re.sub(r"\s+[a-z]+ed$", "", text[: cut.start()])
-    if re.search(r"\bor\b", text, re.IGNORECASE):
+        text = _TRAILING_PARTICIPLE.sub("", text[: cut.start()])
+    if _ALTERNATIVE.search(text):
         return []  # alternatives are not facts
     names = []
     for raw in _ITEM_SPLIT.split(text.strip(" ,.!?'\"*")):
@@ -431,7 +441,7 @@ def _object_names(text: str, predicate: str) -> list[tuple[str, bool]]:
         indefinite = bool(tokens) and tokens[0].lower() in ("a", "an")
         while tokens and tokens[0].lower() in _DETERMINERS:
             tokens = tokens[1:]
-        if not tokens or len(tokens) > 5 or tokens[0].lower() in _PRONOUNS | _AUX | _NOT_AN_OBJECT:
+        if not tokens or len(tokens) > 5 or tokens[0].lower() in _BAD_OBJECT_START:
             continue
         if any(t.lower() in _PRONOUNS or t.lower() in _AUX or not _NAME_CHARS.match(t) for t in tokens):
             continue
@@ -445,9 +455,11 @@ def _object_names(text: str, predicate: str) -> list[tuple[str, bool]]:
 
 def _svo_relations(work: str, role: str) -> list[_Relation]:
     """Subject (at most five words) + known verb + object items: "Our API uses JWT tokens"."""
-    starts = [match.end() for match in re.finditer(" ", work[:200])][:5]
     tokens = work[:200].split(" ")
+    starts = list(itertools.accumulate(len(token) + 1 for token in tokens[:5]))
     for k, offset in enumerate(starts, start=1):
+        if k >= len(tokens) or tokens[k].lower() not in _VERB_CLAUSE_STARTS:
+            continue
         match = _VERB_CLAUSE.match(work, offset)
         if match is None:
             continue
@@ -702,67 +714,78 @@ def _message_clauses(message: object) -> Iterator[_Clause]:
 class _Known:
     memory_id: int
     is_attribute: bool
+    content: str
     normalized: str
-    relations: tuple[_Relation, ...]
+
+    @property
+    def relations(self) -> tuple[_Relation, ...]:
+        return _read_known(self.content)
 
 
 def _contains(text: str, part: str) -> bool:
     return f" {part} " in f" {text} "
 
 
+_normalized = functools.lru_cache(maxsize=4096)(normalize_text)
+_IMPLICIT_SUBJECTS = frozenset({"user", "team", "project"})  # "I prefer ..." never names its subject
+
+
 @functools.lru_cache(maxsize=4096)
-def _read_known(content: str) -> tuple[str, tuple[_Relation, ...]]:
+def _read_known(content: str) -> tuple[_Relation, ...]:
     """An existing memory read like a user's statement; cached, as the same few memories of an
     entity are shown to the extractor again and again."""
     work = _work(content)
     pair = _KEY_VALUE.match(work)
     key = _key_name(pair["key"]) if pair else None
     parsed = _key_value_clause(key, pair["value"], 0) if key else None
-    return normalize_text(content), parsed.relations if parsed else _relations(work, "user")
+    return parsed.relations if parsed else _relations(work, "user")
 
 
 class _RelatedIndex:
-    """Existing memories keyed by (subject, predicate), to judge a new clause against them."""
+    """The entity's related memories, to judge a new clause against: a memory is only parsed when
+    it mentions the subject of a new relation."""
 
     def __init__(self, related: Sequence[RelatedMemory]) -> None:
         self.known: list[_Known] = []
-        self.by_subject_predicate: dict[tuple[str, str], list[tuple[_Relation, _Known]]] = {}
         for memory in list(related or ())[:MAX_RELATED]:
             content = getattr(memory, "content", "")
             memory_id = getattr(memory, "memory_id", None)
-            if not isinstance(content, str) or not isinstance(memory_id, int):
-                continue
-            normalized, relations = _read_known(content[:MAX_SENTENCE_CHARS])
-            known = _Known(memory_id, getattr(memory, "kind", "") == "attribute", normalized, relations)
-            self.known.append(known)
-            for relation in relations:
-                self.by_subject_predicate.setdefault((relation.subject_key, relation.predicate), []).append(
-                    (relation, known)
-                )
+            if isinstance(content, str) and isinstance(memory_id, int):
+                content = content[:MAX_SENTENCE_CHARS]
+                is_attribute = getattr(memory, "kind", "") == "attribute"
+                self.known.append(_Known(memory_id, is_attribute, content, _normalized(content)))
 
     def judge(self, clause: _Clause, normalized: str) -> tuple[str, int | None]:
-        is_attribute = clause.kind == "attribute"
+        known = [k for k in self.known if k.is_attribute == (clause.kind == "attribute") and k.normalized != normalized]
         for new in clause.relations:
-            for old, known in self.by_subject_predicate.get((new.subject_key, new.predicate), ()):
-                if known.is_attribute != is_attribute or known.normalized == normalized:
+            implicit = new.subject_key in _IMPLICIT_SUBJECTS
+            for memory in known:
+                if not implicit and new.subject_key not in memory.normalized:
                     continue
-                if new.object_key == old.object_key:
-                    if new.negated != old.negated:
-                        return "contradiction", known.memory_id
-                    continue
-                if new.negated != old.negated:
-                    continue
-                if _contains(new.object_key, old.object_key):
-                    return "update", known.memory_id
-                exclusive = new.predicate != "is" or (new.object_is_name and old.object_is_name)
-                if new.functional and old.functional and exclusive and not _contains(old.object_key, new.object_key):
-                    return "contradiction", known.memory_id
-        for known in self.known:
-            if not 12 <= len(known.normalized) < len(normalized) or known.is_attribute != is_attribute:
-                continue
-            if _contains(normalized, known.normalized):
-                return "update", known.memory_id  # restates an existing memory with more detail
+                for old in memory.relations:
+                    if (old.subject_key, old.predicate) == (new.subject_key, new.predicate):
+                        verdict = _compare(new, old)
+                        if verdict is not None:
+                            return verdict, memory.memory_id
+        for memory in known:
+            if 12 <= len(memory.normalized) < len(normalized) and _contains(normalized, memory.normalized):
+                return "update", memory.memory_id  # restates an existing memory with more detail
         return "new", None
+
+
+def _compare(new: _Relation, old: _Relation) -> str | None:
+    """Same subject and predicate: the opposite claim or another exclusive value contradicts, a
+    more detailed object updates."""
+    if new.object_key == old.object_key:
+        return "contradiction" if new.negated != old.negated else None
+    if new.negated != old.negated:
+        return None
+    if _contains(new.object_key, old.object_key):
+        return "update"
+    exclusive = new.predicate != "is" or (new.object_is_name and old.object_is_name)
+    if new.functional and old.functional and exclusive and not _contains(old.object_key, new.object_key):
+        return "contradiction"
+    return None
 
 
 # --- Entry points -----------------------------------------------------------------------------
