@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db.models.functions import TruncDay, TruncHour, TruncMinute
 from django.utils import timezone
 
 PRESET_DAYS = (1, 7, 30, 90, 365)
@@ -18,8 +19,14 @@ class Period:
     days: int | None  # the preset chosen, None for a custom range
 
     @property
-    def by_hour(self) -> bool:
-        return self.end - self.start <= timedelta(days=2)
+    def granularity(self) -> str:
+        """Bucket size: minutes for a few hours (a fresh demo), hours up to two days, else days."""
+        span = self.end - self.start
+        return "minute" if span <= timedelta(hours=3) else "hour" if span <= timedelta(days=2) else "day"
+
+    @property
+    def trunc(self):
+        return {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}[self.granularity]
 
     @property
     def last_day(self) -> date:
@@ -27,9 +34,12 @@ class Period:
 
     def buckets(self) -> list[datetime]:
         """Every hour (or day) bucket start in the period, so charts show quiet stretches as zeros."""
-        step = timedelta(hours=1) if self.by_hour else timedelta(days=1)
-        floor = {"minute": 0, "second": 0, "microsecond": 0} if self.by_hour else {
-            "hour": 0, "minute": 0, "second": 0, "microsecond": 0}  # fmt: skip
+        step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}[self.granularity]
+        floor = {"second": 0, "microsecond": 0}
+        if self.granularity != "minute":
+            floor["minute"] = 0
+        if self.granularity == "day":
+            floor["hour"] = 0
         current = timezone.localtime(self.start).replace(**floor)
         buckets = []
         while current < self.end and len(buckets) < 2000:

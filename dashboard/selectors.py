@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDay, TruncHour
+from django.db.models.functions import Coalesce
 
 from dashboard.periods import Period
 from memory.models import (
@@ -83,7 +83,7 @@ def overview_stats(*, tenant: Tenant, period: Period) -> OverviewStats:
 
 
 def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
-    trunc = TruncHour if period.by_hour else TruncDay
+    trunc = period.trunc
     rows = (
         queryset.filter(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
         .annotate(bucket=trunc(field))

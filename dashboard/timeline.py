@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
 
 from dashboard.periods import Period
 from memory.models import AugmentationJob, Entity, Exchange, Memory, RecallEvent, Triple
@@ -26,14 +25,11 @@ SERIES = {
 }
 
 
-def _trunc(period: Period):
-    return TruncHour if period.by_hour else TruncDay
-
-
 def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, dict[datetime, int]]]:
     """{series title: {process: {bucket: count}}} for the period, one grouped query per series."""
-    trunc = _trunc(period)
+    trunc = period.trunc
     result: dict[str, dict[str, dict[datetime, int]]] = {}
+    buckets = period.buckets()
     for title, (model, time_field, process_field, extra) in SERIES.items():
         rows = (
             model.objects.filter(entity=entity, **extra, **{f"{time_field}__gte": period.start})
@@ -43,7 +39,7 @@ def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, d
             .annotate(n=Count("id"))
             .order_by("bucket")
         )
-        series: dict[str, dict[datetime, int]] = defaultdict(dict)
+        series: dict[str, dict[datetime, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
         for row in rows:
             series[row[process_field] or "unknown"][row["bucket"]] = row["n"]
         result[title] = dict(series)
@@ -52,7 +48,7 @@ def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, d
 
 def memory_growth(entity: Entity, period: Period) -> list[tuple[datetime, int]]:
     """New memories per bucket, the first point carrying everything older than the period."""
-    trunc = _trunc(period)
+    trunc = period.trunc
     before = Memory.objects.filter(entity=entity, first_seen_at__lt=period.start).count()
     rows = (
         Memory.objects.filter(entity=entity, first_seen_at__gte=period.start, first_seen_at__lt=period.end)

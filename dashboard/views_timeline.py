@@ -38,7 +38,9 @@ def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
         "presets": PRESET_DAYS,
         "figures": figures,
         "growth_figure": charts.cumulative_growth(
-            memory_growth(entity, period), title="Cumulative memories", marker_at=moment
+            memory_growth(entity, period),
+            title="Cumulative memories",
+            marker_at=moment if moment and period.start <= moment <= period.end else None,
         ),
         "moment": moment,
     }
