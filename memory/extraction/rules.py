@@ -218,7 +218,7 @@ _VERBS = (
     _Verb(r"(?:knows|know)(?! how\b)", "knows", "does_not_know", personal=True),
     _Verb(r"(?:speaks|speak)", "speaks", "does_not_speak", personal=True),
     _Verb(r"(?:costs|cost)", "costs", "does_not_cost", True),
-    _Verb(r"(?:acquired|acquires)", "acquired", "did_not_acquire"),
+    _Verb(r"(?:acquired|acquires)", "acquired", "not_acquired"),
     _Verb(r"(?:replaces|replace|replaced)", "replaces", "does_not_replace"),
     _Verb(r"(?:targets|target)", "targets", "does_not_target"),
     _Verb(r"(?:serves|serve)", "serves", "does_not_serve"),
