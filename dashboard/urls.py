@@ -1,5 +1,6 @@
 """Dashboard URLs: tenant pages under /tenants/<id>/, entity pages under /entities/<id>/."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard import (
@@ -19,6 +20,9 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views_overview.home, name="home"),
+    # For members who are not staff (the admin login only admits staff); LOGIN_URL may point here.
+    path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
     path("tenants/<int:tenant_id>/", views_overview.overview, name="overview"),
     path("tenants/<int:tenant_id>/live/", views_overview.overview_live, name="overview_live"),
     path("tenants/<int:tenant_id>/entities/", views_entities.entity_list, name="entities"),

@@ -57,3 +57,9 @@ def test_memory_text_is_escaped(member_client, tenant, handoff):
     add_memory(handoff.entity, "triage_agent", XSS)
     response = member_client.get(reverse("dashboard:overview_live", args=[tenant.pk]))
     assert "<script>alert" not in response.json()["html"]
+
+
+def test_a_member_who_is_not_staff_can_log_in_on_the_dashboard_login(client, member, tenant):
+    response = client.post(reverse("dashboard:login"), {"username": "operator", "password": "operator-pass-1"})
+    assert response.status_code == 302
+    assert client.get(reverse("dashboard:overview", args=[tenant.pk])).status_code == 200
