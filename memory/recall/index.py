@@ -65,9 +65,11 @@ class EntityIndex:
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
     build_ms: float = 0.0
     shared_mask: np.ndarray = field(init=False)
+    newest_seen: float = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shared_mask", self.owners == SHARED)
+        object.__setattr__(self, "newest_seen", float(self.last_seen.max()) if self.last_seen.size else 0.0)
 
     @property
     def size(self) -> int:

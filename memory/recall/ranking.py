@@ -78,66 +78,60 @@ def rank(
     if index.size == 0 or limit <= 0 or not allowed.any():
         return []
     if query_vector is None or not query.strip():
-        candidates = _by_priors(index, allowed, caller_process_id, limit * 3, config)
+        scored = _by_priors(index, allowed, caller_process_id, limit * 3, config)
     else:
-        candidates = _fused(index, query, query_vector, allowed, caller_process_id, config)
-    return _collapse_duplicates(index, candidates, limit, config.duplicate_similarity)
+        scored = _fused(index, query, query_vector, allowed, caller_process_id, config)
+    return _collapse_duplicates(index, scored, limit, config.duplicate_similarity)
 
 
-def _fused(index, query, query_vector, allowed, caller_process_id, config) -> list[Ranked]:
-    dense_rows, dense_scores = index.vectors.search(query_vector, config.depth, allowed)
+Scored = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # rows, dense, lexical, fused; best first
+
+
+def _fused(index, query, query_vector, allowed, caller_process_id, config: RankingConfig) -> Scored:
+    dense_rows, _ = index.vectors.search(query_vector, config.depth, allowed)
     lexical_all = index.lexical.scores(query)
     lexical_all[~allowed] = 0.0
     matched = np.flatnonzero(lexical_all > 0)
     lexical_rows = matched[top_rows(lexical_all[matched], config.depth)] if matched.size else matched
-
-    rrf: dict[int, float] = {}
-    for weight, rows in ((config.dense_weight, dense_rows), (config.lexical_weight, lexical_rows)):
-        for position, row in enumerate(rows.tolist()):
-            rrf[row] = rrf.get(row, 0.0) + weight / (config.rrf_k + position + 1)
-    if not rrf:
-        return []
-    rows = np.fromiter(rrf.keys(), dtype=np.int64, count=len(rrf))
-    dense_by_row = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
-    missing = np.asarray([row for row in rows.tolist() if row not in dense_by_row], dtype=np.int64)
-    if missing.size:
-        dense_by_row.update(
-            zip(missing.tolist(), index.vectors.similarity(query_vector, missing).tolist(), strict=True)
-        )
-    dense = np.asarray([dense_by_row[row] for row in rows.tolist()], dtype=np.float32)
+    rows = np.union1d(dense_rows, lexical_rows)
+    if not rows.size:
+        return _empty()
+    dense = index.vectors.similarity(query_vector, rows).astype(np.float32)
     lexical = lexical_all[rows]
-    relevant = (lexical > 0) | (dense >= config.min_dense)
-    rows, dense, lexical = rows[relevant], dense[relevant], lexical[relevant]
-    if config.fusion == "score":
+    if config.fusion == "rrf":
+        relevance = np.zeros(rows.size, dtype=np.float32)
+        for weight, ranked_rows in ((config.dense_weight, dense_rows), (config.lexical_weight, lexical_rows)):
+            positions = np.searchsorted(rows, ranked_rows)
+            relevance[positions] += weight / (config.rrf_k + 1 + np.arange(ranked_rows.size))
+        relevance /= (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
+    else:
         scale = index.lexical.best_possible(query) or 1.0
         relevance = (config.dense_weight * dense + config.lexical_weight * lexical / scale) / (
             config.dense_weight + config.lexical_weight
         )
-    else:
-        best = (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
-        relevance = np.asarray([rrf[row] for row in rows.tolist()], dtype=np.float32) / best
+    relevant = (lexical > 0) | (dense >= config.min_dense)
+    rows, dense, lexical, relevance = rows[relevant], dense[relevant], lexical[relevant], relevance[relevant]
     fused = relevance + _priors(index, rows, caller_process_id, config)
     order = np.argsort(-fused, kind="stable")
-    return [
-        Ranked(row=int(rows[i]), dense=float(dense[i]), lexical=float(lexical[i]), fused=float(fused[i])) for i in order
-    ]
+    return rows[order], dense[order], lexical[order], fused[order]
 
 
-def _by_priors(index, allowed, caller_process_id, count, config) -> list[Ranked]:
+def _by_priors(index, allowed, caller_process_id, count, config) -> Scored:
     """No query text: the most established, most recent memories."""
     rows = np.flatnonzero(allowed)
     priors = _priors(index, rows, caller_process_id, config)
-    best = rows[top_rows(priors, count)]
-    return [
-        Ranked(row=int(row), dense=0.0, lexical=0.0, fused=float(p))
-        for row, p in zip(best, priors[top_rows(priors, count)], strict=True)
-    ]
+    best = top_rows(priors, count)
+    zeros = np.zeros(best.size, dtype=np.float32)
+    return rows[best], zeros, zeros, priors[best]
+
+
+def _empty() -> Scored:
+    return np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.float32) for _ in range(3))
 
 
 def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: RankingConfig) -> np.ndarray:
     mentions = np.minimum(np.log(np.maximum(index.mention_counts[rows], 1.0)) / math.log(MENTION_SATURATION), 1.0)
-    newest = float(index.last_seen.max()) if index.size else 0.0
-    age_days = (newest - index.last_seen[rows]) / DAY
+    age_days = (index.newest_seen - index.last_seen[rows]) / DAY
     recency = np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS)
     own = (index.first_process_ids[rows] == (caller_process_id or -1)).astype(np.float32)
     return (
@@ -148,24 +142,25 @@ def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: Ran
     ).astype(np.float32)
 
 
-def _collapse_duplicates(index: EntityIndex, candidates: list[Ranked], limit: int, threshold: float) -> list[Ranked]:
+def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, threshold: float) -> list[Ranked]:
+    rows, dense, lexical, fused = scored
     kept: list[Ranked] = []
-    kept_vectors: list[np.ndarray] = []
     kept_texts: set[str] = set()
-    kept_numbers: list[frozenset[str]] = []
-    for candidate in candidates:
-        text = " ".join(index.contents[candidate.row].lower().split())
+    kept_vectors: np.ndarray | None = None
+    for i, row in enumerate(rows.tolist()):
+        text = " ".join(index.contents[row].lower().split())
         if text in kept_texts:
             continue
-        vector = index.vectors.vectors(np.asarray([candidate.row]))[0]
-        numbers = _numbers(text)
-        if kept_vectors and np.any(vector):
-            similar = (np.stack(kept_vectors) @ vector) >= threshold
-            if any(same and numbers == kept_numbers[i] for i, same in enumerate(similar.tolist())):
+        vector = index.vectors.vectors(np.asarray([row]))[0]
+        if kept_vectors is None:
+            kept_vectors = np.zeros((limit, vector.shape[0]), dtype=np.float32)
+        similar = np.flatnonzero(kept_vectors[: len(kept)] @ vector >= threshold) if kept else ()
+        if len(similar):
+            numbers = _numbers(text)
+            if any(_numbers(index.contents[kept[j].row].lower()) == numbers for j in similar):
                 continue
-        kept.append(candidate)
-        kept_vectors.append(vector)
-        kept_numbers.append(numbers)
+        kept_vectors[len(kept)] = vector
+        kept.append(Ranked(row=row, dense=float(dense[i]), lexical=float(lexical[i]), fused=float(fused[i])))
         kept_texts.add(text)
         if len(kept) >= limit:
             break
