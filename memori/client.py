@@ -34,6 +34,9 @@ def _env_float(name: str, default: float) -> float:
         raise MemoriConfigError(f"{name} must be a number of seconds, got {raw!r}.") from None
 
 
+WARNING_INTERVAL = 30.0  # an outage is reported once per Memori object per interval, not on every call
+
+
 def validate_id(value: object, *, label: str) -> str:
     if not isinstance(value, str):
         raise InvalidAttribution(f"{label} must be a string, got {type(value).__name__}.")
@@ -108,6 +111,7 @@ class Memori:
         self._recorded: dict[str, Counter] = {}
         self._submitted: list[str] = []
         self._warned_off = False
+        self._last_recall_warning = -WARNING_INTERVAL
         from memori.llm import LlmRegistry  # late import: llm imports this module's types
 
         self.llm = LlmRegistry(self)
@@ -223,7 +227,13 @@ class Memori:
                 event_id=answer.get("event_id"),
             )
         except Exception as err:  # noqa: BLE001 - memory must never break the caller's LLM call
-            logger.warning("memori: recall failed (%s); calling the model without memory", err)
+            message = f"memori: recall failed ({err}); calling the model without memory"
+            now = time.monotonic()
+            if now - self._last_recall_warning >= WARNING_INTERVAL:
+                self._last_recall_warning = now
+                logger.warning(message)
+            else:
+                logger.debug(message)
             return CallContext()
 
     def _new_forms(self, forms: list[dict], history: list[dict]) -> list[dict]:

@@ -245,7 +245,7 @@ class Recorder:
     def _spool(self, payload: dict, folder: Path | None = None) -> None:
         folder = folder or self.spool_path
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # exchanges are private conversation text
             target = folder / f"{payload['idempotency_key']}.json"
             tmp = folder / f".{payload['idempotency_key']}.{os.getpid()}.tmp"
             tmp.write_text(json.dumps(payload))
