@@ -10,7 +10,6 @@ from memory.extraction.rules import MAX_CONTENT_CHARS, MAX_MEMORIES, MAX_TRIPLES
 from memory.extraction.types import (
     ExchangeInput,
     ExchangeMessage,
-    ExtractedMemory,
     ExtractedTriple,
     Extraction,
     Extractor,
@@ -33,10 +32,6 @@ def _contents(extraction: Extraction, kind: str | None = None) -> list[str]:
 
 def _edges(extraction: Extraction) -> set[tuple[str, str, str]]:
     return {(t.subject, t.predicate, t.object) for t in extraction.triples}
-
-
-def _memory(extraction: Extraction, content: str) -> ExtractedMemory:
-    return next(memory for memory in extraction.memories if memory.content == content)
 
 
 def _triple(extraction: Extraction, obj: str) -> ExtractedTriple:
