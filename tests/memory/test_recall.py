@@ -7,6 +7,7 @@ entity's memory version bumped, as every memory write does) and recalled through
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -16,10 +17,11 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from memory.embedding import count_tokens, get_embedder
+from memory.embedding import count_tokens, from_bytes, get_embedder
 from memory.models import AugmentationJob, Entity, Memory, Process, RecallEvent, RecallHit, Tenant
 from memory.recall.text import tokenize
 from memory.services.embedding_store import bump_memory_version
@@ -397,3 +399,19 @@ def _database_url(settings_dict: dict) -> str:
         auth += ":" + quote(settings_dict["PASSWORD"])
     host = f"{settings_dict.get('HOST') or '127.0.0.1'}:{settings_dict.get('PORT') or 5432}"
     return f"postgres://{auth}@{host}/{settings_dict['NAME']}"
+
+
+def test_reembed_rewrites_vectors_with_the_current_embedder_and_refreshes_recall(tenant):
+    memory = remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    Memory.objects.filter(pk=memory.pk).update(embedding=None, embedding_model="old-embedder")
+    version = Entity.objects.get(external_id="project_alpha").memory_version
+
+    call_command("reembed", stdout=io.StringIO(), stderr=io.StringIO())
+
+    memory.refresh_from_db()
+    assert memory.embedding_model == get_embedder().name
+    assert np.allclose(
+        from_bytes(memory.embedding, get_embedder().dimensions), get_embedder().embed([memory.content])[0]
+    )
+    assert Entity.objects.get(external_id="project_alpha").memory_version == version + 1
+    assert recall(tenant, "project_alpha", "Which database does the project use?").items[0].dense_score > 0.5
