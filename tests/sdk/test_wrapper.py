@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from memori import InvalidAttribution, Memori, MemoriConfigError
+from memori import InvalidAttribution, Memori, MemoriConfigError, MemoriError
 from memory.models import Exchange, Message
 from tests.sdk.conftest import system_prompt_of
 
@@ -260,3 +260,42 @@ def test_the_models_own_errors_reach_the_caller_unchanged(memori_env, offline_ll
     assert raised.value.status_code == status
     assert mem.flush()
     assert not Exchange.objects.exists()
+
+
+def test_record_captures_what_never_went_through_a_call_and_it_is_not_recorded_again(memori_env, offline_llm):
+    client, mem = agent("customer_456", "triage_agent")
+    phone_call = [
+        {"role": "user", "content": "I was charged twice on my card."},
+        {"role": "assistant", "content": "I will escalate the double charge to billing."},
+    ]
+
+    mem.record(phone_call)
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=[*phone_call, {"role": "user", "content": "Any news on the refund?"}]
+    )
+    assert mem.flush()
+
+    texts = [content for _, content in recorded(mem.session_id)]
+    assert texts[:3] == [
+        "I was charged twice on my card.",
+        "I will escalate the double charge to billing.",
+        "Any news on the refund?",
+    ]
+    assert len(texts) == 4
+
+
+def test_remember_validates_its_kind(memori_env):
+    _, mem = agent()
+
+    with pytest.raises(MemoriError, match="kind must be one of"):
+        mem.remember("Likes dark mode", kind="mood")
+
+
+def test_a_streamed_responses_call_is_recorded_as_received(memori_env, offline_llm):
+    client, mem = agent()
+
+    events = list(client.responses.create(model="gpt-4o-mini", input="Research pricing strategies", stream=True))
+    assert mem.flush()
+
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert recorded(mem.session_id) == [("user", "Research pricing strategies"), ("assistant", text)]
