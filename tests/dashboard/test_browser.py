@@ -96,6 +96,10 @@ def test_login_lands_on_the_overview_with_the_handoff_gap(page, demo, live_serve
     expect(page.locator("body")).to_contain_text("had not been augmented yet when technical_agent recalled")
     wait_for_plot(page, "#overview-trend-chart")
     shoot(page, "overview", phone=True)
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    wait_for_plot(page, "#overview-trend-chart")
+    shoot(page, "overview-dark")
 
 
 def test_graph_explorer_renders_filters_and_shows_a_nodes_triples(page, demo, live_server):
@@ -132,6 +136,11 @@ def test_process_view_timeline_and_sessions(page, demo, live_server):
     wait_for_plot(page, "#flow-chart")
     expect(page.locator("#process-billing_agent")).to_contain_text("Recalled from other processes")
     shoot(page, "processes", phone=True)
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    wait_for_plot(page, "#flow-chart")
+    shoot(page, "processes-dark")
+    page.emulate_media(color_scheme="light")
 
     page.goto(live_server.url + reverse("dashboard:timeline", args=[demo.entity.pk]))
     wait_for_plot(page, "#growth-chart")
