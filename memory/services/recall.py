@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from memory.embedding import get_embedder
 from memory.models import Entity, Process, Provenance, RecallEvent, Tenant
@@ -105,15 +105,12 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     query = (request.query or "")[:MAX_QUERY_CHARS]
 
     step = time.perf_counter()
-    entity = (
-        Entity.objects.filter(tenant=request.tenant, external_id=entity_external_id)
-        .only("id", "created_at", "memory_version", "external_id")
-        .first()
-    )
+    entity = _entity_with_caller(request.tenant, entity_external_id, process_external_id)
     if entity is None:
         return RecallResult(latency_ms=timer.total_ms)
-    process = _caller(request.tenant, process_external_id, create=request.record_event)
-    process_pk = process.pk if process else None
+    process_pk = entity.caller_id
+    if process_pk is None and request.record_event:
+        process_pk = process_get_or_create(tenant=request.tenant, external_id=process_external_id).pk
     embedder = get_embedder()
     key = IndexKey(entity.pk, entity.created_at, entity.memory_version, embedder.name)
     index = recall_cache().get(key)
@@ -154,10 +151,10 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         pending_job_ids=pending_ids,
         latency_ms=timer.total_ms,
     )
-    if request.record_event and process is not None:
+    if request.record_event:
         event = RecallEvent(
             entity=entity,
-            process=process,
+            process_id=process_pk,
             session=session,
             query=query,
             limit=limit,
@@ -180,10 +177,16 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(int(value), high))
 
 
-def _caller(tenant: Tenant, external_id: str, *, create: bool) -> Process | None:
-    if create:
-        return process_get_or_create(tenant=tenant, external_id=external_id)
-    return Process.objects.filter(tenant=tenant, external_id=external_id).first()
+def _entity_with_caller(tenant: Tenant, entity_external_id: str, process_external_id: str) -> Entity | None:
+    """The entity (with what the cache key needs) and, as `caller_id`, the calling process's id:
+    one query, the only one a warm recall needs before searching."""
+    caller = Process.objects.filter(tenant=tenant, external_id=process_external_id).values("pk")[:1]
+    return (
+        Entity.objects.filter(tenant=tenant, external_id=entity_external_id)
+        .annotate(caller_id=Subquery(caller))
+        .only("id", "created_at", "memory_version", "external_id")
+        .first()
+    )
 
 
 def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
