@@ -54,6 +54,7 @@ class Recorder:
             if recorder is None:
                 digest = hashlib.sha256(f"{transport.api_url}\0{api_key}".encode()).hexdigest()[:16]
                 recorder = cls(transport, spool_root / digest)
+                recorder._api_key, recorder._spool_root = api_key, spool_root
                 cls._instances[key] = recorder
             return recorder
 
@@ -71,6 +72,8 @@ class Recorder:
         self._backoff = RETRY_MIN_SECONDS
         self._warned_down = False
         self._stopping = False
+        self._forked_away = False
+        self._api_key, self._spool_root = "", spool_path.parent
         self._thread = threading.Thread(target=self._run, name="memori-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -78,6 +81,9 @@ class Recorder:
     # -- caller side -------------------------------------------------------------------------------
     def submit(self, payload: dict) -> None:
         """Queue one exchange (it must carry an idempotency_key). Never blocks, never raises."""
+        if self._forked_away:  # an object created before a fork: hand over to this process's own recorder
+            Recorder.for_server(self.transport, self._api_key, self._spool_root).submit(payload)
+            return
         with self._cond:
             if self._stopping:
                 self._spool(payload)
@@ -122,6 +128,8 @@ class Recorder:
 
     def close(self) -> None:
         """At exit: flush for a bounded time, then spool whatever is still queued."""
+        if self._forked_away:
+            return
         self.drain(EXIT_FLUSH_SECONDS)
         with self._cond:
             self._stopping = True
@@ -260,3 +268,16 @@ class Recorder:
             os.replace(source, target)
         except OSError:
             pass
+
+
+def _forget_recorders_in_child() -> None:
+    """A forked child (gunicorn, celery prefork) has no delivery thread: it starts its own recorders.
+    The parent's recorders stay the parent's job (their locks may have been held at fork time)."""
+    for recorder in Recorder._instances.values():
+        recorder._forked_away = True
+    Recorder._instances = {}
+    Recorder._instances_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_recorders_in_child)
