@@ -25,7 +25,7 @@ def offline_llm():
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup):
+def memori_worker(django_db_setup):
     """One real Celery worker (the configured extractor) shared by a module's tests."""
     with running_workers() as pool:
         yield pool.start()

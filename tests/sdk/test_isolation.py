@@ -23,7 +23,7 @@ def ask(client: OpenAI, question: str) -> None:
     client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
 
 
-def test_two_entities_never_see_each_others_memory(celery_worker, memori_env, offline_llm):
+def test_two_entities_never_see_each_others_memory(memori_worker, memori_env, offline_llm):
     client_a, mem_a = agent("customer_a", "support_agent")
     ask(client_a, "My card ends in 4242 and I live in Lisbon.")
     result = mem_a.augmentation.wait(timeout=120)
@@ -41,7 +41,7 @@ def test_two_entities_never_see_each_others_memory(celery_worker, memori_env, of
     assert "lisbon" in seen_by_a and "4242" in seen_by_a
 
 
-def test_attributes_of_one_process_never_reach_another(celery_worker, memori_env, offline_llm):
+def test_attributes_of_one_process_never_reach_another(memori_worker, memori_env, offline_llm):
     _, research = agent("project_alpha", "research_agent")
     research.remember("Handles data analysis for the market studies", kind="attribute")
     research.remember("The project stores memories in PostgreSQL")
@@ -58,7 +58,7 @@ def test_attributes_of_one_process_never_reach_another(celery_worker, memori_env
     assert "Handles data analysis" in seen_by_research
 
 
-def test_wait_blocks_until_every_recorded_exchange_is_augmented(celery_worker, memori_env, offline_llm):
+def test_wait_blocks_until_every_recorded_exchange_is_augmented(memori_worker, memori_env, offline_llm):
     client, mem = agent("repo_myapp", "coder_agent")
     ask(client, "Implement user authentication with JWT tokens.")
     ask(client, "Use bcrypt for passwords.")
@@ -70,7 +70,7 @@ def test_wait_blocks_until_every_recorded_exchange_is_augmented(celery_worker, m
     assert any("bcrypt" in item.content for item in mem.recall("How are passwords stored?"))
 
 
-def test_after_wait_the_reviewer_still_recalls_everything_the_coder_decided(celery_worker, memori_env, offline_llm):
+def test_after_wait_the_reviewer_still_recalls_everything_the_coder_decided(memori_worker, memori_env, offline_llm):
     """The documented best practice (wait() before a critical handoff) must not lose what the samples promise:
     "Reviewer recalls: JWT tokens, bcrypt" once the coder's exchange is fully augmented, not only while pending."""
     coder_client, coder = agent("repo_myapp", "coder_agent")

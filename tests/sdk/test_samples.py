@@ -60,7 +60,7 @@ def test_the_vendored_samples_are_the_seeds_verbatim():
         assert copy.read_bytes() == (SHARED / copy.name.removesuffix(".txt")).read_bytes()
 
 
-def test_uc1_the_analysis_agent_recalls_all_research(celery_worker, memori_env, offline_llm):
+def test_uc1_the_analysis_agent_recalls_all_research(memori_worker, memori_env, offline_llm):
     output = run_sample("uc1_research_pipeline.py", memori_env)
 
     block = memory_block(offline_llm, "You are an analysis agent")
@@ -70,7 +70,7 @@ def test_uc1_the_analysis_agent_recalls_all_research(celery_worker, memori_env, 
     assert Exchange.objects.filter(entity__external_id="project_alpha").count() == 3
 
 
-def test_uc2_billing_and_technical_agents_recall_the_triage_context(celery_worker, memori_env, offline_llm):
+def test_uc2_billing_and_technical_agents_recall_the_triage_context(memori_worker, memori_env, offline_llm):
     run_sample("uc2_support_handoff.py", memori_env)
 
     for specialist in ("You are a billing specialist", "You are a technical support specialist"):
@@ -79,7 +79,7 @@ def test_uc2_billing_and_technical_agents_recall_the_triage_context(celery_worke
         assert "access" in block, specialist
 
 
-def test_uc3_reviewer_and_deployer_recall_jwt_and_bcrypt(celery_worker, memori_env, offline_llm):
+def test_uc3_reviewer_and_deployer_recall_jwt_and_bcrypt(memori_worker, memori_env, offline_llm):
     run_sample("uc3_dev_team.py", memori_env)
 
     reviewer = memory_block(offline_llm, "You are a code reviewer")
@@ -90,7 +90,7 @@ def test_uc3_reviewer_and_deployer_recall_jwt_and_bcrypt(celery_worker, memori_e
     assert "review" in deployer  # the reviewer's work reached the deployer too
 
 
-def test_uc4_the_synthesis_agent_recalls_all_four_parallel_agents(celery_worker, memori_env, offline_llm):
+def test_uc4_the_synthesis_agent_recalls_all_four_parallel_agents(memori_worker, memori_env, offline_llm):
     run_sample("uc4_parallel.py", memori_env)
 
     block = memory_block(offline_llm, "You are a synthesis agent")
@@ -100,7 +100,7 @@ def test_uc4_the_synthesis_agent_recalls_all_four_parallel_agents(celery_worker,
     assert "pricing strategies" in block
 
 
-def test_uc5_qa_recalls_the_requirements_and_the_implementation(celery_worker, memori_env, offline_llm):
+def test_uc5_qa_recalls_the_requirements_and_the_implementation(memori_worker, memori_env, offline_llm):
     run_sample("uc5_product_team.py", memori_env)
 
     engineer = memory_block(offline_llm, "You are an engineer")
