@@ -7,7 +7,6 @@ one scatter-add per query term over the rows that contain it: a few hundred micr
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,31 +19,27 @@ B = 0.75
 
 class BM25Index:
     def __init__(self, documents: Sequence[str], *, k1: float = K1, b: float = B) -> None:
-        self.size = len(documents)
+        self.size = size = len(documents)
         vocabulary: dict[str, int] = {}
-        term_ids: list[int] = []
-        rows: list[int] = []
-        freqs: list[int] = []
-        lengths = np.zeros(self.size, dtype=np.float32)
+        lengths = np.zeros(size, dtype=np.int64)
+        flat: list[int] = []
         for row, document in enumerate(documents):
-            counts = Counter(tokenize(document))
-            lengths[row] = sum(counts.values())
-            for term, freq in counts.items():
-                term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
-                rows.append(row)
-                freqs.append(freq)
+            terms = tokenize(document)
+            lengths[row] = len(terms)
+            flat.extend(vocabulary.setdefault(term, len(vocabulary)) for term in terms)
         self._vocabulary = vocabulary
-        term_array = np.asarray(term_ids, dtype=np.int32)
-        order = np.argsort(term_array, kind="stable")
-        self._rows = np.asarray(rows, dtype=np.int32)[order]
-        tf = np.asarray(freqs, dtype=np.float32)[order]
+        # One sort of (term, row) keys gives the postings grouped by term and each term frequency.
+        keys = np.asarray(flat, dtype=np.int64) * max(size, 1) + np.repeat(np.arange(size, dtype=np.int64), lengths)
+        unique_keys, tf = np.unique(keys, return_counts=True)
+        term_of_posting = unique_keys // max(size, 1)
+        self._rows = (unique_keys % max(size, 1)).astype(np.int32)
         self._offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term_array, minlength=len(vocabulary)), out=self._offsets[1:])
+        np.cumsum(np.bincount(term_of_posting, minlength=len(vocabulary)), out=self._offsets[1:])
         document_freq = np.diff(self._offsets).astype(np.float32)
-        idf = np.log1p((self.size - document_freq + 0.5) / (document_freq + 0.5))
-        average_length = float(lengths.mean()) if self.size else 1.0
+        idf = np.log1p((size - document_freq + 0.5) / (document_freq + 0.5))
+        average_length = float(lengths.mean()) if size else 1.0
         norm = k1 * (1 - b + b * lengths[self._rows] / max(average_length, 1e-9))
-        term_of_posting = np.repeat(np.arange(len(vocabulary)), np.diff(self._offsets))
+        tf = tf.astype(np.float32)
         self._weights = (idf[term_of_posting] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
         self._best = np.zeros(len(vocabulary), dtype=np.float32)
         if len(vocabulary):
