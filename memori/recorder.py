@@ -73,6 +73,7 @@ class Recorder:
         self._warned_down = False
         self._stopping = False
         self._forked_away = False
+        self._current: dict | None = None  # the exchange being posted right now
         self._api_key, self._spool_root = "", spool_path.parent
         self._thread = threading.Thread(target=self._run, name="memori-recorder", daemon=True)
         self._thread.start()
@@ -134,6 +135,8 @@ class Recorder:
         with self._cond:
             self._stopping = True
             leftovers = list(self._queue)
+            if self._current is not None:  # still being posted: keep a copy (the server dedupes by key)
+                leftovers.append(self._current)
             self._queue.clear()
             self._cond.notify_all()
         for payload in leftovers:
@@ -159,12 +162,21 @@ class Recorder:
                     return
                 payload = self._queue.popleft() if self._queue else None
             if payload is not None:
-                self._deliver_one(payload)
-                with self._cond:
-                    self._in_flight -= 1
-                    self._cond.notify_all()
+                self._current = payload
+                try:
+                    self._deliver_one(payload)
+                except Exception:  # noqa: BLE001 - the delivery thread must survive anything
+                    logger.exception("memori: unexpected error delivering exchange %s", payload.get("idempotency_key"))
+                finally:
+                    with self._cond:
+                        self._current = None
+                        self._in_flight -= 1
+                        self._cond.notify_all()
             if time.monotonic() >= max(self._retry_at, self._next_spool_pass) and self._has_spool():
-                self._deliver_spool()
+                try:
+                    self._deliver_spool()
+                except Exception:  # noqa: BLE001
+                    logger.exception("memori: unexpected error delivering spooled exchanges")
                 self._next_spool_pass = time.monotonic() + RETRY_MIN_SECONDS
 
     def _has_spool(self) -> bool:
@@ -192,8 +204,13 @@ class Recorder:
                 self._spool(payload, folder=self._rejected())
 
     def _deliver_spool(self, deadline: float | None = None) -> None:
-        with self._spool_lock:
+        wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._spool_lock.acquire(timeout=wait):
+            return
+        try:
             self._deliver_spool_locked(deadline)
+        finally:
+            self._spool_lock.release()
 
     def _deliver_spool_locked(self, deadline: float | None) -> None:
         try:
