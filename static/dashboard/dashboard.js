@@ -17,6 +17,8 @@
     layout.paper_bgcolor = "rgba(0,0,0,0)";
     layout.plot_bgcolor = "rgba(0,0,0,0)";
     layout.font = Object.assign({ color: c.fg, size: 12 }, layout.font || {});
+    layout.xaxis = layout.xaxis || {};
+    layout.yaxis = layout.yaxis || {};
     Object.keys(layout).forEach(function (key) {
       if (/^[xy]axis\d*$/.test(key)) {
         layout[key] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line, linecolor: c.line }, layout[key]);
