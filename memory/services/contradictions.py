@@ -77,28 +77,46 @@ def _polar_variants(predicate: str) -> set[str]:
     return {prefix + form for prefix in _NEGATIONS for form in {predicate, stem}}
 
 
-def triple_contradictions(triple: Triple) -> list[Triple]:
-    """Existing triples of the entity that ``triple`` contradicts."""
-    predicate = triple.predicate.name
-    found: list[Triple] = []
-    same_subject = Triple.objects.filter(entity_id=triple.entity_id, subject_id=triple.subject_id).exclude(pk=triple.pk)
-    if is_single_valued(predicate):
-        found += list(same_subject.filter(predicate_id=triple.predicate_id).exclude(object_id=triple.object_id)[:20])
-    opposite = same_subject.filter(object_id=triple.object_id, predicate__name__in=_polar_variants(predicate))
-    return found + list(opposite[:20])
+def record_new_triple_contradictions(entity: Entity, created_ids: set[int]) -> int:
+    """Check triples just created against the entity's triples with the same subjects (one query);
+    returns how many contradiction pairs were recorded."""
+    rows = list(
+        Triple.objects.filter(
+            entity=entity, subject_id__in=Triple.objects.filter(pk__in=created_ids).values("subject_id")
+        )
+        .values_list("pk", "subject_id", "predicate__name", "object_id")
+        .order_by("pk")
+    )
+    recorded = 0
+    seen: set[tuple[int, int]] = set()
+    for pk, subject, predicate, obj in rows:
+        if pk not in created_ids:
+            continue
+        opposite = _polar_variants(predicate)
+        for other, other_subject, other_predicate, other_obj in rows:
+            if other == pk or other_subject != subject:
+                continue
+            clash = (other_predicate == predicate and other_obj != obj and is_single_valued(predicate)) or (
+                other_obj == obj and other_predicate in opposite
+            )
+            pair = (min(pk, other), max(pk, other))
+            if clash and pair not in seen:
+                seen.add(pair)
+                recorded += record_triple_contradiction(entity, *pair, Contradiction.Reason.SAME_SUBJECT_PREDICATE)
+    return recorded
 
 
-def record_triple_contradiction(entity: Entity, older: Triple, newer: Triple, reason: str) -> bool:
+def record_triple_contradiction(entity: Entity, older_id: int, newer_id: int, reason: str) -> bool:
     """One Contradiction row per pair (older first) and both triples flagged; False if already known."""
-    Triple.objects.filter(pk__in=[older.pk, newer.pk]).update(is_contradicted=True)
-    return _create(entity, reason, triple_a=older, triple_b=newer)
+    Triple.objects.filter(pk__in=[older_id, newer_id]).update(is_contradicted=True)
+    return _create(entity, reason, triple_a_id=older_id, triple_b_id=newer_id)
 
 
-def record_memory_contradiction(entity: Entity, older_id: int, newer: Memory, reason: str) -> bool:
-    if older_id == newer.pk or not Memory.objects.filter(pk=older_id, entity=entity).exists():
+def record_memory_contradiction(entity: Entity, older_id: int, newer_id: int, reason: str) -> bool:
+    if older_id == newer_id or not Memory.objects.filter(pk=older_id, entity=entity).exists():
         return False
-    Memory.objects.filter(pk__in=[older_id, newer.pk]).update(is_contradicted=True)
-    return _create(entity, reason, memory_a_id=older_id, memory_b=newer)
+    Memory.objects.filter(pk__in=[older_id, newer_id]).update(is_contradicted=True)
+    return _create(entity, reason, memory_a_id=older_id, memory_b_id=newer_id)
 
 
 def _create(entity: Entity, reason: str, **pair) -> bool:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from memory.extraction.normalize import content_hash, normalize_node_name, normalize_predicate
+from memory.extraction.normalize import content_hash, normalize_node_name, normalize_predicate, normalize_text
 from memory.extraction.types import ExtractedMemory, ExtractedTriple, Extraction
 from memory.models import AugmentationJob, Contradiction, Memory, MemoryKind, Message
-from memory.services import contradictions, dedup
-from memory.services.storing import Mention, memory_upsert, mention_add, triple_content, triple_upsert
+from memory.services import batch_storing, contradictions, dedup
+from memory.services.storing import Mention, triple_content
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,78 @@ def store_extraction(
     mentions = _Mentions(job, messages)
     memories = _unique_memories(extraction.memories, job)
     triples = _unique_triples(extraction.triples)
-    texts = [item.content for item in memories] + [triple_content(t.subject, t.predicate, t.object) for t in triples]
+    counts.memories, counts.triples = len(memories), len(triples)
+    owner = {item: job.process_id if item.kind == MemoryKind.ATTRIBUTE else None for item in memories}
+    existing = batch_storing.existing_memory_ids(job.entity, [content_hash(item.content) for item in memories])
+    fresh = [item for item in memories if (owner[item], content_hash(item.content)) not in existing]
+    texts = [item.content for item in fresh] + [triple_content(t.subject, t.predicate, t.object) for t in triples]
     embedded, model_name = _embed(texts)
-    for item, vector in zip(memories, embedded[: len(memories)], strict=True):
-        _store_memory(job, item, vector, model_name, mentions, vectors, counts)
-    for item, vector in zip(triples, embedded[len(memories) :], strict=True):
-        _store_triple(job, item, vector, model_name, mentions, counts)
+    fresh_vectors = dict(zip(fresh, embedded[: len(fresh)], strict=True))
+
+    memory_ids: dict[ExtractedMemory, int] = {}
+    to_insert: list[tuple[batch_storing.MemoryWrite, Mention]] = []
+    for item in memories:
+        key = (owner[item], content_hash(item.content))
+        if key in existing:
+            memory_ids[item] = existing[key]
+            counts.memories_repeated += 1
+            continue
+        merged = _near_duplicate(job, item, fresh_vectors[item], owner[item], vectors)
+        if merged is not None:
+            memory_ids[item] = merged
+            counts.near_duplicates_merged += 1
+            continue
+        to_insert.append((_memory_write(item, owner[item], fresh_vectors[item]), mentions.at(item.source_position)))
+    inserted = batch_storing.memories_insert(job.entity, to_insert, embedding_model=model_name)
+    for item in memories:
+        if item not in memory_ids:
+            memory_ids[item] = inserted[(owner[item], content_hash(item.content))]
+            counts.memories_created += 1
+            vector = fresh_vectors[item]
+            if vector is not None:
+                vectors.add(memory_ids[item], (item.kind, owner[item]), vector)
+
+    triple_writes = [
+        (_triple_write(item, vector), mentions.at(item.source_position))
+        for item, vector in zip(triples, embedded[len(fresh) :], strict=True)
+    ]
+    triple_ids, created = batch_storing.triples_upsert(job.entity, triple_writes, embedding_model=model_name)
+    counts.triples_created, counts.triples_repeated = len(created), len(triple_ids) - len(created)
+
+    new_memories, new_triples = batch_storing.mentions_add(
+        job.entity,
+        memories={memory_ids[item]: mentions.at(item.source_position) for item in reversed(memories)},
+        triples={pk: mention for pk, (_, mention) in triple_ids.items()},
+        job_id=job.pk,
+    )
+    counts.mentions_added = len(new_memories) + len(new_triples)
+    for item in memories:
+        _apply_relation(job, item, memory_ids[item], counts)
+    if created:
+        counts.contradictions += contradictions.record_new_triple_contradictions(job.entity, created)
     return counts.__dict__.copy()
+
+
+def _memory_write(item: ExtractedMemory, owner_id: int | None, vector) -> batch_storing.MemoryWrite:
+    return batch_storing.MemoryWrite(
+        kind=item.kind,
+        content=item.content.strip(),
+        normalized=normalize_text(item.content),
+        content_hash=content_hash(item.content),
+        owner_id=owner_id,
+        embedding=_to_bytes(vector),
+    )
+
+
+def _triple_write(item: ExtractedTriple, vector) -> batch_storing.TripleWrite:
+    return batch_storing.TripleWrite(
+        subject=item.subject.strip(),
+        subject_type=item.subject_type or "concept",
+        predicate=normalize_predicate(item.predicate),
+        object=item.object.strip(),
+        object_type=item.object_type or "concept",
+        embedding=_to_bytes(vector),
+    )
 
 
 class _Mentions:
@@ -111,36 +176,7 @@ def _embed(texts: list[str]) -> tuple[list[np.ndarray | None], str]:
     return list(matrix), embedder.name
 
 
-def _store_memory(job, item: ExtractedMemory, vector, model_name: str, mentions: _Mentions, vectors, counts) -> None:
-    counts.memories += 1
-    mention = mentions.at(item.source_position)
-    owner_id = job.process_id if item.kind == MemoryKind.ATTRIBUTE else None
-    memory = _near_duplicate(job, item, vector, owner_id, vectors)
-    if memory is not None:
-        if mention_add(obj=memory, entity=job.entity, mention=mention):  # False: this job already did
-            counts.near_duplicates_merged += 1
-            counts.mentions_added += 1
-    else:
-        stored = memory_upsert(
-            entity=job.entity,
-            kind=item.kind,
-            content=item.content,
-            mention=mention,
-            embedding=_to_bytes(vector),
-            embedding_model=model_name,
-        )
-        memory = stored.obj
-        counts.mentions_added += int(stored.mentioned)
-        if stored.created:
-            counts.memories_created += 1
-            if vector is not None:
-                vectors.add(memory.pk, (item.kind, owner_id), vector)
-        else:
-            counts.memories_repeated += 1
-    _apply_relation(job, item, memory, counts)
-
-
-def _near_duplicate(job, item: ExtractedMemory, vector, owner_id: int | None, vectors) -> Memory | None:
+def _near_duplicate(job, item: ExtractedMemory, vector, owner_id: int | None, vectors) -> int | None:
     """An existing memory with the same meaning (embedding and lexical guard), unless the exact
     content already exists: then the hash upsert takes it."""
     if vector is None or vectors.model == "":
@@ -157,40 +193,16 @@ def _near_duplicate(job, item: ExtractedMemory, vector, owner_id: int | None, ve
     for memory_id in candidates:
         row = rows.get(memory_id)
         if row is not None and dedup.same_meaning(item.content, row.content):
-            return row
+            return row.pk
     return None
 
 
-def _apply_relation(job, item: ExtractedMemory, memory: Memory, counts: _Counts) -> None:
+def _apply_relation(job, item: ExtractedMemory, memory_id: int, counts: _Counts) -> None:
     if item.relation == "update":
         counts.updates += 1
     elif item.relation == "contradiction" and item.related_memory_id:
         older = int(item.related_memory_id)
-        if contradictions.record_memory_contradiction(job.entity, older, memory, Contradiction.Reason.EXTRACTOR):
-            counts.contradictions += 1
-
-
-def _store_triple(job, item: ExtractedTriple, vector, model_name: str, mentions: _Mentions, counts) -> None:
-    counts.triples += 1
-    stored = triple_upsert(
-        entity=job.entity,
-        subject=item.subject,
-        predicate=normalize_predicate(item.predicate),
-        obj=item.object,
-        mention=mentions.at(item.source_position),
-        subject_type=item.subject_type or "concept",
-        object_type=item.object_type or "concept",
-        embedding=_to_bytes(vector),
-        embedding_model=model_name,
-    )
-    counts.mentions_added += int(stored.mentioned)
-    if not stored.created:
-        counts.triples_repeated += 1
-        return
-    counts.triples_created += 1
-    for older in contradictions.triple_contradictions(stored.obj):
-        reason = Contradiction.Reason.SAME_SUBJECT_PREDICATE
-        if contradictions.record_triple_contradiction(job.entity, older, stored.obj, reason):
+        if contradictions.record_memory_contradiction(job.entity, older, memory_id, Contradiction.Reason.EXTRACTOR):
             counts.contradictions += 1
 
 

@@ -155,8 +155,8 @@ class WorkerPool:
     def __init__(self) -> None:
         self.workers: list[WorkerProcess] = []
 
-    def start(self, concurrency: int = 2, **env) -> WorkerProcess:
-        if not self.workers:
+    def start(self, concurrency: int = 2, *, purge: bool = True, **env) -> WorkerProcess:
+        if purge and not self.workers:
             purge_broker()
         worker = WorkerProcess(concurrency=concurrency, env=env)
         self.workers.append(worker)
