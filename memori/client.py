@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from memori.augmentation import Augmentation
+from memori.direct import DirectTransport, direct_mode_available
 from memori.errors import InvalidAttribution, MemoriConfigError, MemoriError
 from memori.messages import fingerprint, record_form, unseen
 from memori.recorder import Recorder
@@ -88,11 +89,18 @@ class Memori:
         spool_dir: str | Path | None = None,
     ) -> None:
         self.api_url = (api_url or os.environ.get("MEMORI_API_URL") or DEFAULT_API_URL).rstrip("/")
-        api_key = api_key or os.environ.get("MEMORI_API_KEY") or ""
-        if not api_key.strip():
+        api_key = (api_key or os.environ.get("MEMORI_API_KEY") or "").strip()
+        tenant = os.environ.get("MEMORI_TENANT", "").strip()
+        transport: RestTransport | DirectTransport
+        if api_key:
+            transport = RestTransport(self.api_url, api_key)
+        elif direct_mode_available() and tenant:
+            transport = DirectTransport(tenant)  # inside the Django project: same database, no HTTP
+            self.api_url, api_key = transport.api_url, f"direct:{tenant}"
+        else:
             inside = (
-                " (direct database mode inside the Django project is not available)"
-                if os.environ.get("DJANGO_SETTINGS_MODULE")
+                "; inside the Django project you may instead set MEMORI_TENANT to write to its database directly"
+                if direct_mode_available()
                 else ""
             )
             raise MemoriConfigError(
@@ -102,8 +110,8 @@ class Memori:
             )
         self.recall_timeout = recall_timeout if recall_timeout is not None else _env_float("MEMORI_RECALL_TIMEOUT", 2.0)
         self.recall_limit = recall_limit
-        self._transport = RestTransport(self.api_url, api_key.strip())
-        self._recorder = Recorder.for_server(self._transport, api_key.strip(), Path(spool_dir) if spool_dir else None)
+        self._transport = transport
+        self._recorder = Recorder.for_server(self._transport, api_key, Path(spool_dir) if spool_dir else None)
         self._lock = threading.Lock()
         self._entity_id: str | None = None
         self._process_id: str | None = None
