@@ -9,16 +9,12 @@ from dashboard.access import tenant_for
 from dashboard.rendering import render_page
 from memory.embedding.tokens import count_tokens
 from memory.models import Entity, Process
+from memory.services.identity import InvalidIdentifier
+from memory.services.recall import RecallRequest, recall_for_call
 
 
 def _recall(tenant, entity_id: str, process_id: str, query: str, limit: int | None, budget: int | None):
     """Calls the recall service with record_event=False: the playground never changes recall history."""
-    try:
-        from memory.services.recall import RecallRequest, recall_for_call
-    except ImportError:
-        return None, "The recall service is not installed yet."
-    from memory.services.identity import InvalidIdentifier
-
     request = RecallRequest(
         tenant=tenant,
         entity_id=entity_id,
