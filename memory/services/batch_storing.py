@@ -50,8 +50,10 @@ class TripleWrite:
 
 
 def existing_memory_ids(entity: Entity, hashes: list[str]) -> dict[tuple[int | None, str], int]:
-    rows = Memory.objects.filter(entity=entity, content_hash__in=hashes).values_list(
-        "pk", "owner_process_id", "content_hash"
+    rows = (
+        Memory.objects.filter(entity=entity, content_hash__in=hashes)
+        .order_by()
+        .values_list("pk", "owner_process_id", "content_hash")
     )
     return {(owner, digest): pk for pk, owner, digest in rows}
 
@@ -171,18 +173,23 @@ def triples_upsert(
 def _triple_ids(entity: Entity, keyed: dict) -> dict[tuple[int, int, int], int]:
     subjects = {s for s, _, _ in keyed}
     objects = {o for _, _, o in keyed}
-    rows = Triple.objects.filter(entity=entity, subject_id__in=subjects, object_id__in=objects).values_list(
-        "pk", "subject_id", "predicate_id", "object_id"
+    rows = (
+        Triple.objects.filter(entity=entity, subject_id__in=subjects, object_id__in=objects)
+        .order_by()
+        .values_list("pk", "subject_id", "predicate_id", "object_id")
     )
     return {(s, p, o): pk for pk, s, p, o in rows if (s, p, o) in keyed}
 
 
 def mentions_add(
-    entity: Entity, *, memories: dict[int, Mention], triples: dict[int, Mention], job_id: int
+    entity: Entity, *, memories: dict[int, Mention], triples: dict[int, Mention], job_id: int, first_run: bool
 ) -> tuple[set[int], set[int]]:
     """One provenance row per (job, memory/triple) not recorded yet, and the counters moved on;
-    returns the memory and triple ids that got a new mention."""
-    already = set(Provenance.objects.filter(job_id=job_id).values_list("memory_id", "triple_id"))
+    returns the memory and triple ids that got a new mention. ``first_run``: the job's first
+    attempt, which cannot have committed a mention yet (mentions commit with "done")."""
+    already: set = set()
+    if not first_run:
+        already = set(Provenance.objects.filter(job_id=job_id).values_list("memory_id", "triple_id"))
     new_memories = {pk: m for pk, m in memories.items() if (pk, None) not in already}
     new_triples = {pk: m for pk, m in triples.items() if (None, pk) not in already}
     rows = [_provenance(entity, mention, memory_id=pk) for pk, mention in sorted(new_memories.items())]

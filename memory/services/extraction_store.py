@@ -90,6 +90,7 @@ def store_extraction(
         memories={memory_ids[item]: mentions.at(item.source_position) for item in reversed(memories)},
         triples={pk: mention for pk, (_, mention) in triple_ids.items()},
         job_id=job.pk,
+        first_run=job.attempts == 1,
     )
     counts.mentions_added = len(new_memories) + len(new_triples)
     for item in memories:
