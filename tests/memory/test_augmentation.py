@@ -224,3 +224,21 @@ def test_the_sweeper_leaves_recent_jobs_alone(tenant):
     AugmentationJob.objects.filter(pk=job.pk).update(published_at=timezone.now())
 
     assert jobs_sweep_stale(older_than=60).stale_queued == 0
+
+
+def test_an_unknown_extractor_setting_fails_the_job_saying_what_to_set(tenant, settings):
+    settings.MEMORI_EXTRACTOR = "nonsense"
+
+    job = _augment(tenant, user="fact: anything")
+
+    assert job.status == "failed"
+    assert "MEMORI_EXTRACTOR='nonsense': use 'rules', 'llm' or a dotted path" in job.error
+
+
+def test_the_default_rules_extractor_runs_offline(tenant, settings):
+    settings.MEMORI_EXTRACTOR = "rules"
+
+    job = _augment(tenant, user="Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+
+    assert job.status == "done" and job.extractor == "rules"
+    assert Memory.objects.filter(content__contains="bcrypt").exists()
