@@ -9,6 +9,7 @@ only when this mode is chosen. The tenant is named by MEMORI_TENANT.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from memori.errors import MemoriApiError, MemoriConfigError, MemoriUnavailable
@@ -52,7 +53,7 @@ class DirectTransport:
         return self._run(self._jobs, params or {})
 
     def _run(self, handler, payload: dict) -> dict:
-        from django.db import DatabaseError, close_old_connections
+        from django.db import DatabaseError, close_old_connections, connection
         from rest_framework.exceptions import APIException
 
         close_old_connections()
@@ -67,7 +68,11 @@ class DirectTransport:
         except LookupError as err:
             raise MemoriApiError(str(err), status=404) from None
         finally:
-            close_old_connections()
+            # Helper threads (the recorder, asyncio.to_thread) must not keep connections open behind the app's back.
+            if threading.current_thread() is not threading.main_thread() and not connection.in_atomic_block:
+                connection.close()
+            else:
+                close_old_connections()
 
     def _tenant(self):
         from memory.models import Tenant
