@@ -38,7 +38,8 @@ TECH = ["PostgreSQL", "Redis", "Kafka", "JWT", "bcrypt", "Kubernetes", "Celery",
 def _setup_django() -> None:
     sys.path.insert(0, str(BASE_DIR))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memori_site.settings")
-    os.environ.setdefault("DEBUG", "1")
+    os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory: not what production runs
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     os.environ.setdefault("MEMORI_VAR_DIR", str(BASE_DIR / "var" / "bench"))
     os.environ["MEMORI_EXTRACTOR"] = "rules"
     import django
@@ -85,7 +86,7 @@ def _worker():
     from tests.support.worker import WorkerPool
 
     pool = WorkerPool()
-    pool.start(concurrency=1, purge=False, MEMORI_EXTRACTOR="rules", LOG_LEVEL="WARNING")
+    pool.start(concurrency=1, purge=False, loglevel="WARNING", MEMORI_EXTRACTOR="rules", LOG_LEVEL="WARNING", DEBUG="0")
     return pool
 
 
