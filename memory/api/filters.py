@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 
@@ -24,6 +26,21 @@ class PrintableCharFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 date-time, converted to UTC (PostgreSQL refuses offsets beyond ±16 hours)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        try:
+            return parsed.astimezone(datetime.UTC) if parsed is not None and parsed.tzinfo else parsed
+        except OverflowError:
+            raise forms.ValidationError("is out of range.")
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 ORDERING_FIELDS = (
     ("first_seen_at", "first_seen_at"),
     ("last_seen_at", "last_seen_at"),
@@ -36,10 +53,10 @@ ORDERING_FIELDS = (
 class RecallStatsFilter(django_filters.FilterSet):
     entity_id = PrintableCharFilter(field_name="entity__external_id", help_text="Entity external id.")
     q = PrintableCharFilter(field_name="content", lookup_expr="icontains", help_text="Text the content contains.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lte")
-    seen_after = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
-    seen_before = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="lte")
+    created_after = UtcDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="first_seen_at", lookup_expr="lte")
+    seen_after = UtcDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    seen_before = UtcDateTimeFilter(field_name="last_seen_at", lookup_expr="lte")
     ordering = django_filters.OrderingFilter(fields=ORDERING_FIELDS, help_text="e.g. -last_seen_at, mention_count")
 
 

@@ -58,6 +58,7 @@ def test_list_filters(api):
     tomorrow = (timezone.now() + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     assert ids(f"created_after={tomorrow}") == []
     assert len(ids(f"seen_before={tomorrow}&ordering=first_seen_at")) == 3
+    assert len(ids("created_after=2000-01-01T00:00:00%2B18:55")) == 3  # offsets PostgreSQL refuses: sent as UTC
 
 
 def test_list_is_paginated_with_next_links(api):
