@@ -13,6 +13,7 @@ The cache is process-wide, thread-safe and LRU-bounded by entities and by total 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from datetime import datetime
 
 import numpy as np
 from django.conf import settings
+from django.db import connections
 
 from memory.embedding import from_bytes, get_embedder
 from memory.models import Memory, Triple
@@ -60,6 +62,7 @@ class EntityIndex:
     mention_counts: np.ndarray  # float32
     last_seen: np.ndarray  # float64 epoch seconds
     contradicted: np.ndarray  # bool
+    fingerprints: np.ndarray  # int64 hash of (content hash, kind, owner) per memory row; 0 for triples
     vectors: VectorIndex
     lexical: BM25Index
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
@@ -88,48 +91,150 @@ class EntityIndex:
         return self.shared_mask | (self.owners == process_id)
 
 
+_COLUMNS = (
+    "id",
+    "content",
+    "embedding",
+    "embedding_model",
+    "mention_count",
+    "last_seen_at",
+    "first_process_id",
+    "first_process__external_id",
+    "is_contradicted",
+)
+REFRESH_MAX_NEW_SHARE = 0.25  # above this many new rows (share of the index), rebuild from scratch
+_ID_CHUNK = 500
+
+
 def build_entity_index(key: IndexKey) -> EntityIndex:
     """Load every memory and triple of the entity (two queries) and index them."""
     started = time.perf_counter()
-    columns = (
-        "id",
-        "content",
-        "embedding",
-        "embedding_model",
-        "mention_count",
-        "last_seen_at",
-        "first_process_id",
-        "first_process__external_id",
-        "is_contradicted",
+    rows = _load_rows(key.entity_id)
+    return _new_index(key, rows, started)
+
+
+def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
+    """The index for a newer memory version, reusing `old` when the entity only gained rows.
+
+    The common write is an augmentation job adding memories or mentions. A light scan (ids and
+    content hashes only, no vectors) proves that every cached row still exists unchanged; then
+    only the new rows are loaded, embedded rows appended and tokenized. An edit or a deletion
+    (fingerprint mismatch, missing row) falls back to a full rebuild. Mention counts and recency
+    of existing rows are refreshed by full rebuilds only (they are light priors).
+    """
+    started = time.perf_counter()
+    memories = {
+        memory_id: _fingerprint(content_hash, kind, owner)
+        for memory_id, content_hash, kind, owner in _raw_rows(
+            Memory.objects.filter(entity_id=key.entity_id)
+            .order_by()
+            .values_list("id", "content_hash", "kind", "owner_process_id")
+        )
+    }
+    triples = {row[0] for row in _raw_rows(Triple.objects.filter(entity_id=key.entity_id).order_by().values_list("id"))}
+    is_triple = old.kinds == TRIPLE
+    old_memory_ids, old_triple_ids = old.ids[~is_triple].tolist(), old.ids[is_triple].tolist()
+    unchanged = all(
+        memories.get(i) == f for i, f in zip(old_memory_ids, old.fingerprints[~is_triple].tolist(), strict=True)
     )
-    memories = list(
-        Memory.objects.filter(entity_id=key.entity_id)
-        .order_by()
-        .values_list(*columns, "kind", "owner_process_id")
-        .iterator(chunk_size=5000)
-    )
-    triples = list(
-        Triple.objects.filter(entity_id=key.entity_id).order_by().values_list(*columns).iterator(chunk_size=5000)
-    )
-    rows = [(*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED) for row in memories]
-    rows += [(*row, TRIPLE, SHARED) for row in triples]
+    unchanged = unchanged and triples.issuperset(old_triple_ids)
+    new_memory_ids = memories.keys() - set(old_memory_ids)
+    new_triple_ids = triples - set(old_triple_ids)
+    new_count = len(new_memory_ids) + len(new_triple_ids)
+    if not unchanged or new_count > max(REFRESH_MAX_NEW_SHARE * old.size, 1000):
+        return build_entity_index(key)
+    if not new_count:
+        return dataclasses.replace(old, key=key, build_ms=(time.perf_counter() - started) * 1000)
+    rows = _load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
+    return _appended(old, key, rows, started)
+
+
+def _raw_rows(queryset) -> list[tuple]:
+    """The queryset's rows straight from the cursor: no per-row ORM conversion (these columns are
+    plain ints and strings), which is most of the cost of scanning 100,000 rows."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fingerprint(content_hash: str, kind: str, owner: int | None) -> int:
+    return hash((content_hash, kind, owner or SHARED)) or 1
+
+
+def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids: list[int] | None = None) -> list:
+    """Rows as tuples: the _COLUMNS, then kind code, owner and fingerprint. All of the entity's
+    rows, or only the given ids (in chunks, within every database's parameter limit)."""
+    memory_rows = Memory.objects.filter(entity_id=entity_id).order_by()
+    triple_rows = Triple.objects.filter(entity_id=entity_id).order_by()
+    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash")
+    if memory_ids is None:
+        memories = list(memory_rows.values_list(*memory_columns).iterator(chunk_size=5000))
+        triples = list(triple_rows.values_list(*_COLUMNS).iterator(chunk_size=5000))
+    else:
+        memories, triples = [], []
+        for start in range(0, len(memory_ids), _ID_CHUNK):
+            chunk = memory_ids[start : start + _ID_CHUNK]
+            memories += memory_rows.filter(id__in=chunk).values_list(*memory_columns)
+        for start in range(0, len(triple_ids or ()), _ID_CHUNK):
+            chunk = triple_ids[start : start + _ID_CHUNK]
+            triples += triple_rows.filter(id__in=chunk).values_list(*_COLUMNS)
+    rows = [
+        (*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED, _fingerprint(row[11], row[9], row[10]))
+        for row in memories
+    ]
+    rows += [(*row, TRIPLE, SHARED, 0) for row in triples]
+    return rows
+
+
+def _columns(rows: list, embedder_name: str) -> dict:
     count = len(rows)
-    contents = [row[1] for row in rows]
-    matrix, missing = _embedding_matrix([row[2] for row in rows], [row[3] for row in rows], key.embedder)
+    matrix, missing = _embedding_matrix([row[2] for row in rows], [row[3] for row in rows], embedder_name)
+    return {
+        "ids": np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
+        "kinds": np.fromiter((row[9] for row in rows), dtype=np.int8, count=count),
+        "owners": np.fromiter((row[10] for row in rows), dtype=np.int64, count=count),
+        "first_process_ids": np.fromiter((row[6] or 0 for row in rows), dtype=np.int64, count=count),
+        "first_process_names": [row[7] or "" for row in rows],
+        "contents": [row[1] for row in rows],
+        "mention_counts": np.fromiter((row[4] for row in rows), dtype=np.float32, count=count),
+        "last_seen": np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
+        "contradicted": np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
+        "fingerprints": np.fromiter((row[11] for row in rows), dtype=np.int64, count=count),
+        "matrix": matrix,
+        "missing_embeddings": missing,
+    }
+
+
+def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
+    columns = _columns(rows, key.embedder)
+    matrix = columns.pop("matrix")
     return EntityIndex(
         key=key,
-        ids=np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
-        kinds=np.fromiter((row[9] for row in rows), dtype=np.int8, count=count),
-        owners=np.fromiter((row[10] for row in rows), dtype=np.int64, count=count),
-        first_process_ids=np.fromiter((row[6] or 0 for row in rows), dtype=np.int64, count=count),
-        first_process_names=[row[7] or "" for row in rows],
-        contents=contents,
-        mention_counts=np.fromiter((row[4] for row in rows), dtype=np.float32, count=count),
-        last_seen=np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
-        contradicted=np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
+        **columns,
         vectors=NumpyVectorIndex(matrix),
-        lexical=BM25Index(contents),
-        missing_embeddings=missing,
+        lexical=BM25Index(columns["contents"]),
+        build_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> EntityIndex:
+    new = _columns(rows, key.embedder)
+    matrix = np.concatenate([old.vectors.vectors(np.arange(old.size)), new.pop("matrix")])
+    merged = {}
+    for name, value in new.items():
+        previous = getattr(old, name)
+        if name == "missing_embeddings":
+            merged[name] = previous + value
+        elif isinstance(value, list):
+            merged[name] = previous + value
+        else:
+            merged[name] = np.concatenate([previous, value])
+    return EntityIndex(
+        key=key,
+        **merged,
+        vectors=NumpyVectorIndex(matrix),
+        lexical=old.lexical.extended(new["contents"]),
         build_ms=(time.perf_counter() - started) * 1000,
     )
 
@@ -169,7 +274,12 @@ class RecallCache:
         with build_lock:
             index = self._current(key)  # another thread may have built it while we waited
             if index is None:
-                index = build(key)
+                with self._lock:
+                    previous = self._entries.get(key.entity_id)
+                if previous is not None and _same_space(previous.key, key) and build is build_entity_index:
+                    index = refresh_entity_index(previous, key)
+                else:
+                    index = build(key)
                 self._store(index)
         return index
 
@@ -206,6 +316,11 @@ class RecallCache:
                 "hits": self.hits,
                 "builds": self.builds,
             }
+
+
+def _same_space(old: IndexKey, new: IndexKey) -> bool:
+    """Same entity row and embedder, so only the memory version moved: refreshable."""
+    return (old.entity_id, old.entity_created_at, old.embedder) == (new.entity_id, new.entity_created_at, new.embedder)
 
 
 _cache: RecallCache | None = None

@@ -18,37 +18,64 @@ B = 0.75
 
 
 class BM25Index:
+    """Immutable once built; `extended` returns a new index with more rows (for cache refreshes)."""
+
     def __init__(self, documents: Sequence[str], *, k1: float = K1, b: float = B) -> None:
-        self.size = size = len(documents)
-        vocabulary: dict[str, int] = {}
-        lengths = np.zeros(size, dtype=np.int64)
+        self.k1, self.b = k1, b
+        self._vocabulary: dict[str, int] = {}
+        empty = np.zeros(0, dtype=np.int64)
+        self._finalize(*self._postings(documents, first_row=0), old=(empty, empty, empty, empty))
+
+    def extended(self, documents: Sequence[str]) -> BM25Index:
+        """This index plus `documents` as rows size, size+1, ... (tokenizes only the new ones)."""
+        new = object.__new__(BM25Index)
+        new.k1, new.b = self.k1, self.b
+        new._vocabulary = dict(self._vocabulary)
+        old = (self._terms, self._rows, self._tf, self._lengths)
+        new._finalize(*new._postings(documents, first_row=self.size), old=old)
+        return new
+
+    def _postings(self, documents: Sequence[str], *, first_row: int) -> tuple[np.ndarray, ...]:
+        vocabulary = self._vocabulary
+        lengths = np.zeros(len(documents), dtype=np.int64)
         flat: list[int] = []
         for row, document in enumerate(documents):
             terms = tokenize(document)
             lengths[row] = len(terms)
             flat.extend(vocabulary.setdefault(term, len(vocabulary)) for term in terms)
-        self._vocabulary = vocabulary
-        # One sort of (term, row) keys gives the postings grouped by term and each term frequency.
-        keys = np.asarray(flat, dtype=np.int64) * max(size, 1) + np.repeat(np.arange(size, dtype=np.int64), lengths)
+        # One sort of (term, row) keys gives each distinct term of each row and its frequency.
+        width = max(len(documents), 1)
+        keys = np.asarray(flat, dtype=np.int64) * width + np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
         unique_keys, tf = np.unique(keys, return_counts=True)
-        term_of_posting = unique_keys // max(size, 1)
-        self._rows = (unique_keys % max(size, 1)).astype(np.int32)
-        self._offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term_of_posting, minlength=len(vocabulary)), out=self._offsets[1:])
+        return unique_keys // width, unique_keys % width + first_row, tf.astype(np.int64), lengths
+
+    def _finalize(self, terms, rows, tf, lengths, *, old) -> None:
+        old_terms, old_rows, old_tf, old_lengths = old
+        terms = np.concatenate([old_terms, terms])
+        order = np.argsort(terms, kind="stable")
+        self._terms = terms[order].astype(np.int32)
+        self._rows = np.concatenate([old_rows, rows])[order].astype(np.int32)
+        self._tf = np.concatenate([old_tf, tf])[order].astype(np.int32)
+        self._lengths = np.concatenate([old_lengths, lengths]).astype(np.int32)
+        self.size = size = int(self._lengths.shape[0])
+        vocabulary_size = len(self._vocabulary)
+        self._offsets = np.zeros(vocabulary_size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self._terms, minlength=vocabulary_size), out=self._offsets[1:])
         document_freq = np.diff(self._offsets).astype(np.float32)
         idf = np.log1p((size - document_freq + 0.5) / (document_freq + 0.5))
-        average_length = float(lengths.mean()) if size else 1.0
-        norm = k1 * (1 - b + b * lengths[self._rows] / max(average_length, 1e-9))
-        tf = tf.astype(np.float32)
-        self._weights = (idf[term_of_posting] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
-        self._best = np.zeros(len(vocabulary), dtype=np.float32)
-        if len(vocabulary):
-            np.maximum.at(self._best, term_of_posting, self._weights)
+        average_length = float(self._lengths.mean()) if size else 1.0
+        norm = self.k1 * (1 - self.b + self.b * self._lengths[self._rows] / max(average_length, 1e-9))
+        tf_float = self._tf.astype(np.float32)
+        self._weights = (idf[self._terms] * tf_float * (self.k1 + 1) / (tf_float + norm)).astype(np.float32)
+        self._best = np.zeros(vocabulary_size, dtype=np.float32)
+        if vocabulary_size:
+            np.maximum.at(self._best, self._terms, self._weights)
 
     @property
     def nbytes(self) -> int:
         vocabulary_bytes = sum(len(term) + 80 for term in self._vocabulary)  # dict entry + str overhead
-        return self._rows.nbytes + self._weights.nbytes + self._offsets.nbytes + vocabulary_bytes
+        arrays = (self._rows, self._weights, self._offsets, self._terms, self._tf, self._lengths)
+        return sum(array.nbytes for array in arrays) + vocabulary_bytes
 
     def best_possible(self, query: str) -> float:
         """The score of a row holding every query term at its best: scales scores to 0..1."""

@@ -415,3 +415,36 @@ def test_reembed_rewrites_vectors_with_the_current_embedder_and_refreshes_recall
     )
     assert Entity.objects.get(external_id="project_alpha").memory_version == version + 1
     assert recall(tenant, "project_alpha", "Which database does the project use?").items[0].dense_score > 0.5
+
+
+def test_a_warm_cache_sees_an_edited_and_a_deleted_memory_at_once(tenant):
+    from memory.services.audit import Actor
+    from memory.services.editing import memory_delete, memory_update
+
+    for note in SUPPORT_NOTES:
+        remember(tenant, "project_alpha", note)
+    edited = remember(tenant, "project_alpha", "The API caches sessions in Memcached")
+    deleted = remember(tenant, "project_alpha", "The API stores uploads on local disk")
+    assert "Memcached" in recall(tenant, "project_alpha", "Which cache does the API use?").block  # cache warm
+
+    admin = Actor(label="admin")
+    memory_update(memory=edited, actor=admin, content="The API caches sessions in Redis")
+    memory_delete(memory=deleted, actor=admin)
+
+    cache = recall(tenant, "project_alpha", "Which cache does the API use?")
+    uploads = recall(tenant, "project_alpha", "Where does the API store uploads?")
+    assert "The API caches sessions in Redis" in contents(cache) and "Memcached" not in cache.block
+    assert "local disk" not in uploads.block
+
+
+def test_many_writes_between_recalls_are_all_seen(tenant):
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    recall(tenant, "project_alpha", "database")  # cache warm
+    for number in range(12):
+        remember(tenant, "project_alpha", f"Service {number} stores its data in database shard {number}")
+    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database", process_id="coder")
+
+    result = recall(tenant, "project_alpha", "database shard 7", limit=20)
+
+    assert "Service 7 stores its data in database shard 7" == contents(result)[0]
+    assert len([text for text in contents(result) if "shard" in text]) == 12
