@@ -67,8 +67,14 @@ class HandoffGap:
         return sorted({reason.kind for reason in self.reasons})
 
 
-def find_handoff_gaps(events: Sequence[RecallEvent]) -> list[HandoffGap]:
-    """The events of ``events`` that had a gap, in the given order. ``events`` need ``process`` loaded."""
+ALL_KINDS = ("pending", "missed", "contradiction")
+
+
+def find_handoff_gaps(events: Sequence[RecallEvent], *, kinds: Sequence[str] = ALL_KINDS) -> list[HandoffGap]:
+    """The events of ``events`` that had a gap, in the given order. ``events`` need ``process`` loaded.
+
+    ``kinds`` limits the checks: the overview skips the "missed" check, which reads memory text.
+    """
     if not events:
         return []
     event_ids = [event.pk for event in events]
@@ -78,12 +84,12 @@ def find_handoff_gaps(events: Sequence[RecallEvent]) -> list[HandoffGap]:
         for row in Exchange.objects.filter(recall_event_id__in=event_ids).values("recall_event_id", "id", "session_id")
     }
     jobs = _pending_jobs(events)
-    candidates = _missed_candidates(events)
-    contradictions = _contradictions(events)
+    candidates = _missed_candidates(events) if "missed" in kinds else {}
+    contradictions = _contradictions(events) if "contradiction" in kinds else {}
     gaps = []
     for event in events:
         reasons = (
-            _pending_reasons(event, jobs)
+            (_pending_reasons(event, jobs) if "pending" in kinds else [])
             + _missed_reasons(event, candidates.get(event.entity_id, []), hits.get(event.pk, set()))
             + _contradiction_reasons(event, contradictions.get(event.entity_id, []), hits.get(event.pk, set()))
         )

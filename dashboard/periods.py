@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models.functions import TruncDay, TruncHour, TruncMinute
+from django.db.models import Count
 from django.utils import timezone
+
+from dashboard.buckets import BucketKey, parse_bucket_key
 
 PRESET_DAYS = (1, 7, 30, 90, 365)
 DEFAULT_DAYS = 7
@@ -25,10 +27,6 @@ class Period:
         return "minute" if span <= timedelta(hours=3) else "hour" if span <= timedelta(days=2) else "day"
 
     @property
-    def trunc(self):
-        return {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}[self.granularity]
-
-    @property
     def last_day(self) -> date:
         return (self.end - timedelta(days=1)).date()
 
@@ -40,12 +38,28 @@ class Period:
             floor["minute"] = 0
         if self.granularity == "day":
             floor["hour"] = 0
-        current = timezone.localtime(self.start).replace(**floor)
+        current = self.start.astimezone(UTC).replace(**floor)
         buckets = []
         while current < self.end and len(buckets) < 2000:
             buckets.append(current)
             current += step
         return buckets
+
+    def count_by_bucket(self, queryset, field: str, *group_by: str) -> list[dict]:
+        """Rows of ``queryset`` in the period counted per time bucket (and ``group_by`` fields):
+        [{"bucket": datetime, "n": int, **group_by}], bucket keys computed by the database."""
+        rows = (
+            queryset.filter(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
+            .annotate(bucket_key=BucketKey(field, self.granularity))
+            .values("bucket_key", *group_by)
+            .annotate(n=Count("pk"))
+            .order_by("bucket_key")
+        )
+        return [
+            {**row, "bucket": parse_bucket_key(row.pop("bucket_key"), self.granularity)}
+            for row in rows
+            if row["bucket_key"]
+        ]
 
     def as_query(self) -> str:
         if self.days:

@@ -52,6 +52,7 @@ def latest_first_contributions(entity: Entity) -> dict[str, list[Memory]]:
     ranked = (
         Memory.objects.filter(entity=entity, first_process__isnull=False)
         .select_related("first_process")
+        .only("id", "kind", "content", "last_seen_at", "first_process__external_id")
         .annotate(rank=Window(RowNumber(), partition_by=[F("first_process_id")], order_by=F("last_seen_at").desc()))
         .filter(rank__lte=LISTED_PER_PROCESS)
     )

@@ -83,15 +83,7 @@ def overview_stats(*, tenant: Tenant, period: Period) -> OverviewStats:
 
 
 def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
-    trunc = period.trunc
-    rows = (
-        queryset.filter(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
-        .annotate(bucket=trunc(field))
-        .values("bucket")
-        .annotate(n=Count("id"))
-        .order_by("bucket")
-    )
-    counts = {row["bucket"]: row["n"] for row in rows}
+    counts = {row["bucket"]: row["n"] for row in period.count_by_bucket(queryset, field)}
     return {bucket: counts.get(bucket, 0) for bucket in period.buckets()} | counts
 
 

@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from dashboard.periods import Period
-from memory.models import AugmentationJob, Entity, Exchange, Memory, RecallEvent, Triple
+from memory.models import AugmentationJob, Entity, Exchange, Memory, Provenance, RecallEvent, Triple
 
 SERIES = {
     # title: (model, time field, process field, extra filter)
@@ -27,18 +27,10 @@ SERIES = {
 
 def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, dict[datetime, int]]]:
     """{series title: {process: {bucket: count}}} for the period, one grouped query per series."""
-    trunc = period.trunc
     result: dict[str, dict[str, dict[datetime, int]]] = {}
     buckets = period.buckets()
     for title, (model, time_field, process_field, extra) in SERIES.items():
-        rows = (
-            model.objects.filter(entity=entity, **extra, **{f"{time_field}__gte": period.start})
-            .filter(**{f"{time_field}__lt": period.end})
-            .annotate(bucket=trunc(time_field))
-            .values("bucket", process_field)
-            .annotate(n=Count("id"))
-            .order_by("bucket")
-        )
+        rows = period.count_by_bucket(model.objects.filter(entity=entity, **extra), time_field, process_field)
         series: dict[str, dict[datetime, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
         for row in rows:
             series[row[process_field] or "unknown"][row["bucket"]] = row["n"]
@@ -48,15 +40,8 @@ def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, d
 
 def memory_growth(entity: Entity, period: Period) -> list[tuple[datetime, int]]:
     """New memories per bucket, the first point carrying everything older than the period."""
-    trunc = period.trunc
     before = Memory.objects.filter(entity=entity, first_seen_at__lt=period.start).count()
-    rows = (
-        Memory.objects.filter(entity=entity, first_seen_at__gte=period.start, first_seen_at__lt=period.end)
-        .annotate(bucket=trunc("first_seen_at"))
-        .values("bucket")
-        .annotate(n=Count("id"))
-        .order_by("bucket")
-    )
+    rows = period.count_by_bucket(Memory.objects.filter(entity=entity), "first_seen_at")
     return [(period.start, before)] + [(row["bucket"], row["n"]) for row in rows]
 
 
@@ -78,14 +63,25 @@ def as_of_totals(entity: Entity, moment: datetime) -> AsOf:
 
 
 def memories_as_of(entity: Entity, moment: datetime) -> QuerySet[Memory]:
-    """What the entity knew at ``moment``: memories first seen by then, with mentions counted up to then.
+    """What the entity knew at ``moment``: memories first seen by then (newest first).
 
     Memories deleted since are gone from this view (their deletion is in the audit trail); content is
-    shown as it is now.
+    shown as it is now. Mentions up to the moment are counted per page by ``mentions_until``.
     """
     return (
         Memory.objects.filter(entity=entity, first_seen_at__lte=moment)
         .select_related("first_process", "owner_process")
-        .annotate(mentions_then=Count("mentions", filter=Q(mentions__mentioned_at__lte=moment)))
         .order_by("-first_seen_at", "-pk")
     )
+
+
+def mentions_until(memories: list[Memory], moment: datetime) -> None:
+    """Sets ``mentions_then`` on each memory: its mentions up to ``moment`` (one grouped query)."""
+    counts = dict(
+        Provenance.objects.filter(memory__in=memories, mentioned_at__lte=moment)
+        .values("memory_id")
+        .annotate(n=Count("id"))
+        .values_list("memory_id", "n")
+    )
+    for memory in memories:
+        memory.mentions_then = counts.get(memory.pk, 0)

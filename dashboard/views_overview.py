@@ -30,10 +30,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _overview_context(request: HttpRequest, tenant) -> dict:
     period = period_from_query(request.GET)
+    # Newest recalls by id (ids follow recording order; no sort over the whole table). The overview
+    # lists pending-context and contradiction gaps; the entity's gap page also checks missed memories.
     events = list(
         RecallEvent.objects.filter(entity__tenant=tenant)
         .select_related("process", "entity")
-        .order_by("-created_at")[:GAP_SCAN]
+        .defer("injected_block")
+        .order_by("-pk")[:GAP_SCAN]
     )
     return {
         "period": period,
@@ -43,7 +46,7 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
             selectors.overview_trends(tenant=tenant, period=period), title="Activity over time"
         ),
         "top_entities": selectors.top_entities(tenant=tenant, period=period),
-        "gaps": find_handoff_gaps(events)[:GAPS_SHOWN],
+        "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
         "version": selectors.recent_activity_version(tenant=tenant),
     }
 

@@ -13,7 +13,7 @@ from dashboard.access import entity_for
 from dashboard.graph import GraphFilters
 from dashboard.periods import PRESET_DAYS, Period, period_from_query
 from dashboard.rendering import paginate, render_page
-from dashboard.timeline import activity_by_process, as_of_totals, memories_as_of, memory_growth
+from dashboard.timeline import activity_by_process, as_of_totals, memories_as_of, memory_growth, mentions_until
 
 
 def _entity_period(request: HttpRequest, entity) -> Period:
@@ -46,5 +46,6 @@ def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     }
     if moment is not None:
         context["as_of"] = as_of_totals(entity, moment)
-        context["page_obj"] = paginate(request, memories_as_of(entity, moment))
+        context["page_obj"] = page_obj = paginate(request, memories_as_of(entity, moment))
+        mentions_until(page_obj.object_list, moment)
     return render_page(request, "dashboard/timeline.html", nav="timeline", entity=entity, **context)

@@ -164,5 +164,5 @@ def add_contradiction(entity: Entity) -> tuple[Memory, Memory]:
     """Billing and technical disagree about the refund delay (recorded as the extractor would)."""
     older = add_memory(entity, "billing_agent", "The refund reaches the card within five business days")
     newer = add_memory(entity, "technical_agent", "The refund reaches the card within ten business days")
-    record_memory_contradiction(entity, older.pk, newer, Contradiction.Reason.EXTRACTOR)
+    record_memory_contradiction(entity, older.pk, newer.pk, Contradiction.Reason.EXTRACTOR)
     return older, newer
