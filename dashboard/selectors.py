@@ -48,20 +48,33 @@ class OverviewStats:
     recall_p95_ms: float | None
 
 
-def percentile_values(queryset: QuerySet, field: str, fractions: tuple[float, ...]) -> list[float | None]:
-    """Exact percentiles (nearest rank) with one ordered OFFSET query each: no rows pulled into Python."""
-    total = queryset.count()
-    if not total:
+LATENCY_SAMPLE = 20_000
+
+
+def latency_percentiles(queryset: QuerySet, fractions: tuple[float, ...]) -> list[float | None]:
+    """Nearest-rank percentiles of ``latency_ms`` over the newest LATENCY_SAMPLE rows of ``queryset``:
+    one bounded read, however many recalls the range holds."""
+    values = sorted(queryset.order_by("-pk").values_list("latency_ms", flat=True)[:LATENCY_SAMPLE])
+    if not values:
         return [None for _ in fractions]
-    ordered = queryset.order_by(field).values_list(field, flat=True)
-    return [ordered[min(total - 1, int(fraction * total))] for fraction in fractions]
+    return [values[min(len(values) - 1, int(fraction * len(values)))] for fraction in fractions]
 
 
-def overview_stats(*, tenant: Tenant, period: Period) -> OverviewStats:
+def exchange_activity(*, tenant: Tenant, period: Period) -> list[dict]:
+    """Exchanges in the period per (entity, process): one pass over the table serves the totals,
+    the active processes and the busiest entities."""
+    return list(
+        Exchange.objects.filter(entity__tenant=tenant, occurred_at__gte=period.start, occurred_at__lt=period.end)
+        .values("entity_id", "process_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def overview_stats(*, tenant: Tenant, period: Period, activity: list[dict]) -> OverviewStats:
     in_range = {"entity__tenant": tenant}
-    exchanges = Exchange.objects.filter(**in_range, occurred_at__gte=period.start, occurred_at__lt=period.end)
     recalls = RecallEvent.objects.filter(**in_range, created_at__gte=period.start, created_at__lt=period.end)
-    p50, p95 = percentile_values(recalls, "latency_ms", (0.5, 0.95))
+    p50, p95 = latency_percentiles(recalls, (0.5, 0.95))
     jobs = AugmentationJob.objects.filter(**in_range)
     return OverviewStats(
         memories=Memory.objects.filter(**in_range).count(),
@@ -69,12 +82,12 @@ def overview_stats(*, tenant: Tenant, period: Period) -> OverviewStats:
         new_memories=Memory.objects.filter(
             **in_range, first_seen_at__gte=period.start, first_seen_at__lt=period.end
         ).count(),
-        exchanges=exchanges.count(),
+        exchanges=sum(row["n"] for row in activity),
         recalls=recalls.count(),
         sessions=Session.objects.filter(
             **in_range, last_activity_at__gte=period.start, started_at__lt=period.end
         ).count(),
-        active_processes=exchanges.values("process_id").distinct().count(),
+        active_processes=len({row["process_id"] for row in activity}),
         backlog=jobs.filter(status__in=[AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]).count(),
         failed=jobs.filter(status=AugmentationJob.Status.FAILED, queued_at__gte=period.start).count(),
         recall_p50_ms=p50,
@@ -96,21 +109,24 @@ def overview_trends(*, tenant: Tenant, period: Period) -> dict[str, dict]:
     }
 
 
-def top_entities(*, tenant: Tenant, period: Period, limit: int = 10) -> list[dict]:
-    """The entities with the most exchanges in the period, with their memory totals."""
-    rows = list(
-        Exchange.objects.filter(entity__tenant=tenant, occurred_at__gte=period.start, occurred_at__lt=period.end)
-        .values("entity_id", "entity__external_id")
-        .annotate(exchanges=Count("id"), processes=Count("process_id", distinct=True))
-        .order_by("-exchanges")[:limit]
-    )
+def top_entities(*, activity: list[dict], limit: int = 10) -> list[dict]:
+    """The entities with the most exchanges in the period, with their process and memory totals."""
+    per_entity: dict[int, dict] = {}
+    for row in activity:
+        entry = per_entity.setdefault(row["entity_id"], {"entity_id": row["entity_id"], "exchanges": 0, "processes": 0})
+        entry["exchanges"] += row["n"]
+        entry["processes"] += 1
+    rows = sorted(per_entity.values(), key=lambda entry: (-entry["exchanges"], entry["entity_id"]))[:limit]
+    ids = [row["entity_id"] for row in rows]
+    names = dict(Entity.objects.filter(pk__in=ids).values_list("pk", "external_id"))
     memory_totals = dict(
-        Memory.objects.filter(entity_id__in=[row["entity_id"] for row in rows])
+        Memory.objects.filter(entity_id__in=ids)
         .values("entity_id")
         .annotate(n=Count("id"))
         .values_list("entity_id", "n")
     )
     for row in rows:
+        row["entity__external_id"] = names.get(row["entity_id"], "")
         row["memories"] = memory_totals.get(row["entity_id"], 0)
     return rows
 

@@ -38,14 +38,15 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
         .defer("injected_block")
         .order_by("-pk")[:GAP_SCAN]
     )
+    activity = selectors.exchange_activity(tenant=tenant, period=period)
     return {
         "period": period,
         "presets": PRESET_DAYS,
-        "stats": selectors.overview_stats(tenant=tenant, period=period),
+        "stats": selectors.overview_stats(tenant=tenant, period=period, activity=activity),
         "trend_figure": charts.trend_lines(
             selectors.overview_trends(tenant=tenant, period=period), title="Activity over time"
         ),
-        "top_entities": selectors.top_entities(tenant=tenant, period=period),
+        "top_entities": selectors.top_entities(activity=activity),
         "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
         "version": selectors.recent_activity_version(tenant=tenant),
     }
