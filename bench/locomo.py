@@ -175,7 +175,7 @@ def print_report(ingested: dict | None, counts: dict, report: dict, budget: int)
     lat = sorted(report["latencies"])
     if lat:
         print(
-            f"\nrecall latency incl. provenance-free work: p50 {lat[len(lat) // 2]:.1f} ms, "
+            f"\nrecall_for_call latency (no event recorded): p50 {lat[len(lat) // 2]:.1f} ms, "
             f"p95 {lat[int(len(lat) * 0.95)]:.1f} ms over {len(lat)} recalls"
         )
 
