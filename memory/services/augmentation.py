@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -93,12 +93,14 @@ def augment_job(job_id: int) -> JobOutcome:
 
 def claim_job(job_id: int) -> AugmentationJob | None:
     """queued -> running, attempts + 1, atomically; None when the job is not queued."""
-    claimed = AugmentationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), finished_at=None
-    )
-    if not claimed:
-        return None
-    return AugmentationJob.objects.select_related("exchange", "entity", "process").get(pk=job_id)
+    with transaction.atomic():
+        _commit_without_waiting_for_disk()  # a lost claim leaves the job queued: the sweeper has it
+        claimed = AugmentationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), finished_at=None
+        )
+        if not claimed:
+            return None
+        return AugmentationJob.objects.select_related("exchange", "entity", "process").get(pk=job_id)
 
 
 def _run_forgetting_cache_on_error(job: AugmentationJob) -> dict:
@@ -125,6 +127,7 @@ def _run(job: AugmentationJob) -> dict:
     extraction = extractor(exchange, related)
     extractor_name = str(getattr(extractor, "name", "") or type(extractor).__name__)[:100]
     with transaction.atomic():
+        _commit_without_waiting_for_disk()
         result = store_extraction(job=job, messages=messages, extraction=extraction, vectors=vectors)
         result["extractor"] = extractor_name
         result["related_memories"] = len(related)
@@ -134,6 +137,15 @@ def _run(job: AugmentationJob) -> dict:
             status=Status.DONE, result=result, error="", extractor=extractor_name, finished_at=timezone.now()
         )
     return result
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """On PostgreSQL, this transaction's commit does not wait for the WAL flush. Safe here: the
+    job's status commits with its memories, so a crash that loses the commit loses both, and the
+    sweeper runs the job again. (Recording an exchange keeps the default: it must be durable.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _related_memories(vectors, messages: list[Message], embedder) -> list[RelatedMemory]:
