@@ -166,6 +166,16 @@ MEMORI_RECALL_TOKEN_BUDGET = env_int("MEMORI_RECALL_TOKEN_BUDGET", 700)
 MEMORI_RECALL_LIMIT = env_int("MEMORI_RECALL_LIMIT", 20)
 MEMORI_AUGMENTATION_MAX_ATTEMPTS = env_int("MEMORI_AUGMENTATION_MAX_ATTEMPTS", 5)
 MEMORI_STALE_JOB_SECONDS = env_float("MEMORI_STALE_JOB_SECONDS", 60.0)
+MEMORI_JOBS_MAX_WAIT_SECONDS = env_float("MEMORI_JOBS_MAX_WAIT_SECONDS", 30.0)
+
+# --- Cache (API rate limits) ----------------------------------------------------------------
+# Per-process memory by default; CACHE_URL=redis://... shares rate limits across web workers.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
