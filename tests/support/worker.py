@@ -62,8 +62,15 @@ def purge_broker() -> None:
 
 class WorkerProcess:
     def __init__(
-        self, *, concurrency: int = 2, env: dict[str, str] | None = None, name: str = "test", loglevel: str = "INFO"
+        self,
+        *,
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+        name: str = "test",
+        loglevel: str = "INFO",
+        extra_args: tuple[str, ...] = (),
     ):
+        self.extra_args = tuple(extra_args)
         self.name = f"{name}-{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency
         self.loglevel = loglevel
@@ -105,6 +112,7 @@ class WorkerProcess:
             f"{self.name}@%h",
             "--without-gossip",
             "--without-mingle",
+            *self.extra_args,
         ]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -170,10 +178,12 @@ class WorkerPool:
     def __init__(self) -> None:
         self.workers: list[WorkerProcess] = []
 
-    def start(self, concurrency: int = 2, *, purge: bool = True, loglevel: str = "INFO", **env) -> WorkerProcess:
+    def start(
+        self, concurrency: int = 2, *, purge: bool = True, loglevel: str = "INFO", extra_args=(), **env
+    ) -> WorkerProcess:
         if purge and not self.workers:
             purge_broker()
-        worker = WorkerProcess(concurrency=concurrency, env=env, loglevel=loglevel)
+        worker = WorkerProcess(concurrency=concurrency, env=env, loglevel=loglevel, extra_args=extra_args)
         self.workers.append(worker)
         return worker.start()
 
