@@ -9,6 +9,7 @@ disagree (a contradiction) and a second support round handed over without ``wait
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import urllib.error
@@ -20,7 +21,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from memory.management.commands.seed_demo import DEMO_TENANT, demo_key_file
-from memory.models import Exchange
+from memory.models import ApiKey, Exchange, Tenant, hash_api_key
+from memory.services.api_keys import api_key_create
 
 SAMPLES = (
     "uc1_research_pipeline.py",
@@ -120,12 +122,25 @@ class Command(BaseCommand):
         env.pop("DJANGO_SETTINGS_MODULE", None)  # the samples are user scripts, not part of the server
         env.update(
             MEMORI_API_URL=url,
-            MEMORI_API_KEY=demo_key_file().read_text().strip(),
+            MEMORI_API_KEY=self._demo_key(),
             OPENAI_BASE_URL=llm_url,
             OPENAI_API_KEY=env.get("OPENAI_API_KEY") or "offline",
             PYTHONPATH=os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH", "")])),
         )
         return env
+
+    def _demo_key(self) -> str:
+        """The demo key from var/; a new one when that file outlived its database (a fresh DB, same var/)."""
+        path = demo_key_file()
+        raw_key = path.read_text().strip() if path.exists() else ""
+        valid = ApiKey.objects.filter(
+            key_hash=hash_api_key(raw_key), tenant__name=DEMO_TENANT, revoked_at__isnull=True
+        ).exists()
+        if not valid:
+            tenant = Tenant.objects.get(name=DEMO_TENANT)
+            _, raw_key = api_key_create(tenant=tenant, name=f"demo-agents-{secrets.token_hex(3)}")
+            path.write_text(raw_key)
+        return raw_key
 
     def _sample(self, name: str) -> Path:
         path = SHARED_SAMPLES / name
