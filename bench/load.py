@@ -124,9 +124,10 @@ def wait_for_health(base_url: str, timeout: float = 30) -> None:
 
 
 def manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
+    done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py {args[0]} failed (does the database exist?):\n{done.stderr[-2000:]}")
+    return done.stdout
 
 
 def main() -> None:
