@@ -99,7 +99,9 @@ def contributions_by_kind(counts: Mapping[str, Mapping[str, int]], *, kinds: Seq
         for index, kind in enumerate(kinds)
     ]
     height = max(260, 60 + 36 * len(processes))
-    layout = _layout("Contributions by kind", barmode="stack", height=height, legend={"orientation": "h", "y": -0.25})
+    layout = _layout(
+        "Contributed first, by kind", barmode="stack", height=height, legend={"orientation": "h", "y": -0.25}
+    )
     layout["margin"] = {"l": 140, "r": 16, "t": 36, "b": 40}
     return {"data": data, "layout": layout}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
-from memory.models import Entity, Memory, MemoryKind, Provenance, RecallHit
+from memory.models import Entity, Memory, MemoryKind, Process, Provenance, RecallHit, Triple
 
 KINDS = [*MemoryKind.values, "relation"]
 LISTED_PER_PROCESS = 8
@@ -24,26 +24,32 @@ class ProcessSummary:
 
     @property
     def contributed_total(self) -> int:
-        return sum(self.contributed.values())
+        return sum(n for kind, n in self.contributed.items() if kind != "mentions")
 
 
 def contributions(entity: Entity) -> dict[str, dict[str, int]]:
-    """Distinct memories (by kind) and relations each process mentioned, from provenance."""
+    """Per process, the memories (by kind) and relations it contributed first, plus every mention it
+    made (``mentions``): three grouped queries, none joining provenance to memories."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    memory_rows = (
-        Provenance.objects.filter(entity=entity, memory__isnull=False)
-        .values("process__external_id", "memory__kind")
-        .annotate(n=Count("memory_id", distinct=True))
-    )
-    for row in memory_rows:
-        counts[row["process__external_id"]][row["memory__kind"]] = row["n"]
-    triple_rows = (
-        Provenance.objects.filter(entity=entity, triple__isnull=False)
-        .values("process__external_id")
-        .annotate(n=Count("triple_id", distinct=True))
-    )
-    for row in triple_rows:
-        counts[row["process__external_id"]]["relation"] = row["n"]
+    names = dict(Process.objects.filter(tenant_id=entity.tenant_id).values_list("pk", "external_id"))
+    for process_id, kind, n in (
+        Memory.objects.filter(entity=entity, first_process__isnull=False)
+        .values_list("first_process_id", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[names[process_id]][kind] = n
+    for process_id, n in (
+        Triple.objects.filter(entity=entity, first_process__isnull=False)
+        .values_list("first_process_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[names[process_id]]["relation"] = n
+    for process_id, n in (
+        Provenance.objects.filter(entity=entity).values_list("process_id").annotate(n=Count("id")).order_by()
+    ):
+        counts[names[process_id]]["mentions"] = n
     return counts
 
 
