@@ -25,6 +25,7 @@ class HitRecord:
     lexical_score: float
     fused_score: float
     processes: list[str]
+    via: str | None = None  # "co-mentioned with memory 12": brought by another result, not by the query
 
 
 def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEvent:

@@ -25,9 +25,10 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.db import connections
+from django.db.models import OuterRef, Subquery
 
 from memory.embedding import from_bytes, get_embedder
-from memory.models import Memory, Triple
+from memory.models import Memory, Provenance, Triple
 from memory.recall.lexical import BM25Index
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
 
@@ -63,6 +64,7 @@ class EntityIndex:
     last_seen: np.ndarray  # float64 epoch seconds
     contradicted: np.ndarray  # bool
     fingerprints: np.ndarray  # int64 hash of (content hash, kind, owner) per memory row; 0 for triples
+    comention_groups: np.ndarray  # int64 id of the exchange the row was first extracted from; 0 if none
     vectors: VectorIndex
     lexical: BM25Index
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
@@ -80,7 +82,15 @@ class EntityIndex:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.ids, self.kinds, self.owners, self.first_process_ids, self.mention_counts, self.last_seen)
+        arrays = (
+            self.ids,
+            self.kinds,
+            self.owners,
+            self.first_process_ids,
+            self.mention_counts,
+            self.last_seen,
+            self.comention_groups,
+        )
         strings = sum(sys.getsizeof(text) for text in self.contents) + 8 * len(self.contents)
         return sum(array.nbytes for array in arrays) + strings + self.vectors.nbytes + self.lexical.nbytes
 
@@ -89,6 +99,15 @@ class EntityIndex:
         if process_id is None:
             return self.shared_mask
         return self.shared_mask | (self.owners == process_id)
+
+    def comentioned_with(self, row: int) -> np.ndarray:
+        """The other rows extracted from the exchange `row` was first extracted from (none for rows
+        written by hand). One vectorised comparison: cheap even at 100,000 rows."""
+        group = self.comention_groups[row]
+        if not group:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.flatnonzero(self.comention_groups == group)
+        return rows[rows != row]
 
 
 _COLUMNS = (
@@ -107,7 +126,7 @@ _ID_CHUNK = 500
 
 
 def build_entity_index(key: IndexKey) -> EntityIndex:
-    """Load every memory and triple of the entity (two queries) and index them."""
+    """Load every memory and triple of the entity (two queries, co-mention groups included) and index them."""
     started = time.perf_counter()
     rows = _load_rows(key.entity_id)
     return _new_index(key, rows, started)
@@ -162,15 +181,24 @@ def _fingerprint(content_hash: str, kind: str, owner: int | None) -> int:
     return hash((content_hash, kind, owner or SHARED)) or 1
 
 
+def _first_exchange(target: str) -> Subquery:
+    """The exchange a memory or triple was first extracted from: its co-mention group. Fixed once
+    written (later mentions add provenance, never an earlier one), so appended rows stay exact."""
+    mentions = Provenance.objects.filter(**{target: OuterRef("pk")}, exchange_id__isnull=False)
+    return Subquery(mentions.order_by("exchange_id").values("exchange_id")[:1])
+
+
 def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids: list[int] | None = None) -> list:
-    """Rows as tuples: the _COLUMNS, then kind code, owner and fingerprint. All of the entity's
-    rows, or only the given ids (in chunks, within every database's parameter limit)."""
-    memory_rows = Memory.objects.filter(entity_id=entity_id).order_by()
-    triple_rows = Triple.objects.filter(entity_id=entity_id).order_by()
-    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash")
+    """Rows as tuples: the _COLUMNS, then kind code, owner, fingerprint and co-mention group. All of
+    the entity's rows, or only the given ids (in chunks, within every database's parameter limit).
+    The co-mention group comes in the same query as the row (a correlated subquery on provenance)."""
+    memory_rows = Memory.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("memory_id"))
+    triple_rows = Triple.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("triple_id"))
+    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash", "group")
+    triple_columns = (*_COLUMNS, "group")
     if memory_ids is None:
         memories = list(memory_rows.values_list(*memory_columns).iterator(chunk_size=5000))
-        triples = list(triple_rows.values_list(*_COLUMNS).iterator(chunk_size=5000))
+        triples = list(triple_rows.values_list(*triple_columns).iterator(chunk_size=5000))
     else:
         memories, triples = [], []
         for start in range(0, len(memory_ids), _ID_CHUNK):
@@ -178,12 +206,12 @@ def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_id
             memories += memory_rows.filter(id__in=chunk).values_list(*memory_columns)
         for start in range(0, len(triple_ids or ()), _ID_CHUNK):
             chunk = triple_ids[start : start + _ID_CHUNK]
-            triples += triple_rows.filter(id__in=chunk).values_list(*_COLUMNS)
+            triples += triple_rows.filter(id__in=chunk).values_list(*triple_columns)
     rows = [
-        (*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED, _fingerprint(row[11], row[9], row[10]))
+        (*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED, _fingerprint(row[11], row[9], row[10]), row[12] or 0)
         for row in memories
     ]
-    rows += [(*row, TRIPLE, SHARED, 0) for row in triples]
+    rows += [(*row[:9], TRIPLE, SHARED, 0, row[9] or 0) for row in triples]
     return rows
 
 
@@ -201,6 +229,7 @@ def _columns(rows: list, embedder_name: str) -> dict:
         "last_seen": np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
         "contradicted": np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
         "fingerprints": np.fromiter((row[11] for row in rows), dtype=np.int64, count=count),
+        "comention_groups": np.fromiter((row[12] for row in rows), dtype=np.int64, count=count),
         "matrix": matrix,
         "missing_embeddings": missing,
     }

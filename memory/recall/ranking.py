@@ -14,7 +14,12 @@
    little.
 4. Threshold: a row must match lexically or be densely similar enough to be relevant at all, so a
    query about nothing the entity knows returns nothing rather than the least-bad memories.
-5. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
+5. Co-mentions: memories extracted from the same exchange are context for each other (decisions
+   made together belong together: "Implement authentication with JWT tokens. Use bcrypt for
+   passwords."). The best `comention_anchors` results may each bring up to `comention_siblings`
+   rows from their exchange that did not pass on their own, scored at `comention_share` of the
+   anchor's fused score (so always below it) and marked `via` the anchor.
+6. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
    are collapsed, so paraphrases of one fact never fill the budget.
 The token budget is applied last, by `fit_to_budget`, on the rendered lines.
 """
@@ -48,6 +53,9 @@ class RankingConfig:
     contradicted_penalty: float = 0.05
     min_dense: float = 0.35  # rows without a lexical match need at least this cosine
     duplicate_similarity: float = 0.92
+    comention_anchors: int = 5  # best results that may bring rows extracted from the same exchange
+    comention_siblings: int = 3  # at most this many co-mentioned rows per anchor
+    comention_share: float = 0.5  # a co-mentioned row scores this share of its anchor's fused score
 
 
 MENTION_SATURATION = 10.0
@@ -61,6 +69,7 @@ class Ranked:
     dense: float
     lexical: float
     fused: float
+    via: int | None = None  # for a co-mentioned row: the row of the result that brought it
 
 
 def rank(
@@ -84,7 +93,8 @@ def rank(
     return _collapse_duplicates(index, scored, limit, config.duplicate_similarity)
 
 
-Scored = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # rows, dense, lexical, fused; best first
+Scored = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # rows, dense, lexical, fused,
+# via (anchor row of a co-mentioned row, -1 otherwise); best first
 
 
 def _fused(index, query, query_vector, allowed, caller_process_id, config: RankingConfig) -> Scored:
@@ -113,7 +123,43 @@ def _fused(index, query, query_vector, allowed, caller_process_id, config: Ranki
     rows, dense, lexical, relevance = rows[relevant], dense[relevant], lexical[relevant], relevance[relevant]
     fused = relevance + _priors(index, rows, caller_process_id, config)
     order = np.argsort(-fused, kind="stable")
-    return rows[order], dense[order], lexical[order], fused[order]
+    scored = rows[order], dense[order], lexical[order], fused[order], np.full(rows.size, -1, dtype=np.int64)
+    return _with_comentions(index, scored, query_vector, lexical_all, allowed, config)
+
+
+def _with_comentions(index, scored: Scored, query_vector, lexical_all, allowed, config: RankingConfig) -> Scored:
+    """Add, after the best anchors, the rows extracted with them that did not qualify on their own.
+
+    Per anchor, its co-mentioned rows the caller may see, best cosine to the query first, at most
+    `comention_siblings`; a row brought by several anchors keeps its best score."""
+    rows, dense, lexical, fused, via = scored
+    if config.comention_anchors <= 0 or config.comention_siblings <= 0 or not rows.size:
+        return scored
+    present = set(rows.tolist())
+    brought: dict[int, tuple[float, int]] = {}  # row -> (score, anchor row)
+    for anchor, anchor_score in zip(
+        rows[: config.comention_anchors].tolist(), fused[: config.comention_anchors].tolist(), strict=True
+    ):
+        siblings = index.comentioned_with(anchor)
+        siblings = siblings[allowed[siblings]] if siblings.size else siblings
+        siblings = np.asarray([row for row in siblings.tolist() if row not in present], dtype=np.int64)
+        if not siblings.size:
+            continue
+        closest = np.argsort(-index.vectors.similarity(query_vector, siblings), kind="stable")
+        score = config.comention_share * anchor_score
+        for row in siblings[closest[: config.comention_siblings]].tolist():
+            if row not in brought or brought[row][0] < score:
+                brought[row] = (score, anchor)
+    if not brought:
+        return scored
+    extra = np.fromiter(brought, dtype=np.int64, count=len(brought))
+    rows = np.concatenate([rows, extra])
+    dense = np.concatenate([dense, index.vectors.similarity(query_vector, extra).astype(np.float32)])
+    lexical = np.concatenate([lexical, lexical_all[extra]])
+    fused = np.concatenate([fused, np.asarray([brought[row][0] for row in extra.tolist()], dtype=np.float32)])
+    via = np.concatenate([via, np.asarray([brought[row][1] for row in extra.tolist()], dtype=np.int64)])
+    order = np.argsort(-fused, kind="stable")
+    return rows[order], dense[order], lexical[order], fused[order], via[order]
 
 
 def _by_priors(index, allowed, caller_process_id, count, config) -> Scored:
@@ -122,11 +168,12 @@ def _by_priors(index, allowed, caller_process_id, count, config) -> Scored:
     priors = _priors(index, rows, caller_process_id, config)
     best = top_rows(priors, count)
     zeros = np.zeros(best.size, dtype=np.float32)
-    return rows[best], zeros, zeros, priors[best]
+    return rows[best], zeros, zeros, priors[best], np.full(best.size, -1, dtype=np.int64)
 
 
 def _empty() -> Scored:
-    return np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.float32) for _ in range(3))
+    nothing = np.zeros(0, dtype=np.int64)
+    return nothing, *(np.zeros(0, dtype=np.float32) for _ in range(3)), nothing
 
 
 def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: RankingConfig) -> np.ndarray:
@@ -143,7 +190,7 @@ def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: Ran
 
 
 def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, threshold: float) -> list[Ranked]:
-    rows, dense, lexical, fused = scored
+    rows, dense, lexical, fused, via = scored
     kept: list[Ranked] = []
     kept_texts: set[str] = set()
     kept_vectors: np.ndarray | None = None
@@ -160,7 +207,16 @@ def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, thresho
             if any(_numbers(index.contents[kept[j].row].lower()) == numbers for j in similar):
                 continue
         kept_vectors[len(kept)] = vector
-        kept.append(Ranked(row=row, dense=float(dense[i]), lexical=float(lexical[i]), fused=float(fused[i])))
+        anchor = int(via[i])
+        kept.append(
+            Ranked(
+                row=row,
+                dense=float(dense[i]),
+                lexical=float(lexical[i]),
+                fused=float(fused[i]),
+                via=anchor if anchor >= 0 else None,
+            )
+        )
         kept_texts.add(text)
         if len(kept) >= limit:
             break

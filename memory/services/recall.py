@@ -46,12 +46,13 @@ class RecallRequest:
 class RecalledItem:
     kind: str  # fact, preference, skill, attribute or triple
     content: str
-    score: float  # fused: reciprocal-rank fusion of dense and lexical, plus priors
+    score: float  # fused: dense and lexical relevance plus priors (a co-mentioned row: a share of its anchor's)
     dense_score: float
     lexical_score: float
     memory_id: int | None
     triple_id: int | None
     processes: list[str]
+    via: str | None = None  # "co-mentioned with memory 12": extracted with that result, not matched itself
 
 
 @dataclass
@@ -224,9 +225,17 @@ def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
                 lexical_score=round(r.lexical, 6),
                 fused_score=round(r.fused, 6),
                 processes=processes,
+                via=_via(index, r.via),
             )
         )
     return records
+
+
+def _via(index: EntityIndex, anchor: int | None) -> str | None:
+    if anchor is None:
+        return None
+    kind = "triple" if index.kinds[anchor] == TRIPLE else "memory"
+    return f"co-mentioned with {kind} {int(index.ids[anchor])}"
 
 
 def _memory_lines(hits: list[HitRecord]) -> list[blocks.Line]:
@@ -260,4 +269,5 @@ def _item(hit: HitRecord) -> RecalledItem:
         memory_id=hit.memory_id,
         triple_id=hit.triple_id,
         processes=hit.processes,
+        via=hit.via,
     )
