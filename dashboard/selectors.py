@@ -61,13 +61,10 @@ def latency_percentiles(queryset: QuerySet, fractions: tuple[float, ...]) -> lis
 
 
 def exchange_activity(*, tenant: Tenant, period: Period) -> list[dict]:
-    """Exchanges in the period per (entity, process): one pass over the table serves the totals,
-    the active processes and the busiest entities."""
-    return list(
-        Exchange.objects.filter(entity__tenant=tenant, occurred_at__gte=period.start, occurred_at__lt=period.end)
-        .values("entity_id", "process_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    """Exchanges in the period per (time bucket, entity, process): one pass over the largest table
+    serves the totals, the trend, the active processes and the busiest entities."""
+    return period.count_by_bucket(
+        Exchange.objects.filter(entity__tenant=tenant), "occurred_at", "entity_id", "process_id"
     )
 
 
@@ -100,10 +97,13 @@ def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
     return {bucket: counts.get(bucket, 0) for bucket in period.buckets()} | counts
 
 
-def overview_trends(*, tenant: Tenant, period: Period) -> dict[str, dict]:
-    """Counts per day (per hour for ranges up to two days) of exchanges, recalls and new memories."""
+def overview_trends(*, tenant: Tenant, period: Period, activity: list[dict]) -> dict[str, dict]:
+    """Counts per time bucket of exchanges (from ``activity``), recalls and new memories."""
+    exchanges = dict.fromkeys(period.buckets(), 0)
+    for row in activity:
+        exchanges[row["bucket"]] = exchanges.get(row["bucket"], 0) + row["n"]
     return {
-        "Exchanges": _bucketed(Exchange.objects.filter(entity__tenant=tenant), "occurred_at", period),
+        "Exchanges": exchanges,
         "Recalls": _bucketed(RecallEvent.objects.filter(entity__tenant=tenant), "created_at", period),
         "New memories": _bucketed(Memory.objects.filter(entity__tenant=tenant), "first_seen_at", period),
     }
@@ -113,10 +113,12 @@ def top_entities(*, activity: list[dict], limit: int = 10) -> list[dict]:
     """The entities with the most exchanges in the period, with their process and memory totals."""
     per_entity: dict[int, dict] = {}
     for row in activity:
-        entry = per_entity.setdefault(row["entity_id"], {"entity_id": row["entity_id"], "exchanges": 0, "processes": 0})
+        entry = per_entity.setdefault(row["entity_id"], {"entity_id": row["entity_id"], "exchanges": 0, "ids": set()})
         entry["exchanges"] += row["n"]
-        entry["processes"] += 1
+        entry["ids"].add(row["process_id"])
     rows = sorted(per_entity.values(), key=lambda entry: (-entry["exchanges"], entry["entity_id"]))[:limit]
+    for row in rows:
+        row["processes"] = len(row.pop("ids"))
     ids = [row["entity_id"] for row in rows]
     names = dict(Entity.objects.filter(pk__in=ids).values_list("pk", "external_id"))
     memory_totals = dict(

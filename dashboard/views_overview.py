@@ -44,7 +44,7 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
         "presets": PRESET_DAYS,
         "stats": selectors.overview_stats(tenant=tenant, period=period, activity=activity),
         "trend_figure": charts.trend_lines(
-            selectors.overview_trends(tenant=tenant, period=period), title="Activity over time"
+            selectors.overview_trends(tenant=tenant, period=period, activity=activity), title="Activity over time"
         ),
         "top_entities": selectors.top_entities(activity=activity),
         "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
