@@ -121,20 +121,29 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     query_vector = embedder.embed([query])[0] if query.strip() else None
     timer.embed_ms = timer.lap(step)
 
+    def rank_on(index):
+        return rank(
+            index,
+            query=query,
+            query_vector=query_vector,
+            allowed=index.allowed_for(process_pk),
+            caller_process_id=process_pk,
+            limit=limit,
+        )
+
     step = time.perf_counter()
-    ranked = rank(
-        index,
-        query=query,
-        query_vector=query_vector,
-        allowed=index.allowed_for(process_pk),
-        caller_process_id=process_pk,
-        limit=limit,
-    )
+    ranked = rank_on(index)
     timer.search_ms = timer.lap(step)
 
     step = time.perf_counter()
-    hits = _hit_records(index, ranked)
     pending_ids, pending_jobs_of_others = pending_jobs(entity_id=entity.pk, caller_process_id=process_pk)
+    # A job that finished after the index was read is no longer pending, so its memories must be in
+    # the index: if the entity's memory changed meanwhile, rank again on the fresh index (no gap).
+    fresh_version = Entity.objects.filter(pk=entity.pk).values_list("memory_version", flat=True).first()
+    if fresh_version is not None and fresh_version != entity.memory_version:
+        index = recall_cache().get(IndexKey(entity.pk, entity.created_at, fresh_version, embedder.name))
+        ranked = rank_on(index)
+    hits = _hit_records(index, ranked)
     pending = pending_work(pending_jobs_of_others) if request.include_pending else []
     session = session_of(entity_id=entity.pk, process_id=process_pk, session_uuid=session_uuid)
     history = session_history(session)

@@ -358,7 +358,7 @@ def test_a_recall_runs_a_bounded_number_of_queries(tenant, django_assert_max_num
     record(tenant, "project_alpha", "ops_agent", ("user", "Resized database shard 7"))
     recall(tenant, "project_alpha", "database shard", process_id="coder")  # warm the cache
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         result = recall(tenant, "project_alpha", "database shard", process_id="coder", session_id=str(session))
 
     assert len(result.items) >= 10 and result.pending and result.history
