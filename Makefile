@@ -52,6 +52,7 @@ format: dev-deps
 bench: dev-deps
 	$(PY) bench/augment.py
 	$(PY) bench/recall.py
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf var/test build .pytest_cache

@@ -51,6 +51,7 @@ class Exchange(models.Model):
         indexes = [
             models.Index(fields=["entity", "-occurred_at"], name="exchange_entity_time"),
             models.Index(fields=["entity", "process"], name="exchange_entity_process"),
+            models.Index(fields=["-occurred_at"], name="exchange_time"),
         ]
 
     def __str__(self) -> str:

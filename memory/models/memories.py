@@ -80,6 +80,8 @@ class Memory(RecallStats):
             models.Index(fields=["entity", "kind", "-last_seen_at"], name="memory_entity_kind_seen"),
             models.Index(fields=["entity", "owner_process"], name="memory_entity_owner"),
             models.Index(fields=["entity", "-first_seen_at"], name="memory_entity_first_seen"),
+            models.Index(fields=["-first_seen_at"], name="memory_first_seen"),
+            models.Index(fields=["entity", "first_process", "-last_seen_at"], name="memory_entity_first_process"),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ class RecallEvent(models.Model):
         indexes = [
             models.Index(fields=["entity", "-created_at"], name="recall_entity_time"),
             models.Index(fields=["entity", "process"], name="recall_entity_process"),
+            models.Index(fields=["-created_at"], name="recall_time"),
         ]
 
     def __str__(self) -> str:

@@ -70,7 +70,7 @@ def page(browser, live_server, staff_member) -> Page:
     page.goto(live_server.url + "/")
     page.fill("#id_username", "lead")
     page.fill("#id_password", "lead-pass-1")
-    page.click("input[type=submit]")
+    page.click("form [type=submit]")
     page.wait_for_url("**/tenants/**")
     yield page
     context.close()

@@ -6,7 +6,7 @@ from tests.dashboard.conftest import XSS, add_memory
 def test_it_requires_login(client, tenant):
     response = client.get(reverse("dashboard:overview", args=[tenant.pk]))
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
 
 
 def test_home_redirects_to_the_members_tenant(member_client, tenant):

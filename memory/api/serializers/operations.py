@@ -31,6 +31,9 @@ class RecalledItemSerializer(serializers.Serializer):
     memory_id = serializers.IntegerField(allow_null=True)
     triple_id = serializers.IntegerField(allow_null=True)
     processes = serializers.ListField(child=serializers.CharField())
+    via = serializers.CharField(
+        allow_null=True, help_text="Set when the item joined because it was extracted together with a stronger match."
+    )
 
 
 class PendingExchangeSerializer(serializers.Serializer):
