@@ -10,7 +10,8 @@ class ImproperlyConfiguredEnv(ValueError):
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """An unset or empty variable gives the default (``DATABASE_URL=`` means "use the default")."""
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:

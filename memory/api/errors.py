@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -35,6 +35,11 @@ def exception_handler(exc, context):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         message = f"The request body is larger than {limit} bytes; send less data per request."
         return Response({"error": {"code": "request_too_large", "message": message}}, status=413)
+    if isinstance(exc, DataError):
+        # A value the database refuses to store (validation should have caught it): the caller's fault.
+        logger.warning("Database refused a value, answered with 400: %s", exc)
+        body = {"error": {"code": "invalid", "message": f"A value cannot be stored: {str(exc).splitlines()[0]}"}}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DatabaseError):
         logger.warning("Database error answered with 503: %s", exc)
         body = {"error": {"code": "database_unavailable", "message": "The database is unavailable; retry shortly."}}

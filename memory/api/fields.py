@@ -47,3 +47,29 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or (isinstance(data, float) and not data.is_integer()):
             raise serializers.ValidationError("must be an integer.")
         return super().to_internal_value(data)
+
+
+def json_contains_nul(value) -> bool:
+    """PostgreSQL's JSON columns cannot store a NUL character anywhere in a document (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class StorableJSONField(serializers.JSONField):
+    """Any JSON the database can store: no NUL characters in keys or values."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if json_contains_nul(value):
+            raise serializers.ValidationError("must not contain NUL characters (in keys or values).")
+        return value

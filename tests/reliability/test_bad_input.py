@@ -70,6 +70,13 @@ def test_a_nul_byte_in_content_is_refused(api):
     _assert_refused(response, mentions="messages")
 
 
+def test_a_nul_byte_anywhere_in_tool_calls_is_refused(api):
+    call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}, "k\x00ey": "v"}
+    body = _exchange(messages=[{"role": "assistant", "content": None, "tool_calls": [call]}])
+    response = api.post("/api/v1/exchanges/", body, format="json")
+    _assert_refused(response, mentions="tool_calls")
+
+
 def test_an_unknown_role_is_refused_by_name(api):
     response = api.post("/api/v1/exchanges/", _exchange(messages=[{"role": "wizard", "content": "hi"}]), format="json")
     _assert_refused(response, mentions="wizard")

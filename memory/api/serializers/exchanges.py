@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField
+from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField, json_contains_nul
 from memory.models import Message
 from memory.services.recording import MAX_MESSAGE_CHARS, ExchangeInput, MessageInput
 
@@ -60,6 +60,11 @@ class MessageInputSerializer(serializers.Serializer):
     )
     tool_call_id = CleanTextField(required=False, allow_blank=True, allow_null=True, max_length=200, default="")
     created_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_tool_calls(self, value):
+        if value is not None and json_contains_nul(value):
+            raise serializers.ValidationError("must not contain NUL characters (in keys or values).")
+        return value
 
 
 class UsageSerializer(serializers.Serializer):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField
+from memory.api.fields import (
+    CleanTextField,
+    ExternalIdField,
+    StorableJSONField,
+    StrictIntegerField,
+    json_contains_nul,
+)
 from memory.models import AugmentationJob, Contradiction, MemoryKind, Message
 from memory.services.editing import MAX_MEMORY_CHARS
 from memory.services.export import EXPORT_FORMAT, EXPORT_VERSION
@@ -63,7 +69,7 @@ class MessageDocSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Message.Role.choices)
     content = CleanTextField(allow_blank=True, max_length=MAX_MESSAGE_CHARS, trim_whitespace=False)
     name = CleanTextField(allow_blank=True, max_length=200)
-    tool_calls = serializers.JSONField(allow_null=True)
+    tool_calls = StorableJSONField(allow_null=True)
     tool_call_id = CleanTextField(allow_blank=True, max_length=200)
     created_at = serializers.DateTimeField()
 
@@ -77,6 +83,11 @@ class JobDocSerializer(serializers.Serializer):
     queued_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def validate_result(self, value):
+        if json_contains_nul(value):
+            raise serializers.ValidationError("must not contain NUL characters (in keys or values).")
+        return value
 
 
 class ExchangeDocSerializer(serializers.Serializer):
