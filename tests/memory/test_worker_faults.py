@@ -99,3 +99,27 @@ def test_an_llm_server_that_keeps_failing_fails_the_job_after_the_last_attempt(t
 
     assert job.status == "failed" and job.attempts == 2
     assert job.error.startswith("gave up after 2 attempts: ExtractorUnavailable: LLM server answered 503")
+
+
+def test_an_llm_server_that_times_out_is_retried_then_the_job_completes(tenant, workers, llm_server):
+    reply = {
+        "memories": [
+            {
+                "kind": "fact",
+                "content": "Passwords are hashed with bcrypt",
+                "source_position": 0,
+                "relation": "new",
+                "related_memory_id": None,
+            }
+        ],
+        "triples": [],
+    }
+    llm_server.set_default(json.dumps(reply))
+    llm_server.reply(json.dumps(reply), delay=4.0)  # the first answer comes after the client gave up
+    workers.start(MEMORI_EXTRACTOR="llm", MEMORI_LLM_BASE_URL=llm_server.url, MEMORI_LLM_TIMEOUT_SECONDS="1")
+
+    (job,) = wait_for_jobs([record(tenant, user="Use bcrypt for passwords.").job.pk])
+
+    assert job.status == "done", job.error
+    assert len(llm_server.requests) >= 2
+    assert Memory.objects.get().content == "Passwords are hashed with bcrypt"
