@@ -202,17 +202,7 @@ def mentions_add(
 
 
 def _provenance(entity: Entity, mention: Mention, **target) -> Provenance:
-    return Provenance(
-        entity=entity,
-        process=mention.process,
-        session_id=mention.session_id,
-        exchange_id=mention.exchange_id,
-        message_id=mention.message_id,
-        job_id=mention.job_id,
-        source=mention.source,
-        mentioned_at=mention.mentioned_at,
-        **target,
-    )
+    return mention.provenance(entity, **target)
 
 
 def _count(model, mentioned: dict[int, Mention]) -> None:

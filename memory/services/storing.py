@@ -34,6 +34,20 @@ class Mention:
     job_id: int | None = None
     source: str = "augmentation"
 
+    def provenance(self, entity: Entity, **target) -> Provenance:
+        """The (unsaved) provenance row of this mention of ``target`` (memory= or triple=)."""
+        return Provenance(
+            entity=entity,
+            process=self.process,
+            session_id=self.session_id,
+            exchange_id=self.exchange_id,
+            message_id=self.message_id,
+            job_id=self.job_id,
+            source=self.source,
+            mentioned_at=self.mentioned_at,
+            **target,
+        )
+
 
 @dataclass(frozen=True)
 class Upserted:
@@ -57,17 +71,7 @@ def _add_mention(obj: Memory | Triple, entity: Entity, mention: Mention, *, crea
     target = {"memory": obj} if isinstance(obj, Memory) else {"triple": obj}
     try:
         with transaction.atomic():
-            Provenance.objects.create(
-                entity=entity,
-                process=mention.process,
-                session_id=mention.session_id,
-                exchange_id=mention.exchange_id,
-                message_id=mention.message_id,
-                job_id=mention.job_id,
-                source=mention.source,
-                mentioned_at=mention.mentioned_at,
-                **target,
-            )
+            mention.provenance(entity, **target).save(force_insert=True)
     except IntegrityError:
         return False  # this job already recorded this mention: idempotent re-run
     if not created:
