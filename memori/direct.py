@@ -94,23 +94,11 @@ class DirectTransport:
     @staticmethod
     def _recall(tenant, body: dict) -> dict:
         from memory.api.serializers.operations import RecallInputSerializer, RecallOutputSerializer
-        from memory.services.recall import RecallRequest, recall_for_call
+        from memory.services.recall import recall_for_call
 
         serializer = RecallInputSerializer(data=body)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        result = recall_for_call(
-            RecallRequest(
-                tenant=tenant,
-                entity_id=data["entity_id"],
-                process_id=data["process_id"],
-                query=data["query"],
-                session_id=str(data["session_id"]) if data.get("session_id") else None,
-                limit=data.get("limit"),
-                token_budget=data.get("token_budget"),
-                include_pending=data["include_pending"],
-            )
-        )
+        result = recall_for_call(serializer.to_recall_request(tenant))
         return dict(RecallOutputSerializer(result).data)
 
     @staticmethod

@@ -21,6 +21,22 @@ class RecallInputSerializer(serializers.Serializer):
     token_budget = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
     include_pending = serializers.BooleanField(required=False, default=True)
 
+    def to_recall_request(self, tenant):
+        """The validated input as the recall service's request (the API and the SDK's direct mode)."""
+        from memory.services.recall import RecallRequest
+
+        data = self.validated_data
+        return RecallRequest(
+            tenant=tenant,
+            entity_id=data["entity_id"],
+            process_id=data["process_id"],
+            query=data["query"],
+            session_id=str(data["session_id"]) if data.get("session_id") else None,
+            limit=data.get("limit"),
+            token_budget=data.get("token_budget"),
+            include_pending=data["include_pending"],
+        )
+
 
 class RecalledItemSerializer(serializers.Serializer):
     kind = serializers.CharField()

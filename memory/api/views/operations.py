@@ -31,21 +31,11 @@ class RecallView(TenantAPIView):
         responses={200: RecallOutputSerializer},
     )
     def post(self, request):
-        from memory.services.recall import RecallRequest, recall_for_call
+        from memory.services.recall import recall_for_call
 
         serializer = RecallInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        recall_request = RecallRequest(
-            tenant=self.tenant,
-            entity_id=data["entity_id"],
-            process_id=data["process_id"],
-            query=data["query"],
-            session_id=str(data["session_id"]) if data.get("session_id") else None,
-            limit=data.get("limit"),
-            token_budget=data.get("token_budget"),
-            include_pending=data["include_pending"],
-        )
+        recall_request = serializer.to_recall_request(self.tenant)
         try:
             result = recall_for_call(recall_request)
         except InvalidIdentifier as exc:
