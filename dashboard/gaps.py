@@ -212,7 +212,8 @@ def _contradictions(events: Sequence[RecallEvent]) -> dict[int, list[dict]]:
     by_entity: dict[int, list[dict]] = defaultdict(list)
     seen: set[tuple] = set()
     for row in rows:
-        prefix = "memory" if row["memory_a_id"] else "triple"
+        # A resolved contradiction may have lost one side (deleted); the other still says which kind.
+        prefix = "memory" if row["memory_a_id"] or row["memory_b_id"] else "triple"
         sides = [
             {
                 "memory_id": row[f"{prefix}_{letter}_id"] if prefix == "memory" else None,

@@ -15,7 +15,11 @@ from dashboard.access import entity_for, tenants_for
 from dashboard.rendering import paginate, render_page
 from memory.models import Contradiction, Provenance
 from memory.services.audit import Actor
-from memory.services.editing import InvalidMemoryEdit, memory_delete, memory_update, triple_delete
+from memory.services.contradiction_resolving import InvalidResolution
+from memory.services.contradiction_resolving import contradiction_resolve as contradiction_resolve_service
+from memory.services.editing import InvalidMemoryEdit
+
+RESOLVE_RELATED = [f"{kind}_{side}__first_process" for kind in ("memory", "triple") for side in ("a", "b")]
 
 
 def _sides_processes(contradictions: list[Contradiction]) -> dict[tuple[str, int], list[str]]:
@@ -70,32 +74,25 @@ def contradiction_list(request: HttpRequest, entity_id: int) -> HttpResponse:
 @require_POST
 @staff_member_required
 def contradiction_resolve(request: HttpRequest, contradiction_id: int) -> HttpResponse:
-    """Keep one side: delete the other, or edit a side's text. Every change goes through the audited
-    editing service; deleting a side removes the contradiction with it."""
+    """Delete a side, edit a side or keep both: the resolving service does it, audited."""
     contradiction = (
-        Contradiction.objects.select_related("memory_a", "memory_b", "triple_a", "triple_b", "entity")
+        Contradiction.objects.select_related(*RESOLVE_RELATED)
         .filter(pk=contradiction_id, entity__tenant__in=tenants_for(request.user))
         .first()
     )
     if contradiction is None:
         raise Http404("No such contradiction.")
-    action, side = request.POST.get("action", ""), request.POST.get("side", "")
-    if side not in ("a", "b"):
-        raise Http404("Unknown side.")
-    memory = getattr(contradiction, f"memory_{side}")
-    triple = getattr(contradiction, f"triple_{side}")
-    actor = Actor.from_user(request.user)
     try:
-        if action == "delete" and memory is not None:
-            memory_delete(memory=memory, actor=actor)
-        elif action == "delete" and triple is not None:
-            triple_delete(triple=triple, actor=actor)
-        elif action == "edit" and memory is not None:
-            memory_update(memory=memory, actor=actor, content=request.POST.get("content", ""))
-        else:
-            raise Http404("Unknown action.")
-    except InvalidMemoryEdit as error:
-        messages.error(request, str(error))
+        contradiction_resolve_service(
+            contradiction=contradiction,
+            actor=Actor.from_user(request.user),
+            action=request.POST.get("action", ""),
+            side=request.POST.get("side", ""),
+            content=request.POST.get("content", ""),
+            note=request.POST.get("note", ""),
+        )
+    except (InvalidResolution, InvalidMemoryEdit) as error:
+        messages.error(request, f"Not resolved: {error}")
     else:
         messages.success(request, "Resolved: the change is in the audit trail.")
     return redirect("dashboard:contradictions", contradiction.entity_id)

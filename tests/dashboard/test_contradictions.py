@@ -1,7 +1,8 @@
 from django.urls import reverse
 
-from memory.models import AuditEntry, Contradiction, Memory
-from tests.dashboard.conftest import add_contradiction
+from memory.models import AuditEntry, Contradiction, Entity, Memory
+from memory.services.contradictions import record_memory_contradiction
+from tests.dashboard.conftest import add_contradiction, add_memory
 
 
 def test_it_lists_open_contradictions_with_the_processes_behind_each_side(
@@ -19,31 +20,112 @@ def test_it_lists_open_contradictions_with_the_processes_behind_each_side(
     assert "Delete side A" not in body  # not staff
 
 
+def resolve(client, contradiction: Contradiction, *, follow: bool = False, **data):
+    return client.post(reverse("dashboard:contradiction_resolve", args=[contradiction.pk]), data, follow=follow)
+
+
 def test_staff_resolve_by_deleting_a_side_audited(client, staff_member, handoff):
     older, newer = add_contradiction(handoff.entity)
     client.force_login(staff_member)
     contradiction = Contradiction.objects.get(entity=handoff.entity)
-    response = client.post(
-        reverse("dashboard:contradiction_resolve", args=[contradiction.pk]), {"side": "b", "action": "delete"}
-    )
+    version = Entity.objects.get(pk=handoff.entity.pk).memory_version
+
+    response = resolve(client, contradiction, side="b", action="delete", note="billing owns refunds")
+
     assert response.status_code == 302
     assert not Memory.objects.filter(pk=newer.pk).exists()
-    assert not Contradiction.objects.filter(pk=contradiction.pk).exists()
+    contradiction.refresh_from_db()  # the record outlives the deleted side
+    assert contradiction.resolved_at is not None and contradiction.memory_b_id is None
+    assert "Deleted side B (technical_agent)" in contradiction.resolution_note
+    assert contradiction.resolution_note.endswith("by user:lead. billing owns refunds")
     entry = AuditEntry.objects.get(object_type="memory", object_id=newer.pk)
     assert entry.action == "delete" and entry.actor_label == "user:lead"
+    assert AuditEntry.objects.get(object_type="contradiction", object_id=contradiction.pk).after["resolved_at"]
+    older.refresh_from_db()
+    assert not older.is_contradicted
+    unflagged = AuditEntry.objects.get(object_type="memory", object_id=older.pk)
+    assert (unflagged.before["is_contradicted"], unflagged.after["is_contradicted"]) == (True, False)
+    assert Entity.objects.get(pk=handoff.entity.pk).memory_version > version
 
 
 def test_staff_resolve_by_editing_a_side(client, staff_member, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    client.force_login(staff_member)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+    resolve(
+        client,
+        contradiction,
+        side="a",
+        action="edit",
+        content="The refund reaches the card within ten business days, per billing",
+    )
+    older.refresh_from_db()
+    assert older.content.endswith("per billing") and not older.is_contradicted
+    assert AuditEntry.objects.filter(object_type="memory", object_id=older.pk, action="update").exists()
+    contradiction.refresh_from_db()
+    assert contradiction.resolved_at is not None
+    assert contradiction.resolution_note.startswith("Edited side A (billing_agent)")
+    assert Memory.objects.filter(pk=newer.pk, is_contradicted=False).exists()
+
+
+def test_staff_resolve_by_keeping_both_sides(client, staff_member, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    client.force_login(staff_member)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+
+    resolve(client, contradiction, action="keep_both", note="five days for Visa, ten for others")
+
+    contradiction.refresh_from_db()
+    assert contradiction.resolved_at is not None
+    assert "Kept both sides" in contradiction.resolution_note
+    assert not Memory.objects.filter(pk__in=[older.pk, newer.pk], is_contradicted=True).exists()
+    page = client.get(reverse("dashboard:contradictions", args=[handoff.entity.pk]) + "?status=all")
+    assert "five days for Visa, ten for others" in page.content.decode()
+    assert (
+        "No open contradictions"
+        in client.get(reverse("dashboard:contradictions", args=[handoff.entity.pk])).content.decode()
+    )
+
+
+def test_a_side_in_another_open_contradiction_stays_flagged(client, staff_member, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    third = add_memory(handoff.entity, "triage_agent", "The refund reaches the card within two business days")
+    record_memory_contradiction(handoff.entity, older.pk, third.pk, Contradiction.Reason.EXTRACTOR)
+    client.force_login(staff_member)
+
+    resolve(client, Contradiction.objects.get(memory_b=newer), action="keep_both")
+
+    older.refresh_from_db()
+    assert older.is_contradicted  # still conflicts with the triage agent's memory
+    assert not Memory.objects.get(pk=newer.pk).is_contradicted
+
+
+def test_a_refused_resolution_changes_nothing_and_says_why(client, staff_member, handoff):
     older, _ = add_contradiction(handoff.entity)
     client.force_login(staff_member)
     contradiction = Contradiction.objects.get(entity=handoff.entity)
-    client.post(
-        reverse("dashboard:contradiction_resolve", args=[contradiction.pk]),
-        {"side": "a", "action": "edit", "content": "The refund reaches the card within ten business days, per billing"},
-    )
+
+    response = resolve(client, contradiction, side="a", action="edit", content="   ", follow=True)
+    unknown = resolve(client, contradiction, side="c", action="delete", follow=True)
+
+    assert "Not resolved: content must not be empty." in response.content.decode()
+    assert "Not resolved: side must be" in unknown.content.decode()
+    contradiction.refresh_from_db()
     older.refresh_from_db()
-    assert older.content.endswith("per billing")
-    assert AuditEntry.objects.filter(object_type="memory", object_id=older.pk, action="update").exists()
+    assert contradiction.resolved_at is None and older.is_contradicted
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_resolved_contradiction_cannot_be_resolved_again(client, staff_member, handoff):
+    _, newer = add_contradiction(handoff.entity)
+    client.force_login(staff_member)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+    resolve(client, contradiction, action="keep_both")
+
+    response = resolve(client, contradiction, side="b", action="delete", follow=True)
+
+    assert "already resolved" in response.content.decode()
+    assert Memory.objects.filter(pk=newer.pk).exists()
 
 
 def test_members_who_are_not_staff_cannot_resolve(member_client, handoff):
@@ -52,6 +134,17 @@ def test_members_who_are_not_staff_cannot_resolve(member_client, handoff):
     member_client.post(
         reverse("dashboard:contradiction_resolve", args=[contradiction.pk]), {"side": "b", "action": "delete"}
     )
+    assert Memory.objects.filter(pk=newer.pk).exists()
+    assert Contradiction.objects.get(pk=contradiction.pk).resolved_at is None
+
+
+def test_another_tenants_contradictions_cannot_be_resolved(client, staff_member, outsider_entity):
+    older = Memory.objects.filter(entity=outsider_entity).first()
+    newer = add_memory(outsider_entity, "spy_agent", "The secret is something else entirely")
+    record_memory_contradiction(outsider_entity, older.pk, newer.pk, Contradiction.Reason.EXTRACTOR)
+    client.force_login(staff_member)
+    response = resolve(client, Contradiction.objects.get(entity=outsider_entity), side="b", action="delete")
+    assert response.status_code == 404
     assert Memory.objects.filter(pk=newer.pk).exists()
 
 
