@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect, sync_playwright
 
 from memory.services.augmentation import augment_job
-from tests.dashboard.conftest import add_contradiction, add_graph, build_support_handoff
+from tests.dashboard.conftest import add_contradiction, add_graph, build_support_handoff, call
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -102,6 +102,20 @@ def test_login_lands_on_the_overview_with_the_handoff_gap(page, demo, live_serve
     shoot(page, "overview-dark")
 
 
+def test_the_overview_refreshes_itself_when_an_agent_writes(page, demo, live_server):
+    page.reload()  # the page logged in before the demo data was written
+    exchanges = page.locator(".card", has_text="exchanges in range").locator(".value")
+    before = int(exchanges.inner_text())
+    page.evaluate("window.memoriSamePage = true")  # lost if the page reloads
+
+    call(demo.tenant, process="qa_agent", user="Did the refund reach the Visa card?", assistant="Yes, today.")
+
+    expect(exchanges).to_have_text(str(before + 1), timeout=20_000)
+    assert page.evaluate("window.memoriSamePage === true")
+    expect(page.locator("[data-live-status]")).to_contain_text("Updated")
+    wait_for_plot(page, "#overview-trend-chart")  # the redrawn chart is drawn again
+
+
 def test_graph_explorer_renders_filters_and_shows_a_nodes_triples(page, demo, live_server):
     page.goto(live_server.url + reverse("dashboard:graph", args=[demo.entity.pk]))
     wait_for_plot(page, "#graph-plot")
@@ -162,8 +176,29 @@ def test_an_open_session_updates_when_its_augmentation_finishes(page, demo, live
     page.goto(live_server.url + reverse("dashboard:session", args=[demo.late_triage.session_id]))
     last_turn = page.locator(f"#exchange-{demo.late_triage.pk} .produced")
     expect(last_turn).to_contain_text("queued")
+    page.evaluate("window.memoriSamePage = true")  # lost if the page reloads
     augment_job(demo.late_triage.augmentation_job.pk)
     expect(last_turn).to_contain_text("done", timeout=20_000)
+    assert page.evaluate("window.memoriSamePage === true")
+
+
+def test_an_open_session_shows_a_new_turn_without_a_reload(page, demo, live_server):
+    page.goto(live_server.url + reverse("dashboard:session", args=[demo.triage.session_id]))
+    page.evaluate("window.memoriSamePage = true")
+    turns = page.locator("#session-turns [id^=exchange-]")
+    before = turns.count()
+
+    newest = call(
+        demo.tenant,
+        process="triage_agent",
+        user="Is my account unlocked now?",
+        assistant="Yes, the account is unlocked.",
+        session_id=str(demo.triage.session.uuid),
+    )
+
+    expect(page.locator(f"#exchange-{newest.pk}")).to_contain_text("Is my account unlocked now?", timeout=20_000)
+    assert turns.count() == before + 1
+    assert page.evaluate("window.memoriSamePage === true")
 
 
 def test_gaps_contradictions_playground_and_memory_pages(page, demo, live_server):
