@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from dashboard import settled_buckets
 from dashboard.periods import Period
 from memory.models import (
     AugmentationJob,
@@ -51,6 +53,17 @@ class OverviewStats:
 LATENCY_SAMPLE = 20_000
 
 
+@dataclass(frozen=True)
+class OverviewActivity:
+    """The overview's time series: exchanges per (bucket, entity, process), recalls and new
+    memories per bucket. Settled buckets may come from the cache (see dashboard.settled_buckets)."""
+
+    exchanges: list[dict]
+    recalls: list[dict]
+    new_memories: list[dict]
+    cached_as_of: datetime | None
+
+
 def latency_percentiles(queryset: QuerySet, fractions: tuple[float, ...]) -> list[float | None]:
     """Nearest-rank percentiles of ``latency_ms`` over the newest LATENCY_SAMPLE rows of ``queryset``:
     one bounded read, however many recalls the range holds."""
@@ -60,15 +73,32 @@ def latency_percentiles(queryset: QuerySet, fractions: tuple[float, ...]) -> lis
     return [values[min(len(values) - 1, int(fraction * len(values)))] for fraction in fractions]
 
 
-def exchange_activity(*, tenant: Tenant, period: Period) -> list[dict]:
-    """Exchanges in the period per (time bucket, entity, process): one pass over the largest table
-    serves the totals, the trend, the active processes and the busiest entities."""
-    return period.count_by_bucket(
-        Exchange.objects.filter(entity__tenant=tenant), "occurred_at", "entity_id", "process_id"
-    )
+def overview_activity(*, tenant: Tenant, period: Period) -> OverviewActivity:
+    """One grouped pass per table serves the totals, the trend, the active processes and the
+    busiest entities; days that are over are served from a short-lived cache."""
+    scope = {"entity__tenant": tenant}
+    series = [
+        settled_buckets.count_by_bucket(
+            period,
+            Exchange.objects.filter(**scope),
+            "occurred_at",
+            "entity_id",
+            "process_id",
+            key=f"exchanges:{tenant.pk}",
+        ),
+        settled_buckets.count_by_bucket(
+            period, RecallEvent.objects.filter(**scope), "created_at", key=f"recalls:{tenant.pk}"
+        ),
+        settled_buckets.count_by_bucket(
+            period, Memory.objects.filter(**scope), "first_seen_at", key=f"new-memories:{tenant.pk}"
+        ),
+    ]
+    cached = [counts.cached_as_of for counts in series if counts.cached_as_of]
+    exchanges, recalls, new_memories = (counts.rows for counts in series)
+    return OverviewActivity(exchanges, recalls, new_memories, min(cached) if cached else None)
 
 
-def overview_stats(*, tenant: Tenant, period: Period, activity: list[dict]) -> OverviewStats:
+def overview_stats(*, tenant: Tenant, period: Period, activity: OverviewActivity) -> OverviewStats:
     in_range = {"entity__tenant": tenant}
     recalls = RecallEvent.objects.filter(**in_range, created_at__gte=period.start, created_at__lt=period.end)
     p50, p95 = latency_percentiles(recalls, (0.5, 0.95))
@@ -76,15 +106,13 @@ def overview_stats(*, tenant: Tenant, period: Period, activity: list[dict]) -> O
     return OverviewStats(
         memories=Memory.objects.filter(**in_range).count(),
         triples=Triple.objects.filter(**in_range).count(),
-        new_memories=Memory.objects.filter(
-            **in_range, first_seen_at__gte=period.start, first_seen_at__lt=period.end
-        ).count(),
-        exchanges=sum(row["n"] for row in activity),
-        recalls=recalls.count(),
+        new_memories=sum(row["n"] for row in activity.new_memories),
+        exchanges=sum(row["n"] for row in activity.exchanges),
+        recalls=sum(row["n"] for row in activity.recalls),
         sessions=Session.objects.filter(
             **in_range, last_activity_at__gte=period.start, started_at__lt=period.end
         ).count(),
-        active_processes=len({row["process_id"] for row in activity}),
+        active_processes=len({row["process_id"] for row in activity.exchanges}),
         backlog=jobs.filter(status__in=[AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]).count(),
         failed=jobs.filter(status=AugmentationJob.Status.FAILED, queued_at__gte=period.start).count(),
         recall_p50_ms=p50,
@@ -92,20 +120,20 @@ def overview_stats(*, tenant: Tenant, period: Period, activity: list[dict]) -> O
     )
 
 
-def _bucketed(queryset: QuerySet, field: str, period: Period) -> dict:
-    counts = {row["bucket"]: row["n"] for row in period.count_by_bucket(queryset, field)}
-    return {bucket: counts.get(bucket, 0) for bucket in period.buckets()} | counts
+def _per_bucket(rows: list[dict], period: Period) -> dict:
+    """Counts per bucket, every bucket of the period present (quiet stretches show as zeros)."""
+    counts = dict.fromkeys(period.buckets(), 0)
+    for row in rows:
+        counts[row["bucket"]] = counts.get(row["bucket"], 0) + row["n"]
+    return counts
 
 
-def overview_trends(*, tenant: Tenant, period: Period, activity: list[dict]) -> dict[str, dict]:
-    """Counts per time bucket of exchanges (from ``activity``), recalls and new memories."""
-    exchanges = dict.fromkeys(period.buckets(), 0)
-    for row in activity:
-        exchanges[row["bucket"]] = exchanges.get(row["bucket"], 0) + row["n"]
+def overview_trends(*, period: Period, activity: OverviewActivity) -> dict[str, dict]:
+    """Counts per time bucket of exchanges, recalls and new memories."""
     return {
-        "Exchanges": exchanges,
-        "Recalls": _bucketed(RecallEvent.objects.filter(entity__tenant=tenant), "created_at", period),
-        "New memories": _bucketed(Memory.objects.filter(entity__tenant=tenant), "first_seen_at", period),
+        "Exchanges": _per_bucket(activity.exchanges, period),
+        "Recalls": _per_bucket(activity.recalls, period),
+        "New memories": _per_bucket(activity.new_memories, period),
     }
 
 

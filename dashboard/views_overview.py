@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
-from dashboard import charts, selectors
+from dashboard import charts, selectors, settled_buckets
 from dashboard.access import default_tenant_for, tenant_for
 from dashboard.gaps import find_handoff_gaps
 from dashboard.periods import PRESET_DAYS, period_from_query
@@ -38,15 +38,18 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
         .defer("injected_block")
         .order_by("-pk")[:GAP_SCAN]
     )
-    activity = selectors.exchange_activity(tenant=tenant, period=period)
+    activity = selectors.overview_activity(tenant=tenant, period=period)
     return {
         "period": period,
         "presets": PRESET_DAYS,
         "stats": selectors.overview_stats(tenant=tenant, period=period, activity=activity),
         "trend_figure": charts.trend_lines(
-            selectors.overview_trends(tenant=tenant, period=period, activity=activity), title="Activity over time"
+            selectors.overview_trends(period=period, activity=activity), title="Activity over time"
         ),
-        "top_entities": selectors.top_entities(activity=activity),
+        "top_entities": selectors.top_entities(activity=activity.exchanges),
+        "cached_as_of": activity.cached_as_of,
+        "settle_minutes": int(settled_buckets.SETTLE.total_seconds() // 60),
+        "settled_ttl_minutes": settled_buckets.SETTLED_TTL // 60,
         "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
         "version": selectors.recent_activity_version(tenant=tenant),
     }

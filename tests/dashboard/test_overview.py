@@ -1,5 +1,12 @@
-from django.urls import reverse
+from datetime import timedelta
 
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard import settled_buckets
+from dashboard.periods import period_from_query
+from memory.models import Memory
 from tests.dashboard.conftest import XSS, add_memory
 
 
@@ -63,3 +70,34 @@ def test_a_member_who_is_not_staff_can_log_in_on_the_dashboard_login(client, mem
     response = client.post(reverse("dashboard:login"), {"username": "operator", "password": "operator-pass-1"})
     assert response.status_code == 302
     assert client.get(reverse("dashboard:overview", args=[tenant.pk])).status_code == 200
+
+
+def test_settled_days_come_from_the_cache_and_recent_activity_is_live(handoff):
+    now = timezone.now()
+    period = period_from_query({"days": "7"}, now=now)
+    three_days_ago = now - timedelta(days=3)
+    old = add_memory(handoff.entity, "triage_agent", "The customer moved to Porto last spring")
+    Memory.objects.filter(pk=old.pk).update(first_seen_at=three_days_ago)
+    memories = Memory.objects.filter(entity__tenant=handoff.tenant)
+
+    def per_day():
+        counts = settled_buckets.count_by_bucket(period, memories, "first_seen_at", key="test", now=now)
+        return {row["bucket"].date(): row["n"] for row in counts.rows}, counts.cached_as_of
+
+    first, first_as_of = per_day()
+    late = add_memory(handoff.entity, "billing_agent", "The customer asked for paper invoices")
+    Memory.objects.filter(pk=late.pk).update(first_seen_at=three_days_ago)  # a late write into a settled day
+    add_memory(handoff.entity, "billing_agent", "The customer prefers email over phone")  # live: just now
+    second, second_as_of = per_day()
+
+    assert first[three_days_ago.date()] == 1 and second[three_days_ago.date()] == 1  # cached
+    assert second[now.date()] == first[now.date()] + 1  # the current day is counted live
+    assert first_as_of == second_as_of == now
+    cache.clear()  # what SETTLED_TTL does in time
+    assert per_day()[0][three_days_ago.date()] == 2
+
+
+def test_the_page_says_when_cached_counts_were_taken(member_client, handoff):
+    response = member_client.get(reverse("dashboard:overview", args=[handoff.tenant.pk]), {"days": "30"})
+    assert response.context["cached_as_of"] is not None
+    assert "recounted every 5 minutes" in response.content.decode()
