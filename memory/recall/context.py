@@ -20,7 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from memory.models import AugmentationJob, Message, Session
+from django.db.models import F, QuerySet
+
+from memory.models import AugmentationJob, Message
 from memory.recall.text import strip_memori_blocks
 
 PENDING_LIMIT = 10
@@ -41,15 +43,33 @@ class PendingWork:
     text: str
 
 
-def pending_jobs(*, entity_id: int, caller_process_id: int | None) -> tuple[list[int], list[AugmentationJob]]:
-    """All of the entity's unfinished job ids (bounded), and those of other processes to serve."""
+def unfinished_jobs(entity_id) -> QuerySet[AugmentationJob]:
+    """The entity's queued or running jobs (`entity_id` may be an OuterRef, to ask in a subquery)."""
+    return AugmentationJob.objects.filter(entity_id=entity_id, status__in=UNFINISHED)
+
+
+@dataclass(frozen=True)
+class PendingJobs:
+    job_ids: list[int]  # all of the entity's unfinished jobs (bounded)
+    of_others: list[AugmentationJob]  # those of other processes, newest first: the work to serve
+    memory_version: int | None  # the entity's memory version in the same snapshot; None if no job was left
+
+
+NOTHING_PENDING = PendingJobs(job_ids=[], of_others=[], memory_version=None)
+
+
+def pending_jobs(*, entity_id: int, caller_process_id: int | None) -> PendingJobs:
+    """The entity's unfinished jobs and, read in the same statement (one snapshot), the entity's
+    memory version: a job that finished before this read has its memories in that version."""
     jobs = list(
-        AugmentationJob.objects.filter(entity_id=entity_id, status__in=UNFINISHED)
+        unfinished_jobs(entity_id)
         .select_related("exchange", "process")
+        .annotate(entity_memory_version=F("entity__memory_version"))
         .order_by("-exchange__occurred_at", "-id")[:PENDING_JOB_IDS_LIMIT]
     )
     others = [job for job in jobs if job.process_id != caller_process_id][:PENDING_LIMIT]
-    return [job.pk for job in jobs], others
+    version = jobs[0].entity_memory_version if jobs else None
+    return PendingJobs(job_ids=[job.pk for job in jobs], of_others=others, memory_version=version)
 
 
 def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
@@ -85,18 +105,12 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
     return work
 
 
-def session_of(*, entity_id: int, process_id: int | None, session_uuid) -> Session | None:
-    if process_id is None or session_uuid is None:
-        return None
-    return Session.objects.filter(entity_id=entity_id, process_id=process_id, uuid=session_uuid).first()
-
-
-def session_history(session: Session | None) -> list[dict]:
+def session_history(session_id: int | None) -> list[dict]:
     """The session's last messages, oldest first, as {"role", "content"} (system prompts excluded)."""
-    if session is None:
+    if session_id is None:
         return []
     rows = list(
-        Message.objects.filter(conversation__session=session, role__in=HISTORY_ROLES)
+        Message.objects.filter(conversation__session_id=session_id, role__in=HISTORY_ROLES)
         .order_by("-position")
         .values_list("role", "content")[:HISTORY_LIMIT]
     )

@@ -8,17 +8,26 @@ caller's identifiers, runs the steps in order, times them, and records the recal
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q, Subquery
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Value
 
 from memory.embedding import get_embedder
-from memory.models import Entity, Process, Provenance, RecallEvent, Tenant
+from memory.models import Entity, Process, Provenance, RecallEvent, Session, Tenant
 from memory.recall import block as blocks
-from memory.recall.context import PendingWork, pending_jobs, pending_work, session_history, session_of
+from memory.recall.context import (
+    NOTHING_PENDING,
+    PendingJobs,
+    PendingWork,
+    pending_jobs,
+    pending_work,
+    session_history,
+    unfinished_jobs,
+)
 from memory.recall.events import HitRecord, store_recall_event
 from memory.recall.index import ATTRIBUTE, KINDS, TRIPLE, EntityIndex, IndexKey, recall_cache
 from memory.recall.ranking import Ranked, rank
@@ -106,7 +115,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     query = (request.query or "")[:MAX_QUERY_CHARS]
 
     step = time.perf_counter()
-    entity = _entity_with_caller(request.tenant, entity_external_id, process_external_id)
+    entity = _entity_with_caller(request.tenant, entity_external_id, process_external_id, session_uuid)
     if entity is None:
         return RecallResult(latency_ms=timer.total_ms)
     process_pk = entity.caller_id
@@ -136,17 +145,16 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     timer.search_ms = timer.lap(step)
 
     step = time.perf_counter()
-    pending_ids, pending_jobs_of_others = pending_jobs(entity_id=entity.pk, caller_process_id=process_pk)
-    # A job that finished after the index was read is no longer pending, so its memories must be in
-    # the index: if the entity's memory changed meanwhile, rank again on the fresh index (no gap).
-    fresh_version = Entity.objects.filter(pk=entity.pk).values_list("memory_version", flat=True).first()
-    if fresh_version is not None and fresh_version != entity.memory_version:
-        index = recall_cache().get(IndexKey(entity.pk, entity.created_at, fresh_version, embedder.name))
-        ranked = rank_on(index)
+    jobs = NOTHING_PENDING
+    if entity.has_pending:
+        jobs = pending_jobs(entity_id=entity.pk, caller_process_id=process_pk)
+        fresh = _fresh_index(entity, jobs, embedder.name)
+        if fresh is not None:
+            index = fresh
+            ranked = rank_on(index)
     hits = _hit_records(index, ranked)
-    pending = pending_work(pending_jobs_of_others) if request.include_pending else []
-    session = session_of(entity_id=entity.pk, process_id=process_pk, session_uuid=session_uuid)
-    history = session_history(session)
+    pending = pending_work(jobs.of_others) if request.include_pending else []
+    history = session_history(entity.session_pk)
     timer.fetch_ms += timer.lap(step)
 
     block = blocks.render(_memory_lines(hits), _pending_lines(pending), budget)
@@ -158,14 +166,14 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         history=history,
         block=block.text,
         token_count=block.token_count,
-        pending_job_ids=pending_ids,
+        pending_job_ids=jobs.job_ids,
         latency_ms=timer.total_ms,
     )
     if request.record_event:
         event = RecallEvent(
             entity=entity,
             process_id=process_pk,
-            session=session,
+            session_id=entity.session_pk,
             query=query,
             limit=limit,
             token_budget=budget,
@@ -175,7 +183,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             embed_ms=timer.embed_ms,
             search_ms=timer.search_ms,
             fetch_ms=timer.fetch_ms,
-            pending_job_ids=pending_ids,
+            pending_job_ids=jobs.job_ids,
             pending_context_served=bool(pending),
             pending_exchange_ids=[w.exchange_id for w in pending],
         )
@@ -183,17 +191,49 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     return result
 
 
+def _fresh_index(entity: Entity, jobs: PendingJobs, embedder_name: str) -> EntityIndex | None:
+    """The entity's index at its current memory version, if that moved since the entity was read.
+
+    A job that finished after the entity was read is no longer pending, so its memories must be
+    in the index searched, or that handoff would fall in a gap. The pending jobs' query read the
+    version in its own snapshot; if no job was left, it is read once more."""
+    version = jobs.memory_version
+    if version is None:
+        version = Entity.objects.filter(pk=entity.pk).values_list("memory_version", flat=True).first()
+    if version is None or version == entity.memory_version:
+        return None
+    return recall_cache().get(IndexKey(entity.pk, entity.created_at, version, embedder_name))
+
+
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(int(value), high))
 
 
-def _entity_with_caller(tenant: Tenant, entity_external_id: str, process_external_id: str) -> Entity | None:
-    """The entity (with what the cache key needs) and, as `caller_id`, the calling process's id:
-    one query, the only one a warm recall needs before searching."""
+def _entity_with_caller(
+    tenant: Tenant, entity_external_id: str, process_external_id: str, session_uuid: uuid.UUID | None
+) -> Entity | None:
+    """The entity (with what the cache key needs), the calling process's id (`caller_id`), the
+    session's id (`session_pk`, None without one) and whether any of the entity's augmentation
+    jobs is unfinished (`has_pending`): one query, the only one a warm recall needs before
+    searching when nothing is pending.
+
+    One statement reads one snapshot, so `memory_version` and `has_pending` agree: a job finishes
+    in the transaction that bumps the version, so when nothing is pending, the index of this
+    version holds every augmented exchange and no handoff falls between the two."""
     caller = Process.objects.filter(tenant=tenant, external_id=process_external_id).values("pk")[:1]
+    session = Value(None, output_field=BigIntegerField())
+    if session_uuid is not None:
+        sessions = Session.objects.filter(
+            entity=OuterRef("pk"), process__tenant=tenant, process__external_id=process_external_id, uuid=session_uuid
+        )
+        session = Subquery(sessions.values("pk")[:1])
     return (
         Entity.objects.filter(tenant=tenant, external_id=entity_external_id)
-        .annotate(caller_id=Subquery(caller))
+        .annotate(
+            caller_id=Subquery(caller),
+            session_pk=session,
+            has_pending=Exists(unfinished_jobs(OuterRef("pk"))),
+        )
         .only("id", "created_at", "memory_version", "external_id")
         .first()
     )

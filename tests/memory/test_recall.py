@@ -358,10 +358,47 @@ def test_a_recall_runs_a_bounded_number_of_queries(tenant, django_assert_max_num
     record(tenant, "project_alpha", "ops_agent", ("user", "Resized database shard 7"))
     recall(tenant, "project_alpha", "database shard", process_id="coder")  # warm the cache
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):  # 9 statements, plus the recall event's savepoint and release
         result = recall(tenant, "project_alpha", "database shard", process_id="coder", session_id=str(session))
 
     assert len(result.items) >= 10 and result.pending and result.history
+
+
+def test_a_warm_recall_with_nothing_pending_reads_the_database_twice(tenant, django_assert_max_num_queries):
+    for number in range(30):
+        remember(tenant, "project_alpha", f"Service {number} stores its data in database shard {number}")
+    recall(tenant, "project_alpha", "database shard", process_id="coder")  # warm the cache
+
+    # The entity (with caller, session and "anything pending?") and the hits' provenance; then the
+    # recall event, its hits and the usage counters, in one transaction (savepoint and release here).
+    with django_assert_max_num_queries(7):
+        result = recall(tenant, "project_alpha", "database shard", process_id="coder")
+
+    assert len(result.items) >= 10 and result.event_id
+
+
+def test_a_job_finishing_while_recall_runs_leaves_no_gap(tenant):
+    """The entity is read while the billing agent's job is pending; the job finishes (its memory
+    stored, the version bumped, the job done, in one transaction) before recall reads the pending
+    jobs. The memory must then be recalled, since the raw exchange is no longer served."""
+    remember(tenant, "customer_1", "The customer prefers email", process_id="support_agent")
+    recorded = record(tenant, "customer_1", "billing_agent", ("user", "Refund the double charge on order 8812"))
+    recall(tenant, "customer_1", "refund", process_id="support_agent")  # warm the cache
+    finished = []
+
+    def finish_the_job_after_the_entity_is_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not finished and '"memory_entity"' in sql and sql.lstrip().startswith("SELECT"):
+            finished.append(True)
+            remember(tenant, "customer_1", "A refund of 49 euros for order 8812 was issued", process_id="billing_agent")
+            AugmentationJob.objects.filter(pk=recorded.job.pk).update(status="done")
+        return result
+
+    with connection.execute_wrapper(finish_the_job_after_the_entity_is_read):
+        result = recall(tenant, "customer_1", "refund for order 8812", process_id="support_agent")
+
+    assert finished and result.pending == []
+    assert "A refund of 49 euros for order 8812 was issued" in contents(result)
 
 
 @pytest.mark.django_db(transaction=True)
