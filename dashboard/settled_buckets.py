@@ -1,17 +1,18 @@
-"""Counts per time bucket where settled buckets come from a short-lived cache.
+"""Counts per time bucket where settled buckets come from the cache.
 
 The overview over 90 days counts half a million exchanges, nearly all of them in days that are
-over. A bucket that ended more than SETTLE ago is "settled": its counts are cached for
-SETTLED_TTL seconds, per bucket, so the moving start of a "last 90 days" range still hits the
-cache. The partial first bucket and the recent buckets are always counted live (two small index
-ranges). What a settled bucket can miss is a late write into the past (an exchange the SDK spooled
-while the server was down, a bulk import, a deletion) for at most SETTLED_TTL seconds; the page
-shows when the oldest cached count was taken.
+over. A bucket that ended more than SETTLE ago is "settled": its counts are cached per bucket, so
+the moving start of a "last 90 days" range still hits the cache. The partial first bucket and the
+recent buckets are always counted live (two small index ranges). A settled count older than
+SETTLED_TTL is served as it is while a few buckets per request are recounted, the stalest first, so
+no request pays for the whole range again; only a range never counted before (or evicted) is
+counted in full. What a settled bucket can miss is a late write into the past (an exchange the SDK
+spooled while the server was down, a bulk import, a deletion) until it is recounted; the page shows
+when the oldest count it uses was taken.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,9 @@ from dashboard.buckets import BucketKey, parse_bucket_key
 from dashboard.periods import Period
 
 SETTLE = timedelta(minutes=15)
-SETTLED_TTL = 300  # seconds
+SETTLED_TTL = 300  # seconds: a settled bucket counted longer ago than this is recounted ...
+REFRESH_PER_REQUEST = 7  # ... a few buckets per request, the stalest first
+SETTLED_KEEP = 24 * 3600  # and served (with its age shown) until then
 STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
@@ -67,30 +70,47 @@ def _count(queryset, field: str, group_by: tuple, granularity: str, start: datet
 def _settled_rows(
     queryset, field: str, group_by: tuple, granularity: str, settled: list[datetime], key: str, now: datetime
 ) -> tuple[list[dict], datetime]:
-    """The settled buckets' rows: cached ones as they are, the missing ones counted in one query
-    (over the span from the first to the last missing bucket) and cached, empty buckets included."""
-    keys = {
-        bucket: f"dashboard:buckets:{key}:{'/'.join(group_by)}:{granularity}:{bucket.isoformat()}" for bucket in settled
-    }
+    """The settled buckets' rows. Buckets never counted (or evicted) are counted now, in one query
+    over their span. Buckets counted more than SETTLED_TTL ago are served as they are, and the
+    REFRESH_PER_REQUEST buckets from the stalest one on are recounted: no request pays for
+    recounting the whole range at once, and the returned time says how old the oldest count is."""
+    step = STEP[granularity]
+    prefix = f"dashboard:buckets:{key}:{'/'.join(group_by)}:{granularity}"
+    keys = {bucket: f"{prefix}:{bucket.isoformat()}" for bucket in settled}
     found = cache.get_many(list(keys.values()))
-    missing = [bucket for bucket in settled if keys[bucket] not in found]
+    counted_at = {bucket: found[keys[bucket]][0] for bucket in settled if keys[bucket] in found}
+    fresh: dict[datetime, list[dict]] = {}
+    missing = [bucket for bucket in settled if bucket not in counted_at]
+    if missing:
+        fresh |= _recount(queryset, field, group_by, granularity, missing[0], missing[-1] + step)
+    stale = sorted((at, bucket) for bucket, at in counted_at.items() if now - at > timedelta(seconds=SETTLED_TTL))
+    if stale:
+        first = stale[0][1]
+        end = min(first + REFRESH_PER_REQUEST * step, settled[-1] + step)
+        fresh |= _recount(queryset, field, group_by, granularity, first, end)
+    fresh = {bucket: rows for bucket, rows in fresh.items() if bucket in keys}
+    if fresh:
+        cache.set_many({keys[bucket]: (now, rows) for bucket, rows in fresh.items()}, SETTLED_KEEP)
     rows: list[dict] = []
     as_of = now
     for bucket in settled:
-        if keys[bucket] in found:
-            counted_at, bucket_rows = found[keys[bucket]]
-            as_of = min(as_of, counted_at)
-            rows += [{**row, "bucket": bucket} for row in bucket_rows]
-    if missing:
-        step = STEP[granularity]
-        counted = _count(queryset, field, group_by, granularity, missing[0], missing[-1] + step)
-        by_bucket: dict[datetime, list[dict]] = defaultdict(list)
-        for row in counted:
-            by_bucket[row["bucket"]].append(row)
-        to_cache = {}
-        for bucket in missing:
-            bucket_rows = by_bucket.get(bucket, [])
-            rows += bucket_rows
-            to_cache[keys[bucket]] = (now, [{k: v for k, v in row.items() if k != "bucket"} for row in bucket_rows])
-        cache.set_many(to_cache, SETTLED_TTL)
+        if bucket in fresh:
+            bucket_rows = fresh[bucket]
+        else:
+            as_of = min(as_of, counted_at[bucket])
+            bucket_rows = found[keys[bucket]][1]
+        rows += [{**row, "bucket": bucket} for row in bucket_rows]
     return rows, as_of
+
+
+def _recount(queryset, field: str, group_by: tuple, granularity: str, start: datetime, end: datetime) -> dict:
+    """{bucket: [row without its bucket]} for every bucket from ``start`` to ``end``, empty ones too."""
+    step = STEP[granularity]
+    by_bucket: dict[datetime, list[dict]] = {}
+    bucket = start
+    while bucket < end:
+        by_bucket[bucket] = []
+        bucket += step
+    for row in _count(queryset, field, group_by, granularity, start, end):
+        by_bucket.setdefault(row.pop("bucket"), []).append(row)
+    return by_bucket

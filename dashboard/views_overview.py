@@ -48,6 +48,7 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
         ),
         "top_entities": selectors.top_entities(activity=activity.exchanges),
         "cached_as_of": activity.cached_as_of,
+        "latency_sample": selectors.LATENCY_SAMPLE,
         "settle_minutes": int(settled_buckets.SETTLE.total_seconds() // 60),
         "settled_ttl_minutes": settled_buckets.SETTLED_TTL // 60,
         "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
