@@ -59,24 +59,25 @@ def pending_line(process_id: str, when: str, text: str) -> str:
 
 
 def render(memory_lines: list[Line], pending_lines: list[Line], budget: int) -> Block:
-    """Fit lines into `budget` tokens and lay them out by section."""
-    overhead = count_tokens(f"{OPEN}\n{INTRO}\n{CLOSE}")
+    """Fit lines into `budget` tokens and lay them out by section.
+
+    The block's token count is the sum of its parts' counts (delimiters, intro, each heading once,
+    each line), each cached: WordPiece splits on whitespace before anything else, so text joined
+    by newlines has exactly the tokens of its parts, and the whole block is never tokenized again
+    (that was most of the cost of rendering)."""
+    overhead = count_tokens(OPEN) + count_tokens(INTRO) + count_tokens(CLOSE)
     if budget <= overhead or not (memory_lines or pending_lines):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
     pending_costs = _costs(pending_lines)
     pending_kept = fit_to_budget(pending_costs, int((budget - overhead) * PENDING_SHARE))
     remaining = budget - overhead - sum(pending_costs[:pending_kept])
-    memory_kept = fit_to_budget(_costs(memory_lines), remaining)
-    while True:
-        text = _layout(memory_lines[:memory_kept] + pending_lines[:pending_kept])
-        tokens = count_tokens(text) if text else 0
-        if tokens <= budget:
-            return Block(text=text, token_count=tokens, memory_lines=memory_kept, pending_lines=pending_kept)
-        # Heading and join estimates were short: drop the weakest memory line (or pending line).
-        if memory_kept:
-            memory_kept -= 1
-        else:
-            pending_kept -= 1
+    memory_costs = _costs(memory_lines)
+    memory_kept = fit_to_budget(memory_costs, remaining)
+    if not (memory_kept or pending_kept):
+        return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
+    tokens = overhead + sum(memory_costs[:memory_kept]) + sum(pending_costs[:pending_kept])
+    text = _layout(memory_lines[:memory_kept] + pending_lines[:pending_kept])
+    return Block(text=text, token_count=tokens, memory_lines=memory_kept, pending_lines=pending_kept)
 
 
 def _costs(lines: list[Line]) -> list[int]:

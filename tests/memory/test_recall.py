@@ -193,6 +193,36 @@ def test_the_block_stays_within_the_token_budget(tenant):
     assert (nothing.block, nothing.items, nothing.token_count) == ("", [], 0)
 
 
+@pytest.mark.parametrize("budget", [80, 200, 700, 5000])
+def test_the_blocks_token_count_is_exactly_the_count_of_its_text(budget):
+    """render() adds up its parts' cached counts instead of tokenizing the whole block again."""
+    from memory.recall import block as blocks
+
+    texts = [
+        "The café in Zürich 😀 serves 寿司 and Ελληνικά",
+        "runs on port=8003;",
+        "ends with punctuation!",
+        "naïve co-operation — “quotes” and a\u0301ccents",
+        "tab\tinside, \u200bzero width, ﬁ ligature, １２３ fullwidth",
+        "x" * 2500,
+    ]
+    sections = (blocks.SECTION_MEMORIES, blocks.SECTION_ATTRIBUTES, blocks.SECTION_GRAPH)
+    memory_lines = [
+        blocks.Line(section=section, text=blocks.memory_line("skill", text, ["coder", "reviewer"]))
+        for text in texts
+        for section in sections
+    ]
+    pending_lines = [
+        blocks.Line(section=blocks.SECTION_PENDING, text=blocks.pending_line("billing", "2026-11-25 10:00 UTC", text))
+        for text in texts
+    ]
+
+    block = blocks.render(memory_lines, pending_lines, budget)
+
+    assert block.token_count == count_tokens(block.text) <= budget
+    assert block.memory_lines > 0
+
+
 def test_limit_caps_the_number_of_items(tenant):
     for number in range(10):
         remember(tenant, "project_alpha", f"Deployment note {number}: the API service runs on port {8000 + number}")
