@@ -294,6 +294,38 @@ def test_each_recall_is_stored_with_its_hits_and_counts_usage(tenant):
     assert memory.recall_count == 1 and memory.last_recalled_at is not None
 
 
+def test_a_recalled_triple_and_an_empty_recall_are_stored_too(tenant):
+    from memory.models import Triple
+    from memory.services.storing import triple_upsert
+
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    process = Process.objects.create(tenant=tenant, external_id="coder")
+    mention = Mention(process=process, mentioned_at=timezone.now())
+    triple_upsert(entity=entity, subject="payment service", predicate="depends_on", obj="Stripe", mention=mention)
+    memory_upsert(entity=entity, kind="fact", content="The payment service retries Stripe calls twice", mention=mention)
+    bump_memory_version(entity.pk)
+
+    found = recall(tenant, "project_alpha", "What does the payment service depend on? Stripe")
+    nothing = recall(tenant, "project_alpha", "quantum chromodynamics lattice gauge")
+
+    hits = list(RecallHit.objects.filter(event_id=found.event_id).order_by("rank"))
+    assert [(hit.kind, hit.content, hit.contributing_processes) for hit in hits] == [
+        (item.kind, item.content, item.processes) for item in found.items
+    ]
+    triple_hit = next(hit for hit in hits if hit.kind == "triple")
+    assert triple_hit.triple_id and triple_hit.memory_id is None and triple_hit.contributing_processes == ["coder"]
+    triple = Triple.objects.get(pk=triple_hit.triple_id)
+    assert triple.recall_count == 1 and triple.last_recalled_at == RecallEvent.objects.get(pk=found.event_id).created_at
+    assert Memory.objects.get().recall_count == 1
+    empty = RecallEvent.objects.get(pk=nothing.event_id)
+    assert (empty.query, empty.token_count, empty.pending_job_ids, empty.hits.count()) == (
+        "quantum chromodynamics lattice gauge",
+        0,
+        [],
+        0,
+    )
+
+
 def test_recall_without_recording_stores_nothing(tenant):
     remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
 
@@ -400,7 +432,8 @@ def test_a_warm_recall_with_nothing_pending_reads_the_database_twice(tenant, dja
     recall(tenant, "project_alpha", "database shard", process_id="coder")  # warm the cache
 
     # The entity (with caller, session and "anything pending?") and the hits' provenance; then the
-    # recall event, its hits and the usage counters, in one transaction (savepoint and release here).
+    # recall event, its hits and the usage counters, in one transaction (savepoint and release here;
+    # one statement on PostgreSQL).
     with django_assert_max_num_queries(7):
         result = recall(tenant, "project_alpha", "database shard", process_id="coder")
 
