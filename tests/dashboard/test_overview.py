@@ -122,4 +122,4 @@ def test_stale_settled_days_are_recounted_a_few_at_a_time(handoff):
 def test_the_page_says_when_cached_counts_were_taken(member_client, handoff):
     response = member_client.get(reverse("dashboard:overview", args=[handoff.tenant.pk]), {"days": "30"})
     assert response.context["cached_as_of"] is not None
-    assert "counts older than 5 minutes are recounted" in response.content.decode()
+    assert "at a time once 5 minutes old" in response.content.decode()
