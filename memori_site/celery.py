@@ -13,3 +13,5 @@ use_atomic_filesystem_transport()
 app = Celery("memori")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+import memory.worker_connections  # noqa: E402,F401 - connects the task signals that keep connections healthy

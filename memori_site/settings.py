@@ -143,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set: a new PostgreSQL connection per job costs more than the job. Connections are kept instead and
+# checked like a web request's (memory/worker_connections.py: broken or older than CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 100_000)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULE = {
     "republish-stale-augmentation-jobs": {
@@ -168,6 +172,8 @@ MEMORI_RECALL_CACHE_ENTITIES = env_int("MEMORI_RECALL_CACHE_ENTITIES", 256)
 MEMORI_RECALL_CACHE_ROWS = env_int("MEMORI_RECALL_CACHE_ROWS", 1_000_000)
 MEMORI_AUGMENTATION_MAX_ATTEMPTS = env_int("MEMORI_AUGMENTATION_MAX_ATTEMPTS", 5)
 MEMORI_STALE_JOB_SECONDS = env_float("MEMORI_STALE_JOB_SECONDS", 60.0)
+# Jobs one task claims and stores together; 0 = the extractor's own (64 for rules, 1 for an LLM).
+MEMORI_AUGMENTATION_BATCH_SIZE = env_int("MEMORI_AUGMENTATION_BATCH_SIZE", 0)
 MEMORI_JOBS_MAX_WAIT_SECONDS = env_float("MEMORI_JOBS_MAX_WAIT_SECONDS", 30.0)
 
 # --- Cache (API rate limits) ----------------------------------------------------------------

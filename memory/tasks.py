@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from memory.services.augmentation import RetryableJobError, augment_job, jobs_sweep_stale
+from memory.services.augmentation import RetryableJobError, augment_batch, jobs_sweep_stale
 
 
 @shared_task(
@@ -25,8 +25,9 @@ from memory.services.augmentation import RetryableJobError, augment_job, jobs_sw
     max_retries=settings.MEMORI_AUGMENTATION_MAX_ATTEMPTS,
 )
 def augment_exchange(self, job_id: int) -> dict:
-    """Augment one recorded exchange. Idempotent: a finished job is left as it is."""
-    return augment_job(int(job_id)).as_dict()
+    """Augment one recorded exchange, with other queued ones in the same batch
+    (MEMORI_AUGMENTATION_BATCH_SIZE). Idempotent: a finished job is left as it is."""
+    return augment_batch(int(job_id)).as_dict()
 
 
 @shared_task(name="memory.tasks.sweep_stale_jobs", acks_late=True)

@@ -1,12 +1,14 @@
-"""Set-based upserts for one augmentation job: a few statements per job instead of a few per record.
+"""Set-based upserts for a batch of augmentation jobs: a few statements per batch, not per record.
 
 The same contract as memory/services/storing.py (which stores one record at a time for the API
 and the admin): uniqueness is the database's (``INSERT ... ON CONFLICT DO NOTHING`` through
 ``bulk_create(ignore_conflicts=True)``, then a re-read that also sees a concurrent winner's row),
 one provenance row per mention, unique per (job, memory) and (job, triple), so running a job twice
 adds nothing. Rows are inserted with ``mention_count=0`` and every new provenance row adds one, so
-two workers inserting the same fact at once end with one row counted twice. Rows are written in a
-fixed order (sorted keys) so concurrent jobs do not deadlock each other.
+two workers inserting the same fact at once end with one row counted twice. Rows are written and
+locked in a fixed order (sorted keys and ids) so concurrent batches do not deadlock each other.
+
+A batch may hold jobs of several entities: every key starts with the entity id.
 """
 
 from __future__ import annotations
@@ -15,18 +17,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db import connection
+from django.db.models import Q
 
 from memory.extraction.normalize import normalize_node_name
 from memory.models import Entity, Memory, Node, Predicate, Provenance, Triple
+from memory.services import sql_rows
 from memory.services.storing import Mention, triple_content
 
 MAX_CONTENT_CHARS = 2000
+MAX_NAME_CHARS = 300
+
+MemoryKey = tuple[int, int | None, str]  # (entity id, owner process id or None, content hash)
+TripleKey = tuple[int, int, int, int]  # (entity id, subject node id, predicate id, object node id)
 
 
 @dataclass(frozen=True)
 class MemoryWrite:
+    entity: Entity
     kind: str
     content: str
     normalized: str
@@ -35,12 +43,13 @@ class MemoryWrite:
     embedding: bytes | None
 
     @property
-    def key(self) -> tuple[int | None, str]:
-        return (self.owner_id, self.content_hash)
+    def key(self) -> MemoryKey:
+        return (self.entity.pk, self.owner_id, self.content_hash)
 
 
 @dataclass(frozen=True)
 class TripleWrite:
+    entity: Entity
     subject: str
     subject_type: str
     predicate: str
@@ -49,25 +58,28 @@ class TripleWrite:
     embedding: bytes | None
 
 
-def existing_memory_ids(entity: Entity, hashes: list[str]) -> dict[tuple[int | None, str], int]:
-    rows = (
-        Memory.objects.filter(entity=entity, content_hash__in=hashes)
-        .order_by()
-        .values_list("pk", "owner_process_id", "content_hash")
-    )
-    return {(owner, digest): pk for pk, owner, digest in rows}
+def existing_memory_ids(hashes: set[tuple[int, str]]) -> dict[MemoryKey, int]:
+    """Stored memories with these (entity id, content hash) pairs, any owner, in one query."""
+    if not hashes:
+        return {}
+    wanted = defaultdict(set)
+    for entity_id, digest in hashes:
+        wanted[entity_id].add(digest)
+    where = Q()
+    for entity_id, digests in wanted.items():
+        where |= Q(entity_id=entity_id, content_hash__in=sorted(digests))
+    rows = Memory.objects.filter(where).order_by().values_list("pk", "entity_id", "owner_process_id", "content_hash")
+    return {(entity_id, owner, digest): pk for pk, entity_id, owner, digest in rows}
 
 
-def memories_insert(
-    entity: Entity, writes: list[tuple[MemoryWrite, Mention]], *, embedding_model: str
-) -> dict[tuple[int | None, str], int]:
+def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_model: str) -> dict[MemoryKey, int]:
     """Insert memories that do not exist yet (a concurrent insert of the same one is ignored);
     returns every write's memory id, whoever inserted it."""
     if not writes:
         return {}
     rows = [
         Memory(
-            entity=entity,
+            entity=write.entity,
             kind=write.kind,
             owner_process_id=write.owner_id,
             content=write.content[:MAX_CONTENT_CHARS],
@@ -80,10 +92,13 @@ def memories_insert(
             last_seen_at=mention.mentioned_at,
             mention_count=0,
         )
-        for write, mention in sorted(writes, key=lambda pair: (pair[0].content_hash, pair[0].owner_id or 0))
+        for write, mention in sorted(
+            writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
+        )
     ]
     Memory.objects.bulk_create(rows, ignore_conflicts=True)
-    return existing_memory_ids(entity, [write.content_hash for write, _ in writes])
+    found = existing_memory_ids({(write.entity.pk, write.content_hash) for write, _ in writes})
+    return {write.key: found[write.key] for write, _ in writes if write.key in found}
 
 
 def predicate_ids(names: set[str]) -> dict[str, int]:
@@ -95,121 +110,197 @@ def predicate_ids(names: set[str]) -> dict[str, int]:
     return found
 
 
-def node_ids(entity: Entity, names: dict[str, tuple[str, str]]) -> dict[str, tuple[int, str]]:
-    """``names``: normalized name -> (display name, type). Returns normalized -> (id, display name)."""
-    keys = sorted(names)
-    found = {
-        key: (pk, name)
-        for pk, key, name in Node.objects.filter(entity=entity, normalized_name__in=keys).values_list(
-            "pk", "normalized_name", "name"
-        )
-    }
-    missing = [key for key in keys if key not in found]
+def node_ids(names: dict[tuple[int, str], tuple[str, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+    """``names``: (entity id, normalized name) -> (display name, type).
+    Returns (entity id, normalized name) -> (node id, display name)."""
+    found = _nodes(set(names))
+    missing = sorted(key for key in names if key not in found)
     if missing:
         Node.objects.bulk_create(
             [
-                Node(entity=entity, normalized_name=key, name=names[key][0][:300], node_type=names[key][1][:50])
-                for key in missing
+                Node(
+                    entity_id=entity_id,
+                    normalized_name=key,
+                    name=names[(entity_id, key)][0][:MAX_NAME_CHARS],
+                    node_type=names[(entity_id, key)][1][:50],
+                )
+                for entity_id, key in missing
             ],
             ignore_conflicts=True,
         )
-        found.update(
-            {
-                key: (pk, name)
-                for pk, key, name in Node.objects.filter(entity=entity, normalized_name__in=missing).values_list(
-                    "pk", "normalized_name", "name"
-                )
-            }
-        )
+        found.update(_nodes(set(missing)))
     return found
 
 
+def _nodes(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+    wanted = defaultdict(set)
+    for entity_id, key in keys:
+        wanted[entity_id].add(key)
+    where = Q()
+    for entity_id, names in wanted.items():
+        where |= Q(entity_id=entity_id, normalized_name__in=sorted(names))
+    rows = Node.objects.filter(where).values_list("pk", "entity_id", "normalized_name", "name")
+    return {(entity_id, key): (pk, name) for pk, entity_id, key, name in rows}
+
+
 def triples_upsert(
-    entity: Entity, writes: list[tuple[TripleWrite, Mention]], *, embedding_model: str
-) -> tuple[dict[int, tuple[TripleWrite, Mention]], set[int]]:
-    """Returns (triple id -> its write and mention, ids this call created)."""
+    writes: list[tuple[TripleWrite, Mention]], *, embedding_model: str
+) -> tuple[dict[TripleKey, int], dict[tuple[TripleWrite, Mention], TripleKey], set[int]]:
+    """Returns (triple key -> id, each write's key, ids this call created). Writes whose subject and
+    object are the same node get no key."""
     if not writes:
-        return {}, set()
-    nodes: dict[str, tuple[str, str]] = {}
+        return {}, {}, set()
+    nodes: dict[tuple[int, str], tuple[str, str]] = {}
     for write, _ in writes:
-        nodes.setdefault(normalize_node_name(write.subject)[:300], (write.subject, write.subject_type or "concept"))
-        nodes.setdefault(normalize_node_name(write.object)[:300], (write.object, write.object_type or "concept"))
-    node_rows = node_ids(entity, nodes)
+        nodes.setdefault(_node_key(write.entity, write.subject), (write.subject, write.subject_type or "concept"))
+        nodes.setdefault(_node_key(write.entity, write.object), (write.object, write.object_type or "concept"))
+    node_rows = node_ids(nodes)
     predicates = predicate_ids({write.predicate for write, _ in writes})
-    keyed: dict[tuple[int, int, int], tuple[TripleWrite, Mention]] = {}
+    keyed: dict[TripleKey, tuple[TripleWrite, Mention]] = {}
+    key_of: dict[tuple[TripleWrite, Mention], TripleKey] = {}
     for write, mention in writes:
-        subject = node_rows[normalize_node_name(write.subject)[:300]][0]
-        obj = node_rows[normalize_node_name(write.object)[:300]][0]
+        subject = node_rows[_node_key(write.entity, write.subject)][0]
+        obj = node_rows[_node_key(write.entity, write.object)][0]
         if subject != obj:
-            keyed.setdefault((subject, predicates[write.predicate], obj), (write, mention))
-    before = _triple_ids(entity, keyed)
+            key = (write.entity.pk, subject, predicates[write.predicate], obj)
+            keyed.setdefault(key, (write, mention))
+            key_of[(write, mention)] = key
+    before = _triple_ids(keyed)
     names = {pk: name for pk, name in node_rows.values()}
     new = sorted(key for key in keyed if key not in before)
     if new:
         Triple.objects.bulk_create(
-            [
-                Triple(
-                    entity=entity,
-                    subject_id=s,
-                    predicate_id=p,
-                    object_id=o,
-                    content=triple_content(names[s], keyed[(s, p, o)][0].predicate, names[o]),
-                    embedding=keyed[(s, p, o)][0].embedding,
-                    embedding_model=embedding_model if keyed[(s, p, o)][0].embedding is not None else "",
-                    first_process_id=keyed[(s, p, o)][1].process.pk,
-                    first_seen_at=keyed[(s, p, o)][1].mentioned_at,
-                    last_seen_at=keyed[(s, p, o)][1].mentioned_at,
-                    mention_count=0,
-                )
-                for s, p, o in new
-            ],
-            ignore_conflicts=True,
+            [_triple(key, *keyed[key], names, embedding_model) for key in new], ignore_conflicts=True
         )
-    after = _triple_ids(entity, keyed) if new else before
+    after = _triple_ids(keyed) if new else before
     created = {after[key] for key in new if key in after}
-    return {after[key]: keyed[key] for key in keyed if key in after}, created
+    return after, key_of, created
 
 
-def _triple_ids(entity: Entity, keyed: dict) -> dict[tuple[int, int, int], int]:
-    subjects = {s for s, _, _ in keyed}
-    objects = {o for _, _, o in keyed}
-    rows = (
-        Triple.objects.filter(entity=entity, subject_id__in=subjects, object_id__in=objects)
-        .order_by()
-        .values_list("pk", "subject_id", "predicate_id", "object_id")
+def _node_key(entity: Entity, name: str) -> tuple[int, str]:
+    return (entity.pk, normalize_node_name(name)[:MAX_NAME_CHARS])
+
+
+def _triple(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> Triple:
+    entity_id, subject, predicate, obj = key
+    return Triple(
+        entity_id=entity_id,
+        subject_id=subject,
+        predicate_id=predicate,
+        object_id=obj,
+        content=triple_content(names[subject], write.predicate, names[obj]),
+        embedding=write.embedding,
+        embedding_model=model if write.embedding is not None else "",
+        first_process_id=mention.process.pk,
+        first_seen_at=mention.mentioned_at,
+        last_seen_at=mention.mentioned_at,
+        mention_count=0,
     )
-    return {(s, p, o): pk for pk, s, p, o in rows if (s, p, o) in keyed}
 
 
-def mentions_add(
-    entity: Entity, *, memories: dict[int, Mention], triples: dict[int, Mention], job_id: int, first_run: bool
-) -> tuple[set[int], set[int]]:
-    """One provenance row per (job, memory/triple) not recorded yet, and the counters moved on;
-    returns the memory and triple ids that got a new mention. ``first_run``: the job's first
-    attempt, which cannot have committed a mention yet (mentions commit with "done")."""
-    already: set = set()
-    if not first_run:
-        already = set(Provenance.objects.filter(job_id=job_id).values_list("memory_id", "triple_id"))
-    new_memories = {pk: m for pk, m in memories.items() if (pk, None) not in already}
-    new_triples = {pk: m for pk, m in triples.items() if (None, pk) not in already}
-    rows = [_provenance(entity, mention, memory_id=pk) for pk, mention in sorted(new_memories.items())]
-    rows += [_provenance(entity, mention, triple_id=pk) for pk, mention in sorted(new_triples.items())]
-    if rows:
-        Provenance.objects.bulk_create(rows, ignore_conflicts=True)
-    _count(Memory, new_memories)
-    _count(Triple, new_triples)
-    return set(new_memories), set(new_triples)
-
-
-def _provenance(entity: Entity, mention: Mention, **target) -> Provenance:
-    return mention.provenance(entity, **target)
-
-
-def _count(model, mentioned: dict[int, Mention]) -> None:
-    by_time: dict[datetime, list[int]] = defaultdict(list)
-    for pk, mention in mentioned.items():
-        by_time[mention.mentioned_at].append(pk)
-    for when, ids in sorted(by_time.items()):
-        model.objects.filter(pk__in=sorted(ids)).update(
-            mention_count=F("mention_count") + 1, last_seen_at=Greatest(F("last_seen_at"), when)
+def _triple_ids(keyed: dict[TripleKey, object]) -> dict[TripleKey, int]:
+    if not keyed:
+        return {}
+    rows = (
+        Triple.objects.filter(
+            entity_id__in={key[0] for key in keyed},
+            subject_id__in={key[1] for key in keyed},
+            object_id__in={key[3] for key in keyed},
         )
+        .order_by()
+        .values_list("pk", "entity_id", "subject_id", "predicate_id", "object_id")
+    )
+    return {key: pk for pk, *rest in rows if (key := tuple(rest)) in keyed}
+
+
+@dataclass(frozen=True)
+class NewMention:
+    job_id: int
+    entity: Entity
+    mention: Mention
+    memory_id: int | None = None
+    triple_id: int | None = None
+
+
+def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> list[NewMention]:
+    """One provenance row per (job, memory/triple) not recorded yet, and the counters moved on;
+    returns the mentions that were new. A job's first attempt cannot have committed a mention yet
+    (mentions commit with "done"), so only ``retried_job_ids`` are looked up."""
+    already: set = set()
+    if retried_job_ids:
+        already = set(
+            Provenance.objects.filter(job_id__in=retried_job_ids).values_list("job_id", "memory_id", "triple_id")
+        )
+    unique: dict[tuple[int, int | None, int | None], NewMention] = {}
+    for item in mentions:
+        key = (item.job_id, item.memory_id, item.triple_id)
+        if key not in already:
+            unique.setdefault(key, item)
+    new = [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1] or 0, k[2] or 0))]
+    sql_rows.insert_ignoring_conflicts(Provenance, PROVENANCE_COLUMNS, [_provenance_row(item) for item in new])
+    _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
+    _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
+    return new
+
+
+PROVENANCE_COLUMNS = [
+    "entity_id",
+    "memory_id",
+    "triple_id",
+    "process_id",
+    "session_id",
+    "exchange_id",
+    "message_id",
+    "job_id",
+    "source",
+    "mentioned_at",
+]
+
+
+def _provenance_row(item: NewMention) -> tuple:
+    """The values of ``PROVENANCE_COLUMNS``: what ``Mention.provenance`` builds, without the model."""
+    mention = item.mention
+    return (
+        item.entity.pk,
+        item.memory_id,
+        item.triple_id,
+        mention.process.pk,
+        mention.session_id,
+        mention.exchange_id,
+        mention.message_id,
+        mention.job_id,
+        mention.source,
+        mention.mentioned_at,
+    )
+
+
+def _count(model, mentioned: list[tuple[int, datetime]]) -> None:
+    """mention_count += the row's new mentions, last_seen_at moved to its latest: one UPDATE joined
+    to a VALUES list for all rows, after locking them in id order (PostgreSQL; SQLite writes one
+    transaction at a time)."""
+    if not mentioned:
+        return
+    added: dict[int, int] = defaultdict(int)
+    latest: dict[int, datetime] = {}
+    for pk, when in mentioned:
+        added[pk] += 1
+        latest[pk] = max(latest.get(pk, when), when)
+    ids = sorted(added)
+    list(model.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    table = model._meta.db_table
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    when_type = "::timestamptz" if connection.vendor == "postgresql" else ""
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        values = ", ".join(f"(%s, %s, %s{when_type})" for _ in chunk)
+        params = []
+        for pk in chunk:
+            params += [pk, added[pk], connection.ops.adapt_datetimefield_value(latest[pk])]
+        with connection.cursor() as cursor:
+            # The table name is the model's; every value is a parameter.
+            cursor.execute(
+                f"UPDATE {table} SET mention_count = mention_count + v.column2, "  # noqa: S608
+                f"last_seen_at = {greatest}(last_seen_at, v.column3) "
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                params,
+            )

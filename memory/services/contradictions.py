@@ -77,24 +77,27 @@ def _polar_variants(predicate: str) -> set[str]:
     return {prefix + form for prefix in _NEGATIONS for form in {predicate, stem}}
 
 
-def record_new_triple_contradictions(entity: Entity, created_ids: set[int]) -> int:
-    """Check triples just created against the entity's triples with the same subjects (one query);
-    returns how many contradiction pairs were recorded."""
+def record_new_triple_contradictions(created_ids: set[int]) -> list[int]:
+    """Check triples just created (of any entities) against their entity's triples with the same
+    subjects, in one query; returns, for each contradiction pair recorded, the created triple's id."""
+    if not created_ids:
+        return []
     rows = list(
-        Triple.objects.filter(
-            entity=entity, subject_id__in=Triple.objects.filter(pk__in=created_ids).values("subject_id")
-        )
-        .values_list("pk", "subject_id", "predicate__name", "object_id")
+        Triple.objects.filter(subject_id__in=Triple.objects.filter(pk__in=created_ids).values("subject_id"))
+        .values_list("pk", "entity_id", "subject_id", "predicate__name", "object_id")
         .order_by("pk")
     )
-    recorded = 0
+    by_subject: dict[int, list[tuple]] = {}
+    for row in rows:
+        by_subject.setdefault(row[2], []).append(row)
+    recorded: list[int] = []
     seen: set[tuple[int, int]] = set()
-    for pk, subject, predicate, obj in rows:
+    for pk, entity_id, subject, predicate, obj in rows:
         if pk not in created_ids:
             continue
         opposite = _polar_variants(predicate)
-        for other, other_subject, other_predicate, other_obj in rows:
-            if other == pk or other_subject != subject:
+        for other, _, _, other_predicate, other_obj in by_subject[subject]:
+            if other == pk:
                 continue
             clash = (other_predicate == predicate and other_obj != obj and is_single_valued(predicate)) or (
                 other_obj == obj and other_predicate in opposite
@@ -102,29 +105,30 @@ def record_new_triple_contradictions(entity: Entity, created_ids: set[int]) -> i
             pair = (min(pk, other), max(pk, other))
             if clash and pair not in seen:
                 seen.add(pair)
-                recorded += record_triple_contradiction(entity, *pair, Contradiction.Reason.SAME_SUBJECT_PREDICATE)
+                if record_triple_contradiction(entity_id, *pair, Contradiction.Reason.SAME_SUBJECT_PREDICATE):
+                    recorded.append(pk)
     return recorded
 
 
-def record_triple_contradiction(entity: Entity, older_id: int, newer_id: int, reason: str) -> bool:
+def record_triple_contradiction(entity_id: int, older_id: int, newer_id: int, reason: str) -> bool:
     """One Contradiction row per pair (older first) and both triples flagged; False if already known."""
     Triple.objects.filter(pk__in=[older_id, newer_id]).update(is_contradicted=True)
-    return _create(entity, reason, triple_a_id=older_id, triple_b_id=newer_id)
+    return _create(entity_id, reason, triple_a_id=older_id, triple_b_id=newer_id)
 
 
 def record_memory_contradiction(entity: Entity, older_id: int, newer_id: int, reason: str) -> bool:
     if older_id == newer_id or not Memory.objects.filter(pk=older_id, entity=entity).exists():
         return False
     Memory.objects.filter(pk__in=[older_id, newer_id]).update(is_contradicted=True)
-    return _create(entity, reason, memory_a_id=older_id, memory_b_id=newer_id)
+    return _create(entity.pk, reason, memory_a_id=older_id, memory_b_id=newer_id)
 
 
-def _create(entity: Entity, reason: str, **pair) -> bool:
+def _create(entity_id: int, reason: str, **pair) -> bool:
     if Contradiction.objects.filter(**pair).exists():
         return False
     try:
         with transaction.atomic():
-            Contradiction.objects.create(entity=entity, reason=reason, **pair)
+            Contradiction.objects.create(entity_id=entity_id, reason=reason, **pair)
     except IntegrityError:
         return False
     return True

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.db.models import Q
 
 from memory.extraction.normalize import normalize_text
 from memory.models import Memory
@@ -73,36 +74,46 @@ _cache: OrderedDict[int, _EntityVectors] = OrderedDict()
 
 def entity_vectors(entity_id: int, model: str, dims: int) -> _EntityVectors:
     """The entity's memory vectors (embedder ``model``), refreshed with rows added since last time."""
+    return entities_vectors([entity_id], model, dims)[entity_id]
+
+
+def entities_vectors(entity_ids: list[int], model: str, dims: int) -> dict[int, _EntityVectors]:
+    """Several entities' vectors at once (a batch of jobs), refreshed in two queries in all."""
     with _lock:
-        cached = _cache.pop(entity_id, None)
-        if cached is None or cached.model != model:
-            cached = _EntityVectors(model=model)
-        _cache[entity_id] = cached
+        found: dict[int, _EntityVectors] = {}
+        for entity_id in entity_ids:
+            cached = _cache.pop(entity_id, None)
+            if cached is None or cached.model != model:
+                cached = _EntityVectors(model=model)
+            _cache[entity_id] = found[entity_id] = cached
         while len(_cache) > MAX_CACHED_ENTITIES:
             _cache.popitem(last=False)
     # Ids are handed out at insert, not at commit: a concurrent transaction may commit a smaller id
     # after a larger one was seen. Looking back a window of ids catches those late rows.
-    recent = Memory.objects.filter(
-        entity_id=entity_id, pk__gt=cached.last_id - LATE_COMMIT_WINDOW, embedding_model=model
-    )
-    new_ids = [pk for pk in recent.values_list("pk", flat=True) if pk not in cached.known]
+    newer = Q()
+    for entity_id, cached in found.items():
+        newer |= Q(entity_id=entity_id, pk__gt=cached.last_id - LATE_COMMIT_WINDOW)
+    recent = Memory.objects.filter(newer, embedding_model=model).values_list("pk", "entity_id")
+    new_ids = [pk for pk, entity_id in recent if pk not in found[entity_id].known]
     if new_ids:
         rows = (
             Memory.objects.filter(pk__in=new_ids)
             .order_by("pk")
-            .values_list("pk", "kind", "owner_process_id", "embedding")
+            .values_list("pk", "entity_id", "kind", "owner_process_id", "embedding")
         )
-        for memory_id, kind, owner_id, blob in rows:
+        for memory_id, entity_id, kind, owner_id, blob in rows:
+            cached = found[entity_id]
             if blob is not None and len(blob) == dims * 4:
                 cached.add(memory_id, (kind, owner_id), np.frombuffer(bytes(blob), dtype="<f4").astype(np.float32))
             cached.last_id = max(cached.last_id, memory_id)
-    return cached
+    return found
 
 
-def forget_entity(entity_id: int) -> None:
-    """Drop the entity's cached vectors (after a rolled-back job, whose ids may be reused)."""
+def forget_entities(entity_ids) -> None:
+    """Drop these entities' cached vectors (after a rolled-back batch, whose ids may be reused)."""
     with _lock:
-        _cache.pop(entity_id, None)
+        for entity_id in entity_ids:
+            _cache.pop(entity_id, None)
 
 
 def forget_all() -> None:
@@ -110,26 +121,34 @@ def forget_all() -> None:
         _cache.clear()
 
 
-def nearest(vectors: _EntityVectors, query: np.ndarray, *, limit: int, min_score: float = 0.0) -> list[int]:
-    """Ids of the ``limit`` memories closest to ``query`` (any kind), best first."""
-    if not vectors.ids or not np.any(query):
-        return []
-    scores = vectors.matrix() @ query
-    order = np.argsort(-scores)[:limit]
-    return [vectors.ids[i] for i in order if scores[i] >= min_score]
+def nearest(vectors: _EntityVectors, queries: np.ndarray, *, limit: int, min_score: float = 0.0) -> list[list[int]]:
+    """For each row of ``queries``: ids of the ``limit`` memories closest to it (any kind), best first.
+    One matrix product for all the rows."""
+    if not vectors.ids or not len(queries):
+        return [[] for _ in range(len(queries))]
+    scores = queries @ vectors.matrix().T
+    found = []
+    for row in scores:
+        top = np.argpartition(-row, limit - 1)[:limit] if len(row) > limit else np.arange(len(row))
+        top = top[np.argsort(-row[top])]
+        found.append([vectors.ids[i] for i in top if row[i] >= min_score and row[i] > 0])
+    return found
 
 
 def near_duplicate_candidates(
-    vectors: _EntityVectors, *, kind: str, owner_id: int | None, vector: np.ndarray, threshold: float
-) -> list[int]:
-    """Existing memories of the same kind and owner whose cosine with ``vector`` is >= threshold."""
-    if not vectors.ids or not np.any(vector):
-        return []
-    scores = vectors.matrix() @ vector
-    hits = np.flatnonzero(scores >= threshold)
-    group = (kind, owner_id)
-    ranked = sorted(hits, key=lambda i: -scores[i])
-    return [vectors.ids[i] for i in ranked if vectors.groups[i] == group]
+    vectors: _EntityVectors, groups: list[tuple[str, int | None]], queries: np.ndarray, *, threshold: float
+) -> list[list[int]]:
+    """For each row of ``queries`` (and its (kind, owner process) group): stored memories of the same
+    group whose cosine with it is >= threshold, best first. One matrix product for all the rows."""
+    if not vectors.ids or not len(queries):
+        return [[] for _ in range(len(queries))]
+    scores = queries @ vectors.matrix().T
+    found = []
+    for group, row in zip(groups, scores, strict=True):
+        hits = np.flatnonzero(row >= threshold)
+        ranked = hits[np.argsort(-row[hits])]
+        found.append([vectors.ids[i] for i in ranked if vectors.groups[i] == group])
+    return found
 
 
 def same_meaning(a: str, b: str) -> bool:

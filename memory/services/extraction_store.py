@@ -1,15 +1,19 @@
-"""Storing one job's extraction: memories, attributes and triples, each with a mention per source
-message, near-duplicates merged, contradictions recorded.
+"""Storing a batch of jobs' extractions: memories, attributes and triples, each with a mention per
+source message, near-duplicates merged, contradictions recorded.
 
-Called inside the job's transaction (memory/services/augmentation.py). Every write goes through
-memory/services/storing.py, whose upserts are concurrency-safe and idempotent per job: storing the
-same extraction twice for one job adds nothing. New contents are embedded in one batch, once.
+Called inside the batch's transaction (memory/services/augmentation.py). Decisions are taken job by
+job, in the batch's order, exactly as if the jobs had run one after another (a fact two jobs of the
+batch extract is created by the first and repeated by the second; a near-duplicate of a memory an
+earlier job of the batch created is merged into it); the writes are then made set-based, a few
+statements for the whole batch (memory/services/batch_storing.py), whose upserts are
+concurrency-safe and idempotent per job. New contents are embedded in one call, once.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -18,12 +22,52 @@ from memory.extraction.normalize import content_hash, normalize_node_name, norma
 from memory.extraction.types import ExtractedMemory, ExtractedTriple, Extraction
 from memory.models import AugmentationJob, Contradiction, Memory, MemoryKind, Message
 from memory.services import batch_storing, contradictions, dedup
+from memory.services.batch_storing import MemoryKey, NewMention
 from memory.services.storing import Mention, triple_content
 
 logger = logging.getLogger(__name__)
 
 VALID_KINDS = frozenset(MemoryKind.values)
 MAX_CANDIDATES = 5
+
+
+@dataclass
+class JobExtraction:
+    """What one claimed job brings to the batch: the job, its messages and the extractor's output."""
+
+    job: AugmentationJob
+    messages: list[Message]
+    extraction: Extraction
+    extractor_name: str = ""
+    related_count: int = 0
+    memories: list[ExtractedMemory] = field(init=False)
+    triples: list[ExtractedTriple] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.memories = _unique_memories(self.extraction.memories, self.job)
+        self.triples = _unique_triples(self.extraction.triples)
+        self._keys = {item: self._key(item) for item in self.memories}
+        self._by_position = {message.position: message for message in self.messages}
+
+    def key(self, item: ExtractedMemory) -> MemoryKey:
+        return self._keys[item]
+
+    def _key(self, item: ExtractedMemory) -> MemoryKey:
+        owner = self.job.process_id if item.kind == MemoryKind.ATTRIBUTE else None
+        return (self.job.entity_id, owner, content_hash(item.content))
+
+    def mention(self, position: int) -> Mention:
+        """The provenance of a source message: process, session, exchange, message, job and time."""
+        message = self._by_position.get(position, self.messages[-1] if self.messages else None)
+        exchange = self.job.exchange
+        return Mention(
+            process=self.job.process,
+            mentioned_at=message.created_at if message else exchange.occurred_at,
+            session_id=exchange.session_id,
+            exchange_id=exchange.pk,
+            message_id=message.pk if message else None,
+            job_id=self.job.pk,
+        )
 
 
 @dataclass
@@ -40,79 +84,189 @@ class _Counts:
     updates: int = 0
 
 
-def store_extraction(
-    *, job: AugmentationJob, messages: list[Message], extraction: Extraction, vectors: dedup._EntityVectors
-) -> dict:
-    counts = _Counts()
-    mentions = _Mentions(job, messages)
-    memories = _unique_memories(extraction.memories, job)
-    triples = _unique_triples(extraction.triples)
-    counts.memories, counts.triples = len(memories), len(triples)
-    owner = {item: job.process_id if item.kind == MemoryKind.ATTRIBUTE else None for item in memories}
-    existing = batch_storing.existing_memory_ids(job.entity, [content_hash(item.content) for item in memories])
-    fresh = [item for item in memories if (owner[item], content_hash(item.content)) not in existing]
-    texts = [item.content for item in fresh] + [triple_content(t.subject, t.predicate, t.object) for t in triples]
-    embedded, model_name = _embed(texts)
-    fresh_vectors = dict(zip(fresh, embedded[: len(fresh)], strict=True))
+@dataclass
+class _Pending:
+    """A memory the batch will insert; merges and repeats point at it until it has an id."""
 
-    memory_ids: dict[ExtractedMemory, int] = {}
-    to_insert: list[tuple[batch_storing.MemoryWrite, Mention]] = []
-    for item in memories:
-        key = (owner[item], content_hash(item.content))
-        if key in existing:
-            memory_ids[item] = existing[key]
-            counts.memories_repeated += 1
-            continue
-        merged = _near_duplicate(job, item, fresh_vectors[item], owner[item], vectors)
-        if merged is not None:
-            memory_ids[item] = merged
-            counts.near_duplicates_merged += 1
-            continue
-        to_insert.append((_memory_write(item, owner[item], fresh_vectors[item]), mentions.at(item.source_position)))
-    inserted = batch_storing.memories_insert(job.entity, to_insert, embedding_model=model_name)
-    for item in memories:
-        if item not in memory_ids:
-            memory_ids[item] = inserted[(owner[item], content_hash(item.content))]
-            counts.memories_created += 1
-            vector = fresh_vectors[item]
-            if vector is not None:
-                vectors.add(memory_ids[item], (item.kind, owner[item]), vector)
+    write: batch_storing.MemoryWrite
+    mention: Mention
+    vector: np.ndarray | None
+
+
+def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors]) -> dict[int, dict]:
+    """Store every job's extraction; returns each job's counts by job id. ``vectors``: each entity's
+    cached memory vectors (memory/services/dedup.py), which learn the memories inserted here."""
+    counts = {item.job.pk: _Counts() for item in items}
+    existing = batch_storing.existing_memory_ids(
+        {(key[0], key[2]) for item in items for key in map(item.key, item.memories)}
+    )
+    fresh_texts = {item_.content for item in items for item_ in item.memories if item.key(item_) not in existing}
+    triple_texts = [triple_content(t.subject, t.predicate, t.object) for item in items for t in item.triples]
+    embedded, model_name = _embed(sorted(fresh_texts) + triple_texts)
+    vector_of = dict(zip(sorted(fresh_texts), embedded[: len(fresh_texts)], strict=True))
+    triple_vectors = iter(embedded[len(fresh_texts) :])
+
+    targets = _decide_memories(items, counts, existing, vector_of, vectors)
+    pending = {key: target for key, target in targets.values() if isinstance(target, _Pending)}
+    inserted = batch_storing.memories_insert(
+        [(target.write, target.mention) for target in pending.values()], embedding_model=model_name
+    )
+    memory_id = {
+        where: inserted[key] if isinstance(target, _Pending) else target for where, (key, target) in targets.items()
+    }
+    for key, target in pending.items():
+        if target.vector is not None and key in inserted:
+            group = (target.write.kind, target.write.owner_id)
+            vectors[key[0]].add(inserted[key], group, target.vector)
 
     triple_writes = [
-        (_triple_write(item, vector), mentions.at(item.source_position))
-        for item, vector in zip(triples, embedded[len(fresh) :], strict=True)
+        (job_item, _triple_write(job_item.job, triple, next(triple_vectors)), job_item.mention(triple.source_position))
+        for job_item in items
+        for triple in job_item.triples
     ]
-    triple_ids, created = batch_storing.triples_upsert(job.entity, triple_writes, embedding_model=model_name)
-    counts.triples_created, counts.triples_repeated = len(created), len(triple_ids) - len(created)
-
-    new_memories, new_triples = batch_storing.mentions_add(
-        job.entity,
-        memories={memory_ids[item]: mentions.at(item.source_position) for item in reversed(memories)},
-        triples={pk: mention for pk, (_, mention) in triple_ids.items()},
-        job_id=job.pk,
-        first_run=job.attempts == 1,
+    triple_ids, key_of, created = batch_storing.triples_upsert(
+        [(write, mention) for _, write, mention in triple_writes], embedding_model=model_name
     )
-    counts.mentions_added = len(new_memories) + len(new_triples)
-    for item in memories:
-        _apply_relation(job, item, memory_ids[item], counts)
-    if created:
-        counts.contradictions += contradictions.record_new_triple_contradictions(job.entity, created)
-    return counts.__dict__.copy()
+
+    mentions = [
+        NewMention(
+            item.job.pk,
+            item.job.entity,
+            item.mention(memory.source_position),
+            memory_id=memory_id[(item.job.pk, memory)],
+        )
+        for item in items
+        for memory in item.memories
+    ]
+    creator: dict[int, int] = {}
+    for job_item, write, mention in triple_writes:
+        key = key_of.get((write, mention))
+        if key is None or key not in triple_ids:
+            continue
+        pk = triple_ids[key]
+        job_counts = counts[job_item.job.pk]
+        if pk in created and pk not in creator:
+            creator[pk] = job_item.job.pk
+            job_counts.triples_created += 1
+        else:
+            job_counts.triples_repeated += 1
+        mentions.append(NewMention(job_item.job.pk, job_item.job.entity, mention, triple_id=pk))
+    retried = {item.job.pk for item in items if item.job.attempts > 1}
+    for new in batch_storing.mentions_add(mentions, retried_job_ids=retried):
+        counts[new.job_id].mentions_added += 1
+
+    for item in items:
+        for memory in item.memories:
+            _apply_relation(item.job, memory, memory_id[(item.job.pk, memory)], counts[item.job.pk])
+    for pk in contradictions.record_new_triple_contradictions(created):
+        counts[creator[pk]].contradictions += 1
+    return {job_id: job_counts.__dict__.copy() for job_id, job_counts in counts.items()}
 
 
-def _memory_write(item: ExtractedMemory, owner_id: int | None, vector) -> batch_storing.MemoryWrite:
+def _decide_memories(items, counts, existing, vector_of, vectors) -> dict:
+    """(job id, memory) -> (memory key, stored id or _Pending), job by job in the batch's order."""
+    candidates = _stored_candidates(items, existing, vector_of, vectors)
+    rows = {
+        pk: (content, digest)
+        for pk, content, digest in Memory.objects.filter(
+            pk__in={pk for ids in candidates.values() for pk in ids}
+        ).values_list("pk", "content", "content_hash")
+    }
+    pending: dict[MemoryKey, _Pending] = {}
+    pending_by_entity: dict[int, list[MemoryKey]] = defaultdict(list)
+    targets: dict = {}
+    for item in items:
+        job_counts = counts[item.job.pk]
+        job_counts.memories, job_counts.triples = len(item.memories), len(item.triples)
+        for memory in item.memories:
+            key = item.key(memory)
+            if key in existing or key in pending:
+                targets[(item.job.pk, memory)] = (key, existing.get(key) or pending[key])
+                job_counts.memories_repeated += 1
+                continue
+            vector = vector_of.get(memory.content)
+            merged = _near_duplicate(memory, key, vector, candidates.get((item.job.pk, memory), []), rows)
+            if merged is None:
+                merged = _near_pending(memory, key, vector, [pending[k] for k in pending_by_entity[key[0]]])
+            if merged is not None:
+                targets[(item.job.pk, memory)] = merged
+                job_counts.near_duplicates_merged += 1
+                continue
+            pending[key] = _Pending(
+                _memory_write(item.job, memory, key, vector), item.mention(memory.source_position), vector
+            )
+            pending_by_entity[key[0]].append(key)
+            targets[(item.job.pk, memory)] = (key, pending[key])
+            job_counts.memories_created += 1
+    return targets
+
+
+def _stored_candidates(items, existing, vector_of, vectors) -> dict:
+    """(job id, memory) -> stored memories of the same kind and owner at or above the similarity
+    threshold: one matrix product per entity for all its new contents."""
+    if not any(cached.model for cached in vectors.values()):
+        return {}
+    asked: dict[int, list[tuple[tuple[int, ExtractedMemory], tuple[str, int | None], np.ndarray]]] = defaultdict(list)
+    for item in items:
+        for memory in item.memories:
+            key = item.key(memory)
+            vector = vector_of.get(memory.content)
+            if key not in existing and vector is not None:
+                asked[key[0]].append(((item.job.pk, memory), (memory.kind, key[1]), vector))
+    found = {}
+    for entity_id, questions in asked.items():
+        results = dedup.near_duplicate_candidates(
+            vectors[entity_id],
+            [group for _, group, _ in questions],
+            np.vstack([vector for _, _, vector in questions]),
+            threshold=settings.MEMORI_DEDUP_SIMILARITY,
+        )
+        for (where, _, _), ids in zip(questions, results, strict=True):
+            found[where] = ids[:MAX_CANDIDATES]
+    return found
+
+
+def _near_duplicate(memory: ExtractedMemory, key: MemoryKey, vector, candidates: list[int], rows: dict):
+    """A stored memory with the same meaning (embedding and lexical guard), unless the exact
+    content already exists: then the hash upsert takes it."""
+    if vector is None or not candidates:
+        return None
+    if any(rows.get(pk, ("", ""))[1] == key[2] for pk in candidates):
+        return None
+    for pk in candidates:
+        if pk in rows and dedup.same_meaning(memory.content, rows[pk][0]):
+            return (key, pk)
+    return None
+
+
+def _near_pending(memory: ExtractedMemory, key: MemoryKey, vector, pending: list[_Pending]):
+    """A memory an earlier job of this batch is inserting, with the same meaning."""
+    if vector is None or not np.any(vector):
+        return None
+    threshold = settings.MEMORI_DEDUP_SIMILARITY
+    for other in pending:
+        same_group = (other.write.kind, other.write.owner_id) == (memory.kind, key[1])
+        if same_group and other.vector is not None and float(other.vector @ vector) >= threshold:
+            if dedup.same_meaning(memory.content, other.write.content):
+                return (other.write.key, other)
+    return None
+
+
+def _memory_write(job: AugmentationJob, item: ExtractedMemory, key: MemoryKey, vector) -> batch_storing.MemoryWrite:
     return batch_storing.MemoryWrite(
+        entity=job.entity,
         kind=item.kind,
         content=item.content.strip(),
         normalized=normalize_text(item.content),
-        content_hash=content_hash(item.content),
-        owner_id=owner_id,
+        content_hash=key[2],
+        owner_id=key[1],
         embedding=_to_bytes(vector),
     )
 
 
-def _triple_write(item: ExtractedTriple, vector) -> batch_storing.TripleWrite:
+def _triple_write(job: AugmentationJob, item: ExtractedTriple, vector) -> batch_storing.TripleWrite:
     return batch_storing.TripleWrite(
+        entity=job.entity,
         subject=item.subject.strip(),
         subject_type=item.subject_type or "concept",
         predicate=normalize_predicate(item.predicate),
@@ -120,27 +274,6 @@ def _triple_write(item: ExtractedTriple, vector) -> batch_storing.TripleWrite:
         object_type=item.object_type or "concept",
         embedding=_to_bytes(vector),
     )
-
-
-class _Mentions:
-    """The provenance of each source message: process, session, exchange, message, job and time."""
-
-    def __init__(self, job: AugmentationJob, messages: list[Message]):
-        self.job = job
-        self.by_position = {message.position: message for message in messages}
-        self.fallback = messages[-1] if messages else None
-
-    def at(self, position: int) -> Mention:
-        message = self.by_position.get(position, self.fallback)
-        exchange = self.job.exchange
-        return Mention(
-            process=self.job.process,
-            mentioned_at=message.created_at if message else exchange.occurred_at,
-            session_id=exchange.session_id,
-            exchange_id=exchange.pk,
-            message_id=message.pk if message else None,
-            job_id=self.job.pk,
-        )
 
 
 def _unique_memories(items: tuple[ExtractedMemory, ...], job: AugmentationJob) -> list[ExtractedMemory]:
@@ -175,27 +308,6 @@ def _embed(texts: list[str]) -> tuple[list[np.ndarray | None], str]:
         logger.exception("Embedding %d texts with %s failed; storing without embeddings.", len(texts), embedder.name)
         return [None] * len(texts), ""
     return list(matrix), embedder.name
-
-
-def _near_duplicate(job, item: ExtractedMemory, vector, owner_id: int | None, vectors) -> int | None:
-    """An existing memory with the same meaning (embedding and lexical guard), unless the exact
-    content already exists: then the hash upsert takes it."""
-    if vector is None or vectors.model == "":
-        return None
-    candidates = dedup.near_duplicate_candidates(
-        vectors, kind=item.kind, owner_id=owner_id, vector=vector, threshold=settings.MEMORI_DEDUP_SIMILARITY
-    )[:MAX_CANDIDATES]
-    if not candidates:
-        return None
-    rows = {m.pk: m for m in Memory.objects.filter(pk__in=candidates, entity=job.entity)}
-    exact = content_hash(item.content)
-    if any(row.content_hash == exact for row in rows.values()):
-        return None
-    for memory_id in candidates:
-        row = rows.get(memory_id)
-        if row is not None and dedup.same_meaning(item.content, row.content):
-            return row.pk
-    return None
 
 
 def _apply_relation(job, item: ExtractedMemory, memory_id: int, counts: _Counts) -> None:

@@ -22,14 +22,15 @@ logger = logging.getLogger(__name__)
 AUGMENT_TASK_NAME = "memory.tasks.augment_exchange"
 
 
-def publish_jobs(job_ids: Iterable[int]) -> int:
-    """Send each job to the broker; returns how many were published. Never raises."""
+def publish_jobs(job_ids: Iterable[int], *, countdown: float | None = None) -> int:
+    """Send each job to the broker (to run ``countdown`` seconds from now, if given); returns how
+    many were published. Never raises."""
     from memori_site.celery import app
 
     published = []
     for job_id in job_ids:
         try:
-            app.send_task(AUGMENT_TASK_NAME, args=[job_id], retry=False)
+            app.send_task(AUGMENT_TASK_NAME, args=[job_id], retry=False, countdown=countdown)
         except Exception as exc:  # broker down: the sweeper will republish
             logger.warning("Could not publish augmentation job %s (%s); the sweeper will retry.", job_id, exc)
             break
