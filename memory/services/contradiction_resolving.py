@@ -113,7 +113,7 @@ def _mark_resolved(contradiction: Contradiction, actor: Actor, how: str, note: s
     note = (note or "").strip()[:MAX_NOTE_CHARS]
     before = {"resolved_at": None, "resolution_note": contradiction.resolution_note}
     contradiction.resolved_at = timezone.now()
-    contradiction.resolution_note = f"{how} by {actor.label}." + (f" {note}" if note else "")
+    contradiction.resolution_note = f"{how} by {actor.label}." + (f" Note: {note}" if note else "")
     contradiction.save()
     after = {"resolved_at": contradiction.resolved_at.isoformat(), "resolution_note": contradiction.resolution_note}
     audit_record(actor=actor, action="update", obj=contradiction, before=before, after=after)

@@ -209,6 +209,13 @@ def test_gaps_contradictions_playground_and_memory_pages(page, demo, live_server
     page.goto(live_server.url + reverse("dashboard:contradictions", args=[demo.entity.pk]))
     expect(page.locator(".contradiction").first).to_contain_text("billing_agent")
     shoot(page, "contradictions")
+    page.fill(".keep-both input[name=note]", "five days for Visa, ten for bank transfers")
+    page.click(".keep-both button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("Resolved")
+    expect(page.locator("body")).to_contain_text("No open contradictions")
+    page.select_option("#status", "all")
+    expect(page.locator(".contradiction").first).to_contain_text("five days for Visa, ten for bank transfers")
+    shoot(page, "contradictions-resolved")
 
     page.goto(live_server.url + reverse("dashboard:playground", args=[demo.tenant.pk]))
     page.fill("#entity-input", "customer_456")

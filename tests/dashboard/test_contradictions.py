@@ -37,7 +37,7 @@ def test_staff_resolve_by_deleting_a_side_audited(client, staff_member, handoff)
     contradiction.refresh_from_db()  # the record outlives the deleted side
     assert contradiction.resolved_at is not None and contradiction.memory_b_id is None
     assert "Deleted side B (technical_agent)" in contradiction.resolution_note
-    assert contradiction.resolution_note.endswith("by user:lead. billing owns refunds")
+    assert contradiction.resolution_note.endswith("by user:lead. Note: billing owns refunds")
     entry = AuditEntry.objects.get(object_type="memory", object_id=newer.pk)
     assert entry.action == "delete" and entry.actor_label == "user:lead"
     assert AuditEntry.objects.get(object_type="contradiction", object_id=contradiction.pk).after["resolved_at"]
