@@ -5,7 +5,8 @@ rows, and one UPDATE each for the recalled memories' and triples' counters. On P
 one statement (data-modifying CTEs, atomic by themselves): one round trip where a transaction of
 separate statements takes five (BEGIN, three statements, COMMIT), which is what a recall waits
 for most on a busy server. Elsewhere (SQLite, in process: no round trips) it is one transaction
-of ORM statements. Both write exactly the same rows.
+of ORM statements. Both write exactly the same rows. The counters' rows are locked in the order
+augmentation locks them (memories, then triples, each by id), so the two never deadlock.
 """
 
 from __future__ import annotations
@@ -92,15 +93,12 @@ def _write_in_one_statement(database: str, event: RecallEvent, rows: list[Recall
         ctes.append(f"hits AS ({_insert(quote, RecallHit, hit_fields, values, len(rows))})")
         for row in rows:
             params += [_db_value(field, row, connection) for field in hit_fields if field.name != "event"]
+    after = ""
     for name, (model, ids) in usage.items():
         if ids:
-            recalled_at, count = model._meta.get_field("last_recalled_at"), model._meta.get_field("recall_count")
-            ctes.append(
-                f"{name} AS (UPDATE {quote(model._meta.db_table)} SET {quote(recalled_at.column)} = %s,"  # noqa: S608
-                f" {quote(count.column)} = {quote(count.column)} + 1"
-                f" WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(ids))}))"
-            )
-            params += [recalled_at.get_db_prep_save(now, connection), *ids]
+            ctes.append(f"{name} AS ({_count_usage(quote, model, len(ids), after)})")
+            params += [model._meta.get_field("last_recalled_at").get_db_prep_save(now, connection), *ids]
+            after = f" AND (SELECT count(*) FROM {name}) >= 0"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {event_id} FROM event", params)  # noqa: S608
         return cursor.fetchone()[0]
@@ -109,6 +107,21 @@ def _write_in_one_statement(database: str, event: RecallEvent, rows: list[Recall
 def _db_value(field, obj: Model, connection):
     """What the ORM's INSERT would send for this field of `obj`."""
     return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+
+
+def _count_usage(quote, model: type[Model], count: int, after: str) -> str:
+    """The usage counters' UPDATE of `count` rows, locked first in id order, as augmentation locks
+    them (memories, then triples): the sub-statements of a WITH run in no defined order, so the
+    triples' one waits for the memories' (`after`, a one-time filter) or the two could deadlock."""
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    recalled_at, count_column = (
+        quote(model._meta.get_field(name).column) for name in ("last_recalled_at", "recall_count")
+    )
+    locked = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)}) ORDER BY {pk} FOR UPDATE"  # noqa: S608
+    return (
+        f"UPDATE {table} SET {recalled_at} = %s, {count_column} = {count_column} + 1"  # noqa: S608
+        f" WHERE {pk} IN ({locked}){after} RETURNING {pk}"
+    )
 
 
 def _insert(quote, model: type[Model], fields: list, values: list[str], count: int) -> str:
