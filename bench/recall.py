@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memori_site.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("DEBUG", "1")
+# A server runs with DEBUG off: with it on, Django logs every query it runs, which a recall would pay.
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 TENANT = "recall-bench"
 PROCESSES = ("research_agent", "analysis_agent", "billing_agent", "support_agent", "coder", "reviewer")
 SUBJECTS = (
@@ -283,22 +285,26 @@ def main() -> None:
         entity, seconds = populate(tenant, size)
         if seconds:
             print(f"  inserted {size} memories with embeddings in {seconds:.1f} s")
-        rows.append((size, run_size(tenant, entity, args.queries, args.cold)))
+        load_before = os.getloadavg()[0]
+        result = run_size(tenant, entity, args.queries, args.cold)
+        result["load"] = (load_before, os.getloadavg()[0])
+        rows.append((size, result))
     print(
         f"\n{'memories':>9} | {'warm p50':>8} {'p95':>7} {'p99':>7} | {'write+recall p50':>16} | {'cold p50':>8} |"
-        f" {'embed':>6} {'search':>6} {'fetch':>6} | {'cache MB':>8}"
+        f" {'embed':>6} {'search':>6} {'fetch':>6} | {'cache MB':>8} | {'load':>9}"
     )
-    print("-" * 100)
+    print("-" * 112)
     for size, r in rows:
         print(
             f"{size:>9} | {r['warm'][0]:>8.1f} {r['warm'][1]:>7.1f} {r['warm'][2]:>7.1f} |"
             f" {r['after_write'][0]:>16.1f} | {r['cold'][0]:>8.1f} |"
-            f" {r['split'][0]:>6.2f} {r['split'][1]:>6.2f} {r['split'][2]:>6.2f} | {r['cache_mb']:>8.1f}"
+            f" {r['split'][0]:>6.2f} {r['split'][1]:>6.2f} {r['split'][2]:>6.2f} | {r['cache_mb']:>8.1f} |"
+            f" {r['load'][0]:>4.1f}-{r['load'][1]:<4.1f}"
         )
     print(
         "(ms. warm: cached index; write+recall: first recall after a new memory (incremental refresh);"
         " cold: cache cleared (full load). embed/search/fetch: medians of the warm recalls' recorded split;"
-        " cache MB: traced by tracemalloc while building the index)"
+        " cache MB: traced by tracemalloc while building the index; load: 1-minute load average before-after)"
     )
 
 
