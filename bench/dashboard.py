@@ -3,7 +3,11 @@
 Bulk-creates the data once (bulk_create, a few minutes on SQLite) into the database named by
 DATABASE_URL (default: a SQLite file under var/bench-dashboard/), then renders each page with
 Django's test client as a tenant member and prints the median and worst server time of a few
-runs, and the number of queries. Re-runs reuse the data; --rebuild starts over.
+runs, and the number of queries. Re-runs reuse the data; --rebuild starts over. Rows marked
+"cold" clear the cache before each run: for the overview that is the first view of a range since
+the process started (later views reuse the counts of settled days, see dashboard/settled_buckets.py).
+The figures are the same with DEBUG off (DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
+bench captures queries either way.
 
     .venv/bin/python bench/dashboard.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/memori_bench_dashboard .venv/bin/python bench/dashboard.py
