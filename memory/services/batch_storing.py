@@ -58,16 +58,48 @@ class TripleWrite:
     embedding: bytes | None
 
 
-def existing_memory_ids(hashes: set[tuple[int, str]]) -> dict[MemoryKey, int]:
-    """Stored memories with these (entity id, content hash) pairs, any owner, in one query."""
-    if not hashes:
+MEMORY_COLUMNS = [
+    "entity_id",
+    "kind",
+    "owner_process_id",
+    "content",
+    "normalized",
+    "content_hash",
+    "embedding",
+    "embedding_model",
+    "first_process_id",
+    "first_seen_at",
+    "last_seen_at",
+    "mention_count",
+]
+TRIPLE_COLUMNS = [
+    "entity_id",
+    "subject_id",
+    "predicate_id",
+    "object_id",
+    "content",
+    "embedding",
+    "embedding_model",
+    "first_process_id",
+    "first_seen_at",
+    "last_seen_at",
+    "mention_count",
+]
+
+
+def existing_memory_ids(keys: set[MemoryKey]) -> dict[MemoryKey, int]:
+    """Stored memories with these (entity id, owner process id, content hash) keys, in one query
+    whose every branch is served by one of the two partial unique indexes (shared memories, and
+    attributes per process), so it never scans an entity's memories."""
+    if not keys:
         return {}
     wanted = defaultdict(set)
-    for entity_id, digest in hashes:
-        wanted[entity_id].add(digest)
+    for entity_id, owner, digest in keys:
+        wanted[(entity_id, owner)].add(digest)
     where = Q()
-    for entity_id, digests in wanted.items():
-        where |= Q(entity_id=entity_id, content_hash__in=sorted(digests))
+    for (entity_id, owner), digests in sorted(wanted.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        owner_match = Q(owner_process__isnull=True) if owner is None else Q(owner_process_id=owner)
+        where |= Q(owner_match, entity_id=entity_id, content_hash__in=sorted(digests))
     rows = Memory.objects.filter(where).order_by().values_list("pk", "entity_id", "owner_process_id", "content_hash")
     return {(entity_id, owner, digest): pk for pk, entity_id, owner, digest in rows}
 
@@ -78,26 +110,26 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
     if not writes:
         return {}
     rows = [
-        Memory(
-            entity=write.entity,
-            kind=write.kind,
-            owner_process_id=write.owner_id,
-            content=write.content[:MAX_CONTENT_CHARS],
-            normalized=write.normalized,
-            content_hash=write.content_hash,
-            embedding=write.embedding,
-            embedding_model=embedding_model if write.embedding is not None else "",
-            first_process_id=mention.process.pk,
-            first_seen_at=mention.mentioned_at,
-            last_seen_at=mention.mentioned_at,
-            mention_count=0,
+        (
+            write.entity.pk,
+            write.kind,
+            write.owner_id,
+            write.content[:MAX_CONTENT_CHARS],
+            write.normalized,
+            write.content_hash,
+            write.embedding,
+            embedding_model if write.embedding is not None else "",
+            mention.process.pk,
+            mention.mentioned_at,
+            mention.mentioned_at,
+            0,
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
         )
     ]
-    Memory.objects.bulk_create(rows, ignore_conflicts=True)
-    found = existing_memory_ids({(write.entity.pk, write.content_hash) for write, _ in writes})
+    sql_rows.insert_ignoring_conflicts(Memory, MEMORY_COLUMNS, rows)
+    found = existing_memory_ids({write.key for write, _ in writes})
     return {write.key: found[write.key] for write, _ in writes if write.key in found}
 
 
@@ -169,8 +201,8 @@ def triples_upsert(
     names = {pk: name for pk, name in node_rows.values()}
     new = sorted(key for key in keyed if key not in before)
     if new:
-        Triple.objects.bulk_create(
-            [_triple(key, *keyed[key], names, embedding_model) for key in new], ignore_conflicts=True
+        sql_rows.insert_ignoring_conflicts(
+            Triple, TRIPLE_COLUMNS, [_triple_row(key, *keyed[key], names, embedding_model) for key in new]
         )
     after = _triple_ids(keyed) if new else before
     created = {after[key] for key in new if key in after}
@@ -181,20 +213,21 @@ def _node_key(entity: Entity, name: str) -> tuple[int, str]:
     return (entity.pk, normalize_node_name(name)[:MAX_NAME_CHARS])
 
 
-def _triple(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> Triple:
+def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> tuple:
+    """The values of ``TRIPLE_COLUMNS``."""
     entity_id, subject, predicate, obj = key
-    return Triple(
-        entity_id=entity_id,
-        subject_id=subject,
-        predicate_id=predicate,
-        object_id=obj,
-        content=triple_content(names[subject], write.predicate, names[obj]),
-        embedding=write.embedding,
-        embedding_model=model if write.embedding is not None else "",
-        first_process_id=mention.process.pk,
-        first_seen_at=mention.mentioned_at,
-        last_seen_at=mention.mentioned_at,
-        mention_count=0,
+    return (
+        entity_id,
+        subject,
+        predicate,
+        obj,
+        triple_content(names[subject], write.predicate, names[obj]),
+        write.embedding,
+        model if write.embedding is not None else "",
+        mention.process.pk,
+        mention.mentioned_at,
+        mention.mentioned_at,
+        0,
     )
 
 

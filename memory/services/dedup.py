@@ -90,9 +90,14 @@ def entities_vectors(entity_ids: list[int], model: str, dims: int) -> dict[int, 
             _cache.popitem(last=False)
     # Ids are handed out at insert, not at commit: a concurrent transaction may commit a smaller id
     # after a larger one was seen. Looking back a window of ids catches those late rows.
-    newer = Q()
-    for entity_id, cached in found.items():
-        newer |= Q(entity_id=entity_id, pk__gt=cached.last_id - LATE_COMMIT_WINDOW)
+    # Entities seen before ask for one short range of recent ids (the primary key's index);
+    # entities new to this process load all their ids (their entity index).
+    warm = [entity_id for entity_id, cached in found.items() if cached.last_id]
+    cold = [entity_id for entity_id, cached in found.items() if not cached.last_id]
+    newer = Q(entity_id__in=cold)
+    if warm:
+        since = min(found[entity_id].last_id for entity_id in warm) - LATE_COMMIT_WINDOW
+        newer |= Q(entity_id__in=warm, pk__gt=since)
     recent = Memory.objects.filter(newer, embedding_model=model).values_list("pk", "entity_id")
     new_ids = [pk for pk, entity_id in recent if pk not in found[entity_id].known]
     if new_ids:

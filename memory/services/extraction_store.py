@@ -97,9 +97,7 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     """Store every job's extraction; returns each job's counts by job id. ``vectors``: each entity's
     cached memory vectors (memory/services/dedup.py), which learn the memories inserted here."""
     counts = {item.job.pk: _Counts() for item in items}
-    existing = batch_storing.existing_memory_ids(
-        {(key[0], key[2]) for item in items for key in map(item.key, item.memories)}
-    )
+    existing = batch_storing.existing_memory_ids({item.key(memory) for item in items for memory in item.memories})
     fresh_texts = {item_.content for item in items for item_ in item.memories if item.key(item_) not in existing}
     triple_texts = [triple_content(t.subject, t.predicate, t.object) for item in items for t in item.triples]
     embedded, model_name = _embed(sorted(fresh_texts) + triple_texts)
