@@ -249,7 +249,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
 
 def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> EntityIndex:
     new = _columns(rows, key.embedder)
-    matrix = np.concatenate([old.vectors.vectors(np.arange(old.size)), new.pop("matrix")])
+    matrix = new.pop("matrix")
     merged = {}
     for name, value in new.items():
         previous = getattr(old, name)
@@ -262,7 +262,7 @@ def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> En
     return EntityIndex(
         key=key,
         **merged,
-        vectors=NumpyVectorIndex(matrix),
+        vectors=old.vectors.appended(matrix),
         lexical=old.lexical.extended(new["contents"]),
         build_ms=(time.perf_counter() - started) * 1000,
     )

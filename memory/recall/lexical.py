@@ -51,11 +51,14 @@ class BM25Index:
 
     def _finalize(self, terms, rows, tf, lengths, *, old) -> None:
         old_terms, old_rows, old_tf, old_lengths = old
-        terms = np.concatenate([old_terms, terms])
         order = np.argsort(terms, kind="stable")
-        self._terms = terms[order].astype(np.int32)
-        self._rows = np.concatenate([old_rows, rows])[order].astype(np.int32)
-        self._tf = np.concatenate([old_tf, tf])[order].astype(np.int32)
+        terms, rows, tf = terms[order], rows[order], tf[order]
+        # Merge the new postings into the old ones (sorted by term), each after the old postings
+        # of its term: what a stable sort of both would give, in one pass instead of a sort.
+        at = np.searchsorted(old_terms, terms, side="right")
+        self._terms = np.insert(old_terms, at, terms).astype(np.int32)
+        self._rows = np.insert(old_rows, at, rows).astype(np.int32)
+        self._tf = np.insert(old_tf, at, tf).astype(np.int32)
         self._lengths = np.concatenate([old_lengths, lengths]).astype(np.int32)
         self.size = size = int(self._lengths.shape[0])
         vocabulary_size = len(self._vocabulary)

@@ -31,6 +31,10 @@ class VectorIndex(Protocol):
         """The rows' unit vectors, to collapse near-duplicates among results."""
         ...
 
+    def appended(self, vectors: np.ndarray) -> VectorIndex:
+        """A new index with `vectors` as rows size, size+1, ... (this one is left as it is)."""
+        ...
+
 
 class NumpyVectorIndex:
     def __init__(self, matrix: np.ndarray) -> None:
@@ -56,6 +60,9 @@ class NumpyVectorIndex:
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         return self._matrix[rows]
+
+    def appended(self, vectors: np.ndarray) -> NumpyVectorIndex:
+        return NumpyVectorIndex(np.concatenate([self._matrix, np.asarray(vectors, dtype=np.float32)]))
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -517,6 +517,30 @@ def test_reembed_rewrites_vectors_with_the_current_embedder_and_refreshes_recall
     assert recall(tenant, "project_alpha", "Which database does the project use?").items[0].dense_score > 0.5
 
 
+def test_an_index_refreshed_with_new_rows_equals_one_built_from_scratch(tenant):
+    from memory.recall.index import IndexKey, build_entity_index, refresh_entity_index
+
+    for note in SUPPORT_NOTES[:5]:
+        remember(tenant, "project_alpha", note)
+    entity = Entity.objects.get(external_id="project_alpha")
+    old = build_entity_index(IndexKey(entity.pk, entity.created_at, entity.memory_version, get_embedder().name))
+    for note in [*SUPPORT_NOTES[5:], "Invoices for customer_4521 are sent as PDF attachments"]:
+        remember(tenant, "project_alpha", note, process_id="billing_agent")
+    entity.refresh_from_db()
+    key = IndexKey(entity.pk, entity.created_at, entity.memory_version, get_embedder().name)
+
+    refreshed, fresh = refresh_entity_index(old, key), build_entity_index(key)
+
+    assert refreshed.size == fresh.size == len(SUPPORT_NOTES) + 1
+    mine, theirs = np.argsort(refreshed.ids), np.argsort(fresh.ids)  # the database's row order may differ
+    assert np.array_equal(refreshed.ids[mine], fresh.ids[theirs])
+    assert [refreshed.contents[row] for row in mine] == [fresh.contents[row] for row in theirs]
+    assert np.array_equal(refreshed.vectors.vectors(mine), fresh.vectors.vectors(theirs))
+    for query in ("invoices PDF", "customer_4521", "customer contacted by email", "nothing known here"):
+        assert np.allclose(refreshed.lexical.scores(query)[mine], fresh.lexical.scores(query)[theirs], rtol=1e-6)
+        assert refreshed.lexical.best_possible(query) == pytest.approx(fresh.lexical.best_possible(query))
+
+
 def test_a_warm_cache_sees_an_edited_and_a_deleted_memory_at_once(tenant):
     from memory.services.audit import Actor
     from memory.services.editing import memory_delete, memory_update
