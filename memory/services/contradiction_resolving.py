@@ -83,6 +83,12 @@ def contradiction_resolve(
     if action != ResolutionAction.KEEP_BOTH and (chosen is None or chosen.target is None):
         raise InvalidResolution("side must be 'a' or 'b', and that side must still exist.")
     with transaction.atomic():
+        # Two operators resolving at once: the second one waits here, then finds it resolved.
+        current = Contradiction.objects.select_for_update().filter(pk=contradiction.pk).values("resolved_at").first()
+        if current is None:
+            raise InvalidResolution("this contradiction no longer exists (one of its sides was deleted).")
+        if current["resolved_at"] is not None:
+            raise InvalidResolution("this contradiction is already resolved.")
         if action == ResolutionAction.DELETE:
             how = f"Deleted {chosen.describe()}"
             # Detach first: the side's foreign key cascades, and the record must outlive the side.
