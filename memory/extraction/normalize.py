@@ -7,6 +7,7 @@ keep different hashes. It is idempotent, so a stored ``normalized`` value hashes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -95,6 +96,7 @@ def _strip_markers(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)  # pure; the extractor and dedup ask for the same texts many times
 def normalize_text(text: str) -> str:
     """The dedup key of a memory's content: NFKC, case-folded, whitespace collapsed, surrounding
     punctuation and list markers removed. Idempotent; keeps every script as it is."""

@@ -31,10 +31,7 @@ def insert_ignoring_conflicts(model, columns: list[str], rows: list[tuple]) -> N
         chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
         columns_of_values = [list(column) for column in zip(*chunk, strict=True)]
         columns_of_values += [[_default(field)] * len(chunk) for field in defaults]
-        prepared = [
-            [field.get_db_prep_save(value, connection) for value in column]
-            for field, column in zip(fields, columns_of_values, strict=True)
-        ]
+        prepared = [_prepared(field, column) for field, column in zip(fields, columns_of_values, strict=True)]
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
             sql, params = f"{head} SELECT * FROM UNNEST({arrays}) ON CONFLICT DO NOTHING", prepared  # noqa: S608
@@ -44,6 +41,14 @@ def insert_ignoring_conflicts(model, columns: list[str], rows: list[tuple]) -> N
             params = [value for row in zip(*prepared, strict=True) for value in row]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)  # table and column names are the model's; values are parameters
+
+
+def _prepared(field, values: list) -> list:
+    """Values as the database takes them. Integers, text, bytes, booleans and None go as they are
+    (that is all the ORM would do with them); datetimes are adapted (SQLite stores them as text)."""
+    if field.get_internal_type() == "DateTimeField":
+        return [field.get_db_prep_save(value, connection) for value in values]
+    return values
 
 
 def _default(field):
