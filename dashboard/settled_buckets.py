@@ -59,7 +59,7 @@ def _count(queryset, field: str, group_by: tuple, granularity: str, start: datet
         queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
         .annotate(bucket_key=BucketKey(field, granularity))
         .values("bucket_key", *group_by)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): PostgreSQL may then read the index alone
         .order_by()
     )
     return [
