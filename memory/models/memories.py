@@ -82,6 +82,12 @@ class Memory(RecallStats):
             models.Index(fields=["entity", "-first_seen_at"], name="memory_entity_first_seen"),
             models.Index(fields=["-first_seen_at"], name="memory_first_seen"),
             models.Index(fields=["entity", "first_process", "-last_seen_at"], name="memory_entity_first_process"),
+            # Recall's refresh check reads these of every memory of an entity, from the index alone.
+            models.Index(
+                fields=["entity", "content_hash", "kind", "owner_process"],
+                include=["id"],
+                name="memory_entity_fingerprints",
+            ),
         ]
 
     def __str__(self) -> str:
