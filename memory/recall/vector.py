@@ -39,11 +39,13 @@ class VectorIndex(Protocol):
 class NumpyVectorIndex:
     def __init__(self, matrix: np.ndarray) -> None:
         single_threaded_blas()
-        self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        matrix = np.asarray(matrix, dtype=np.float32)
+        self._storage = _Storage(matrix)
+        self._matrix = self._storage.rows[: matrix.shape[0]]
 
     @property
     def nbytes(self) -> int:
-        return self._matrix.nbytes
+        return self._storage.rows.nbytes
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if not self._matrix.shape[0] or k <= 0:
@@ -62,7 +64,42 @@ class NumpyVectorIndex:
         return self._matrix[rows]
 
     def appended(self, vectors: np.ndarray) -> NumpyVectorIndex:
-        return NumpyVectorIndex(np.concatenate([self._matrix, np.asarray(vectors, dtype=np.float32)]))
+        """Written into the spare rows when this index is the last one appended to its storage
+        (the usual refresh after a write: no copy of the whole matrix), else a new matrix."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        start, count = self._matrix.shape[0], vectors.shape[0]
+        if not self._storage.claim(start, count):
+            return NumpyVectorIndex(np.concatenate([self._matrix, vectors]))
+        self._storage.rows[start : start + count] = vectors
+        new = object.__new__(NumpyVectorIndex)
+        new._storage, new._matrix = self._storage, self._storage.rows[: start + count]
+        return new
+
+
+SPARE_ROWS_SHARE = 1 / 16  # room for new memories after the rows of a matrix (copying a small one is cheap)
+
+
+class _Storage:
+    """An entity's vectors with spare rows at the end, shared by the indexes `appended` makes.
+
+    Each index reads only its own first rows, and rows are written only past `used`, which only
+    grows, so no index ever sees a row change under it; an append from an index that is not the
+    last one gets a copy instead."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        count = matrix.shape[0]
+        self.rows = np.empty((count + 16 + int(count * SPARE_ROWS_SHARE), *matrix.shape[1:]), dtype=np.float32)
+        self.rows[:count] = matrix
+        self.used = count
+        self._lock = threading.Lock()
+
+    def claim(self, start: int, count: int) -> bool:
+        """Reserve rows start..start+count for the caller: only right after the last used row."""
+        with self._lock:
+            if start != self.used or start + count > self.rows.shape[0]:
+                return False
+            self.used = start + count
+            return True
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

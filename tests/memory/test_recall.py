@@ -541,6 +541,26 @@ def test_an_index_refreshed_with_new_rows_equals_one_built_from_scratch(tenant):
         assert refreshed.lexical.best_possible(query) == pytest.approx(fresh.lexical.best_possible(query))
 
 
+def test_appending_vectors_never_changes_an_index_already_made():
+    from memory.recall.vector import NumpyVectorIndex
+
+    rng = np.random.default_rng(0)
+    base = NumpyVectorIndex(rng.standard_normal((40, 8)).astype(np.float32))
+    first, second = rng.standard_normal((3, 8)).astype(np.float32), rng.standard_normal((5, 8)).astype(np.float32)
+    before = base.vectors(np.arange(40)).copy()
+
+    appended = base.appended(first)  # into the spare rows
+    again = base.appended(second)  # from the same index: must not overwrite `appended`'s rows
+    longer = appended.appended(second)
+
+    assert np.array_equal(base.vectors(np.arange(40)), before)
+    assert np.array_equal(appended.vectors(np.arange(43)), np.concatenate([before, first]))
+    assert np.array_equal(again.vectors(np.arange(45)), np.concatenate([before, second]))
+    assert np.array_equal(longer.vectors(np.arange(48)), np.concatenate([before, first, second]))
+    query = rng.standard_normal(8).astype(np.float32)
+    assert base.search(query, 100, None)[0].size == 40 and longer.search(query, 100, None)[0].size == 48
+
+
 def test_a_warm_cache_sees_an_edited_and_a_deleted_memory_at_once(tenant):
     from memory.services.audit import Actor
     from memory.services.editing import memory_delete, memory_update
