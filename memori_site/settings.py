@@ -123,7 +123,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
-        "polling_interval": 0.05,
+        "polling_interval": env_float("MEMORI_BROKER_POLL_SECONDS", 0.005),
     }
 else:
     # Publishing gives up fast when the broker is down (the job stays in the outbox for the sweeper)
