@@ -58,13 +58,8 @@ class TripleWrite:
     embedding: bytes | None
 
 
-MEMORY_COLUMNS = [
-    "entity_id",
-    "kind",
-    "owner_process_id",
-    "content",
-    "normalized",
-    "content_hash",
+# What memories and triples both carry (RecallStats + first process), filled from a first mention.
+FIRST_MENTION_COLUMNS = [
     "embedding",
     "embedding_model",
     "first_process_id",
@@ -72,19 +67,15 @@ MEMORY_COLUMNS = [
     "last_seen_at",
     "mention_count",
 ]
-TRIPLE_COLUMNS = [
-    "entity_id",
-    "subject_id",
-    "predicate_id",
-    "object_id",
-    "content",
-    "embedding",
-    "embedding_model",
-    "first_process_id",
-    "first_seen_at",
-    "last_seen_at",
-    "mention_count",
-]
+MEMORY_COLUMNS = ["entity_id", "kind", "owner_process_id", "content", "normalized", "content_hash"]
+MEMORY_COLUMNS += FIRST_MENTION_COLUMNS
+TRIPLE_COLUMNS = ["entity_id", "subject_id", "predicate_id", "object_id", "content", *FIRST_MENTION_COLUMNS]
+
+
+def _first_mention_values(embedding: bytes | None, embedding_model: str, mention: Mention) -> tuple:
+    """The values of ``FIRST_MENTION_COLUMNS``; the count starts at 0, each provenance row adds one."""
+    model = embedding_model if embedding is not None else ""
+    return (embedding, model, mention.process.pk, mention.mentioned_at, mention.mentioned_at, 0)
 
 
 def existing_memory_ids(keys: set[MemoryKey]) -> dict[MemoryKey, int]:
@@ -117,12 +108,7 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
             write.content[:MAX_CONTENT_CHARS],
             write.normalized,
             write.content_hash,
-            write.embedding,
-            embedding_model if write.embedding is not None else "",
-            mention.process.pk,
-            mention.mentioned_at,
-            mention.mentioned_at,
-            0,
+            *_first_mention_values(write.embedding, embedding_model, mention),
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
@@ -222,12 +208,7 @@ def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dic
         predicate,
         obj,
         triple_content(names[subject], write.predicate, names[obj]),
-        write.embedding,
-        model if write.embedding is not None else "",
-        mention.process.pk,
-        mention.mentioned_at,
-        mention.mentioned_at,
-        0,
+        *_first_mention_values(write.embedding, model, mention),
     )
 
 
