@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from dashboard import settled_buckets
+from dashboard.exchange_activity import exchange_counter
 from dashboard.periods import Period
 from memory.models import (
     AugmentationJob,
@@ -55,8 +56,8 @@ LATENCY_SAMPLE = 5_000  # p95 still rests on the 250 slowest; 20,000 cost ~90 ms
 
 @dataclass(frozen=True)
 class OverviewActivity:
-    """The overview's time series: exchanges per (bucket, entity, process), recalls and new
-    memories per bucket. Settled buckets may come from the cache (see dashboard.settled_buckets)."""
+    """The overview's time series: exchanges per (bucket, entity) with their processes, recalls and
+    new memories per bucket. Settled buckets may come from the cache (see dashboard.settled_buckets)."""
 
     exchanges: list[dict]
     recalls: list[dict]
@@ -78,14 +79,7 @@ def overview_activity(*, tenant: Tenant, period: Period) -> OverviewActivity:
     busiest entities; days that are over are served from a short-lived cache."""
     scope = {"entity__tenant": tenant}
     series = [
-        settled_buckets.count_by_bucket(
-            period,
-            Exchange.objects.filter(**scope),
-            "occurred_at",
-            "entity_id",
-            "process_id",
-            key=f"exchanges:{tenant.pk}",
-        ),
+        settled_buckets.count_with(period, exchange_counter(tenant.pk), key=f"exchanges-by-entity:{tenant.pk}"),
         settled_buckets.count_by_bucket(
             period, RecallEvent.objects.filter(**scope), "created_at", key=f"recalls:{tenant.pk}"
         ),
@@ -112,7 +106,7 @@ def overview_stats(*, tenant: Tenant, period: Period, activity: OverviewActivity
         sessions=Session.objects.filter(
             **in_range, last_activity_at__gte=period.start, started_at__lt=period.end
         ).count(),
-        active_processes=len({row["process_id"] for row in activity.exchanges}),
+        active_processes=len({pk for row in activity.exchanges for pk in row["processes"]}),
         backlog=jobs.filter(status__in=[AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]).count(),
         failed=jobs.filter(status=AugmentationJob.Status.FAILED, queued_at__gte=period.start).count(),
         recall_p50_ms=p50,
@@ -143,7 +137,7 @@ def top_entities(*, activity: list[dict], limit: int = 10) -> list[dict]:
     for row in activity:
         entry = per_entity.setdefault(row["entity_id"], {"entity_id": row["entity_id"], "exchanges": 0, "ids": set()})
         entry["exchanges"] += row["n"]
-        entry["ids"].add(row["process_id"])
+        entry["ids"].update(row["processes"])
     rows = sorted(per_entity.values(), key=lambda entry: (-entry["exchanges"], entry["entity_id"]))[:limit]
     for row in rows:
         row["processes"] = len(row.pop("ids"))

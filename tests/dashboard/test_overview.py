@@ -1,10 +1,10 @@
 from datetime import timedelta
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import settled_buckets
+from dashboard import exchange_activity, settled_buckets
 from dashboard.periods import period_from_query
 from memory.models import Memory
 from tests.dashboard.conftest import XSS, add_memory
@@ -96,7 +96,7 @@ def test_settled_days_come_from_the_cache_and_recent_activity_is_live(handoff):
     later = now + timedelta(seconds=settled_buckets.SETTLED_TTL + 1)
     third, third_as_of = per_day(later)  # stale: the week is recounted (REFRESH_PER_REQUEST days)
     assert third[three_days_ago.date()] == 2 and third_as_of == later
-    cache.clear()
+    caches["dashboard"].clear()
     assert per_day()[0][three_days_ago.date()] == 2
 
 
@@ -123,3 +123,33 @@ def test_the_page_says_when_cached_counts_were_taken(member_client, handoff):
     response = member_client.get(reverse("dashboard:overview", args=[handoff.tenant.pk]), {"days": "30"})
     assert response.context["cached_as_of"] is not None
     assert "at a time once 5 minutes old" in response.content.decode()
+
+
+def test_exchanges_per_entity_are_the_same_counted_by_index_ranges_or_grouped(handoff, monkeypatch):
+    now = timezone.now()
+    counter = exchange_activity.exchange_counter(handoff.tenant.pk)
+    by_ranges = counter("minute", now - timedelta(hours=1), now + timedelta(minutes=1))
+    monkeypatch.setattr(exchange_activity, "MAX_RANGE_COUNTS", 0)  # too many (entity, bucket) pairs
+    grouped = counter("minute", now - timedelta(hours=1), now + timedelta(minutes=1))
+
+    def key(row):
+        return row["bucket"], row["entity_id"]
+
+    assert sorted(by_ranges, key=key) == sorted(grouped, key=key)
+    assert sum(row["n"] for row in by_ranges) == 4
+    triage, billing, technical = (
+        handoff.entity.tenant.processes.get(external_id=name).pk
+        for name in ("triage_agent", "billing_agent", "technical_agent")
+    )
+    assert {pk for row in by_ranges for pk in row["processes"]} == {triage, billing, technical}
+
+
+def test_a_new_process_reuses_the_counts_another_process_took(member_client, handoff):
+    url = reverse("dashboard:overview", args=[handoff.tenant.pk])
+    first = member_client.get(url, {"days": "30"})
+    caches["default"].clear()  # what a new web worker starts with; the dashboard's counts are shared files
+
+    second = member_client.get(url, {"days": "30"})
+
+    assert second.context["cached_as_of"] == first.context["cached_as_of"]  # not counted again
+    assert second.context["stats"].exchanges == 4
