@@ -4,8 +4,11 @@ Bulk-creates the data once (bulk_create, a few minutes on SQLite) into the datab
 DATABASE_URL (default: a SQLite file under var/bench-dashboard/), then renders each page with
 Django's test client as a tenant member and prints the median and worst server time of a few
 runs, and the number of queries. Re-runs reuse the data; --rebuild starts over. Rows marked
-"cold" clear the cache before each run: for the overview that is the first view of a range since
-the process started (later views reuse the counts of settled days, see dashboard/settled_buckets.py).
+"cold" clear the caches before each run: for the overview that is the first view of a range ever
+counted (later views, in any process of the machine, reuse the counts of settled days, see
+dashboard/settled_buckets.py). Rows marked "fresh process" time the first request of a new Python
+process (its first database connection, URL and template loading included), with the counts other
+processes left ("shared counts") or none ("never counted"); --fresh measures every page that way.
 The figures are the same with DEBUG off (DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
 bench captures queries either way.
 
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -37,12 +42,12 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.cache import cache  # noqa: E402
+from django.core.cache import cache, caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from django.urls import get_resolver, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from memory.models import (  # noqa: E402
@@ -395,20 +400,75 @@ def pages(tenant: Tenant) -> list[tuple[str, str, bool]]:
     ]
 
 
-def measure(runs: int) -> None:
+def first_request(url: str) -> None:
+    """Run by measure_fresh in a new process: log in, time one request, print the figures as JSON.
+    The URLconf (every view module: DRF, NumPy, ~300 ms) is imported first and timed apart: Django
+    imports it on a process's first request, whatever the page, unless the server loads it at start."""
+    started = time.perf_counter()
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+    urlconf = (time.perf_counter() - started) * 1000
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    with CaptureQueriesContext(connection) as captured:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+    figures = {"status": response.status_code, "wall": wall, "cpu": cpu, "queries": len(captured), "urlconf": urlconf}
+    print(json.dumps(figures))
+
+
+def measure_fresh(name: str, url: str, runs: int, *, never_counted: bool) -> list[float]:
+    """The page's figures, printed; returns the URLconf import times of the processes."""
+    timings, cpu, queries, urlconf = [], [], 0, []
+    for _ in range(runs):
+        if never_counted:
+            caches["dashboard"].clear()
+        done = subprocess.run(
+            [sys.executable, __file__, "--first-request", url], capture_output=True, text=True, check=True
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        assert figures["status"] == 200, (name, figures)
+        timings.append(figures["wall"])
+        cpu.append(figures["cpu"])
+        urlconf.append(figures["urlconf"])
+        queries = figures["queries"]
+    _print_row(name, timings, cpu, queries)
+    return urlconf
+
+
+def _print_row(name: str, timings: list[float], cpu: list[float], queries: int) -> None:
+    flag = "" if statistics.median(timings) < 300 else "  > 300 ms"
+    print(
+        f"{name:56} {statistics.median(timings):10.1f} {max(timings):8.1f} {statistics.median(cpu):8.1f} "
+        f"{queries:8d}{flag}",
+        flush=True,
+    )
+
+
+def measure(runs: int, *, fresh: bool) -> None:
     tenant = Tenant.objects.get(name=TENANT)
     client = Client()
     client.force_login(get_user_model().objects.get(username="bench"))
     # Wall time is what a user waits; CPU time (this process: Django + in-process SQLite) is what the
     # page costs, and stays comparable when other work shares the machine.
     print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"\n{'page':42} {'median ms':>10} {'max ms':>8} {'cpu ms':>8} {'queries':>8}")
+    print(f"\n{'page':56} {'median ms':>10} {'max ms':>8} {'cpu ms':>8} {'queries':>8}")
+    overview_90 = reverse("dashboard:overview", args=[tenant.pk]) + "?days=90"
+    urlconf = measure_fresh("overview (90 days, fresh process, shared counts)", overview_90, runs, never_counted=False)
+    urlconf += measure_fresh("overview (90 days, fresh process, never counted)", overview_90, runs, never_counted=True)
+    if fresh:
+        for name, url, _ in pages(tenant):
+            urlconf += measure_fresh(f"{name} (fresh process, never counted)", url, runs, never_counted=True)
+    print(f"{'  + URLconf import on a process first request, not above':56} {statistics.median(urlconf):10.1f}")
+    if fresh:
+        return
     for name, url, cold in pages(tenant):
         client.get(url)  # warm connections and code paths once
         timings, cpu, queries = [], [], 0
         for _ in range(runs):
             if cold:
                 cache.clear()
+                caches["dashboard"].clear()
             with CaptureQueriesContext(connection) as captured:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)
@@ -416,19 +476,19 @@ def measure(runs: int) -> None:
                 cpu.append((time.process_time() - started_cpu) * 1000)
             queries = len(captured)
             assert response.status_code == 200, (name, response.status_code)
-        flag = "" if statistics.median(timings) < 300 else "  > 300 ms"
-        print(
-            f"{name:42} {statistics.median(timings):10.1f} {max(timings):8.1f} {statistics.median(cpu):8.1f} "
-            f"{queries:8d}{flag}",
-            flush=True,
-        )
+        _print_row(name, timings, cpu, queries)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop the bench tenant and create the data again")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--fresh", action="store_true", help="every page as the first request of a new process")
+    parser.add_argument("--first-request", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.first_request:
+        first_request(args.first_request)
+        return
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     if args.rebuild or not Message.objects.filter(conversation__entity__tenant__name=TENANT)[:1].exists():
@@ -444,7 +504,7 @@ def main() -> None:
         f"memories: {Memory.objects.count():,}  messages: {Message.objects.count():,}  "
         f"triples: {Triple.objects.count():,}  recall events: {RecallEvent.objects.count():,}"
     )
-    measure(args.runs)
+    measure(args.runs, fresh=args.fresh)
 
 
 if __name__ == "__main__":
