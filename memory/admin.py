@@ -27,6 +27,7 @@ from memory.models import (
     Triple,
 )
 from memory.services.audit import Actor
+from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
 from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
 from memory.services.publishing import jobs_retry
 
@@ -251,6 +252,23 @@ class ContradictionAdmin(admin.ModelAdmin):
     list_filter = ("reason", "entity__tenant", ("resolved_at", admin.EmptyFieldListFilter))
     list_select_related = ("entity", "memory_a", "memory_b", "triple_a", "triple_b")
     raw_id_fields = ("entity", "memory_a", "memory_b", "triple_a", "triple_b")
+    actions = ["resolve_keeping_both"]
+
+    @admin.action(description="Resolve selected: keep both sides (not a conflict)")
+    def resolve_keeping_both(self, request, queryset) -> None:
+        """Through the resolving service, as the dashboard's Contradictions page: each one is marked
+        resolved with an audit entry and its sides are unflagged. Deleting or correcting a side needs
+        one side chosen per contradiction: that is the page's job (or the memory's own admin)."""
+        actor, resolved, refused = Actor.from_user(request.user), 0, []
+        for contradiction in queryset.select_related("memory_a", "memory_b", "triple_a", "triple_b"):
+            try:
+                contradiction_resolve(contradiction=contradiction, actor=actor, action=ResolutionAction.KEEP_BOTH)
+                resolved += 1
+            except InvalidResolution as error:
+                refused.append(f"#{contradiction.pk}: {error}")
+        self.message_user(request, f"Resolved {resolved} contradiction(s), keeping both sides.")
+        if refused:
+            self.message_user(request, "Not resolved: " + "; ".join(refused), level=messages.WARNING)
 
 
 @admin.register(AugmentationJob)

@@ -89,3 +89,27 @@ def test_admin_requires_staff(client, fact):
     response = client.get(reverse("admin:memory_memory_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_resolving_contradictions_in_the_admin_keeps_both_sides_and_is_audited(staff_client, fact):
+    from memory.models import Contradiction
+    from memory.services.contradictions import record_memory_contradiction
+
+    mention = Mention(process=fact.first_process, mentioned_at=timezone.now())
+    other = memory_upsert(entity=fact.entity, kind="fact", content="Passwords are hashed with scrypt", mention=mention)
+    record_memory_contradiction(fact.entity, fact.pk, other.obj.pk, reason="extractor")
+    contradiction = Contradiction.objects.get(memory_a=fact)
+
+    response = staff_client.post(
+        reverse("admin:memory_contradiction_changelist"),
+        {"action": "resolve_keeping_both", "_selected_action": [contradiction.pk]},
+        follow=True,
+    )
+
+    contradiction.refresh_from_db()
+    fact.refresh_from_db()
+    assert "Resolved 1 contradiction(s)" in response.content.decode()
+    assert contradiction.resolved_at is not None
+    assert contradiction.resolution_note == "Kept both sides (not a conflict) by user:operator."
+    assert not fact.is_contradicted
+    assert AuditEntry.objects.filter(object_type="contradiction", object_id=contradiction.pk).exists()
