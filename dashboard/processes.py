@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
+from dashboard.periods import Period
 from memory.models import Entity, Memory, MemoryKind, Process, Provenance, RecallHit, Triple
 
 KINDS = [*MemoryKind.values, "relation"]
@@ -68,12 +69,23 @@ def latest_first_contributions(entity: Entity) -> dict[str, list[Memory]]:
     return by_process
 
 
-def recall_flows(entity: Entity) -> list[tuple[str, str, int]]:
+def recall_hits(entity: Entity, period: Period | None):
+    """The entity's recall hits, of recalls made in ``period`` (None: all of them). An entity's
+    recalls grow with every call its agents make; the range keeps the scan to the recent ones
+    (the (entity, -created_at) index of recall events finds them)."""
+    hits = RecallHit.objects.filter(event__entity=entity)
+    if period is not None:
+        hits = hits.filter(event__created_at__gte=period.start, event__created_at__lt=period.end)
+    return hits
+
+
+def recall_flows(entity: Entity, period: Period | None = None) -> list[tuple[str, str, int]]:
     """(contributing process, recalling process, recalled items): RecallHit → memory/triple → Provenance."""
     flows: dict[tuple[str, str], int] = defaultdict(int)
     for target in ("memory", "triple"):
         rows = (
-            RecallHit.objects.filter(event__entity=entity, **{f"{target}__isnull": False})
+            recall_hits(entity, period)
+            .filter(**{f"{target}__isnull": False})
             .values("event__process__external_id", f"{target}__mentions__process__external_id")
             .annotate(n=Count("id", distinct=True))
         )
@@ -84,10 +96,11 @@ def recall_flows(entity: Entity) -> list[tuple[str, str, int]]:
     return sorted(((source, target, n) for (source, target), n in flows.items()), key=lambda flow: -flow[2])
 
 
-def recalled_from_others(entity: Entity) -> dict[str, list[dict]]:
+def recalled_from_others(entity: Entity, period: Period | None = None) -> dict[str, list[dict]]:
     """Per recalling process, the memories first contributed by another process it recalled most."""
     rows = (
-        RecallHit.objects.filter(event__entity=entity, memory__isnull=False, memory__first_process__isnull=False)
+        recall_hits(entity, period)
+        .filter(memory__isnull=False, memory__first_process__isnull=False)
         .exclude(memory__first_process=F("event__process"))
         .values("event__process__external_id", "memory_id", "memory__content", "memory__first_process__external_id")
         .annotate(n=Count("id"))
@@ -101,10 +114,11 @@ def recalled_from_others(entity: Entity) -> dict[str, list[dict]]:
     return by_process
 
 
-def process_summaries(entity: Entity, process_names: list[str]) -> list[ProcessSummary]:
+def process_summaries(entity: Entity, process_names: list[str], period: Period | None = None) -> list[ProcessSummary]:
+    """Contributions over the entity's whole life; what was recalled from others in ``period``."""
     counts = contributions(entity)
     latest = latest_first_contributions(entity)
-    recalled = recalled_from_others(entity)
+    recalled = recalled_from_others(entity, period)
     names = sorted(set(process_names) | set(counts))
     return [
         ProcessSummary(

@@ -1,4 +1,7 @@
-"""Process View: per process, its contributions by kind and what it recalled from the others."""
+"""Process View: per process, its contributions by kind and what it recalled from the others.
+
+Contributions are counted over the entity's whole life; recalls in a range (the last 30 days unless
+another is picked, "all" for the whole life), since an entity's recalls grow with every call."""
 
 from __future__ import annotations
 
@@ -7,22 +10,36 @@ from django.http import HttpRequest, HttpResponse
 
 from dashboard import charts, selectors
 from dashboard.access import entity_for
+from dashboard.periods import PRESET_DAYS, Period, period_from_query
 from dashboard.processes import KINDS, process_summaries, recall_flows
 from dashboard.rendering import render_page
+
+DEFAULT_RECALL_DAYS = "30"
+
+
+def _recall_period(request: HttpRequest) -> Period | None:
+    if request.GET.get("days") == "all":
+        return None
+    if request.GET.get("start"):
+        return period_from_query(request.GET)
+    return period_from_query({"days": request.GET.get("days") or DEFAULT_RECALL_DAYS})
 
 
 @login_required
 def process_view(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
     names = [process.external_id for process in selectors.entity_processes(entity=entity)]
-    summaries = process_summaries(entity, names)
+    period = _recall_period(request)
+    summaries = process_summaries(entity, names, period)
     colors = charts.process_colors(summary.name for summary in summaries)
-    flows = recall_flows(entity)
+    flows = recall_flows(entity, period)
     return render_page(
         request,
         "dashboard/processes.html",
         nav="processes",
         entity=entity,
+        period=period,
+        presets=PRESET_DAYS,
         summaries=summaries,
         colors=colors,
         flows=flows,

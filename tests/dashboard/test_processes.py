@@ -1,5 +1,9 @@
-from django.urls import reverse
+from datetime import timedelta
 
+from django.urls import reverse
+from django.utils import timezone
+
+from memory.models import RecallEvent
 from tests.dashboard.conftest import XSS, add_memory
 
 
@@ -26,3 +30,20 @@ def test_contributions_are_escaped(member_client, handoff):
     response = member_client.get(reverse("dashboard:processes", args=[handoff.entity.pk]))
     assert b"<script>alert" not in response.content
     assert b"&lt;script&gt;alert" in response.content
+
+
+def test_recall_flows_cover_the_chosen_range(member_client, handoff):
+    RecallEvent.objects.filter(entity=handoff.entity, process__external_id="billing_agent").update(
+        created_at=timezone.now() - timedelta(days=60)
+    )
+    url = reverse("dashboard:processes", args=[handoff.entity.pk])
+
+    recent = member_client.get(url)  # the last 30 days by default
+    whole_life = member_client.get(url, {"days": "all"})
+
+    def billing_recalled_triage(response):
+        return any(s == "triage_agent" and t == "billing_agent" for s, t, _ in response.context["flows"])
+
+    assert not billing_recalled_triage(recent)
+    assert billing_recalled_triage(whole_life)
+    assert billing_recalled_triage(member_client.get(url, {"days": "90"}))
