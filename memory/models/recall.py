@@ -53,6 +53,13 @@ class RecallHit(models.Model):
     lexical_score = models.FloatField(null=True, blank=True)
     fused_score = models.FloatField(default=0)
     contributing_processes = models.JSONField(default=list, blank=True)
+    via = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Why it was recalled without matching the query: 'co-mentioned with memory 12' (extracted "
+        "with a stronger match) or 'handoff from <process>' (another agent's work of the last minutes).",
+    )
 
     class Meta:
         ordering = ["event", "rank"]

@@ -30,7 +30,7 @@ class HitRecord:
     lexical_score: float
     fused_score: float
     processes: list[str]
-    via: str | None = None  # "co-mentioned with memory 12": brought by another result, not by the query
+    via: str | None = None  # "co-mentioned with memory 12", "handoff from coder": recalled without matching
 
 
 def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEvent:
@@ -71,6 +71,7 @@ def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
         lexical_score=hit.lexical_score,
         fused_score=hit.fused_score,
         contributing_processes=hit.processes,
+        via=(hit.via or "")[:200],
     )
 
 

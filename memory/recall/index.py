@@ -7,6 +7,9 @@ touches the database only to read `Entity.memory_version`, which every memory wr
 differs from the cached one (a write in any OS process), the index is rebuilt from the database
 before the search, so a new memory is seen by the very next recall everywhere.
 
+Each build or refresh also loads the mentions of the last `MEMORI_RECALL_HANDOFF_SECONDS` (one
+indexed query, recent.py), so handoffs (handoff.py) cost a warm recall nothing.
+
 The cache is process-wide, thread-safe and LRU-bounded by entities and by total rows
 (`MEMORI_RECALL_CACHE_ENTITIES`, `MEMORI_RECALL_CACHE_ROWS`).
 """
@@ -30,6 +33,7 @@ from django.db.models import OuterRef, Subquery
 from memory.embedding import from_bytes, get_embedder
 from memory.models import Memory, Provenance, Triple
 from memory.recall.lexical import BM25Index
+from memory.recall.recent import NO_RECENT_MENTIONS, RecentMentions, load_recent_mentions
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
 
 # Row kinds, as small integer codes in the index.
@@ -69,6 +73,7 @@ class EntityIndex:
     lexical: BM25Index
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
     build_ms: float = 0.0
+    recent_mentions: RecentMentions = NO_RECENT_MENTIONS  # for handoffs (handoff.py), loaded with every version
     shared_mask: np.ndarray = field(init=False)
     newest_seen: float = field(init=False)
 
@@ -160,7 +165,10 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     if not unchanged or new_count > max(REFRESH_MAX_NEW_SHARE * old.size, 1000):
         return build_entity_index(key)
     if not new_count:
-        return dataclasses.replace(old, key=key, build_ms=(time.perf_counter() - started) * 1000)
+        recent = load_recent_mentions(key.entity_id, old.ids, is_triple)
+        return dataclasses.replace(
+            old, key=key, recent_mentions=recent, build_ms=(time.perf_counter() - started) * 1000
+        )
     rows = _load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
     return _appended(old, key, rows, started)
 
@@ -252,6 +260,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
         **columns,
         vectors=NumpyVectorIndex(matrix),
         lexical=BM25Index(columns["contents"]),
+        recent_mentions=load_recent_mentions(key.entity_id, columns["ids"], columns["kinds"] == TRIPLE),
         build_ms=(time.perf_counter() - started) * 1000,
     )
 
@@ -273,6 +282,7 @@ def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> En
         **merged,
         vectors=old.vectors.appended(matrix),
         lexical=old.lexical.extended(new["contents"]),
+        recent_mentions=load_recent_mentions(key.entity_id, merged["ids"], merged["kinds"] == TRIPLE),
         build_ms=(time.perf_counter() - started) * 1000,
     )
 

@@ -70,6 +70,7 @@ class Ranked:
     lexical: float
     fused: float
     via: int | None = None  # for a co-mentioned row: the row of the result that brought it
+    handoff_from: str | None = None  # for a handoff (handoff.py): the other process whose recent work it is
 
 
 def rank(
@@ -115,16 +116,58 @@ def _fused(index, query, query_vector, allowed, caller_process_id, config: Ranki
             relevance[positions] += weight / (config.rrf_k + 1 + np.arange(ranked_rows.size))
         relevance /= (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
     else:
-        scale = index.lexical.best_possible(query) or 1.0
-        relevance = (config.dense_weight * dense + config.lexical_weight * lexical / scale) / (
-            config.dense_weight + config.lexical_weight
-        )
+        relevance = _score_fusion(index, query, dense, lexical, config)
     relevant = (lexical > 0) | (dense >= config.min_dense)
     rows, dense, lexical, relevance = rows[relevant], dense[relevant], lexical[relevant], relevance[relevant]
     fused = relevance + _priors(index, rows, caller_process_id, config)
     order = np.argsort(-fused, kind="stable")
     scored = rows[order], dense[order], lexical[order], fused[order], np.full(rows.size, -1, dtype=np.int64)
     return _with_comentions(index, scored, query_vector, lexical_all, allowed, config)
+
+
+def _score_fusion(index, query: str, dense: np.ndarray, lexical: np.ndarray, config: RankingConfig) -> np.ndarray:
+    scale = index.lexical.best_possible(query) or 1.0
+    return (config.dense_weight * dense + config.lexical_weight * lexical / scale) / (
+        config.dense_weight + config.lexical_weight
+    )
+
+
+def scores_of(
+    index: EntityIndex,
+    rows: np.ndarray,
+    *,
+    query: str,
+    query_vector: np.ndarray | None,
+    caller_process_id: int | None,
+    config: RankingConfig | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense, lexical and fused scores of given rows, as ranking would score them (threshold
+    aside): for rows admitted for another reason than relevance, so their record shows how
+    relevant they were. The lexical scores are computed only when there are rows."""
+    config = config or DEFAULT_CONFIG
+    zeros = np.zeros(rows.size, dtype=np.float32)
+    if not rows.size or query_vector is None or not query.strip():
+        return zeros, zeros, zeros + _priors(index, rows, caller_process_id, config)
+    dense = index.vectors.similarity(query_vector, rows).astype(np.float32)
+    lexical = index.lexical.scores(query)[rows]
+    fused = _score_fusion(index, query, dense, lexical, config) + _priors(index, rows, caller_process_id, config)
+    return dense, lexical, fused
+
+
+def is_near_duplicate(
+    index: EntityIndex, row: int, of_rows: Sequence[int], config: RankingConfig | None = None
+) -> bool:
+    """Whether `row` repeats one of `of_rows`, by the rule `rank` collapses results with."""
+    if not of_rows:
+        return False
+    threshold = (config or DEFAULT_CONFIG).duplicate_similarity
+    text = " ".join(index.contents[row].lower().split())
+    others = np.asarray(of_rows, dtype=np.int64)
+    if any(" ".join(index.contents[other].lower().split()) == text for other in of_rows):
+        return True
+    similarity = index.vectors.vectors(others) @ index.vectors.vectors(np.asarray([row]))[0]
+    numbers = _numbers(text)
+    return any(_numbers(index.contents[other].lower()) == numbers for other in others[similarity >= threshold].tolist())
 
 
 def _with_comentions(index, scored: Scored, query_vector, lexical_all, allowed, config: RankingConfig) -> Scored:

@@ -29,8 +29,9 @@ from memory.recall.context import (
     unfinished_jobs,
 )
 from memory.recall.events import HitRecord, store_recall_event
+from memory.recall.handoff import VIA_PREFIX, admit_handoffs, handoff_candidates
 from memory.recall.index import ATTRIBUTE, KINDS, TRIPLE, EntityIndex, IndexKey, recall_cache
-from memory.recall.ranking import Ranked, rank
+from memory.recall.ranking import Ranked, rank, scores_of
 from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
 
 MAX_LIMIT = 100
@@ -61,7 +62,7 @@ class RecalledItem:
     memory_id: int | None
     triple_id: int | None
     processes: list[str]
-    via: str | None = None  # "co-mentioned with memory 12": extracted with that result, not matched itself
+    via: str | None = None  # why it joined without matching: "co-mentioned with memory 12", "handoff from coder"
 
 
 @dataclass
@@ -131,7 +132,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     timer.embed_ms = timer.lap(step)
 
     def rank_on(index):
-        return rank(
+        ranked = rank(
             index,
             query=query,
             query_vector=query_vector,
@@ -139,6 +140,9 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             caller_process_id=process_pk,
             limit=limit,
         )
+        candidates = handoff_candidates(index, caller_process_id=process_pk, now=time.time())
+        ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit)
+        return ranked + _handoffs_ranked(index, handoffs, query, query_vector, process_pk)
 
     step = time.perf_counter()
     ranked = rank_on(index)
@@ -157,8 +161,10 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     history = session_history(entity.session_pk)
     timer.fetch_ms += timer.lap(step)
 
-    block = blocks.render(_memory_lines(hits), _pending_lines(pending), budget)
-    hits = hits[: block.memory_lines]
+    handoff_hits = [hit for hit in hits if _is_handoff(hit)]
+    hits = [hit for hit in hits if not _is_handoff(hit)]
+    block = blocks.render(_memory_lines(hits), _pending_lines(pending), budget, _memory_lines(handoff_hits))
+    hits = hits[: block.memory_lines] + handoff_hits[: block.handoff_lines]
     pending = pending[: block.pending_lines]
     result = RecallResult(
         items=[_item(hit) for hit in hits],
@@ -203,6 +209,21 @@ def _fresh_index(entity: Entity, jobs: PendingJobs, embedder_name: str) -> Entit
     if version is None or version == entity.memory_version:
         return None
     return recall_cache().get(IndexKey(entity.pk, entity.created_at, version, embedder_name))
+
+
+def _handoffs_ranked(index: EntityIndex, handoffs, query: str, query_vector, process_pk: int | None) -> list[Ranked]:
+    """Admitted handoffs as results, with the scores ranking gives them (below its threshold, or
+    outranked: that is why they needed the handoff)."""
+    rows = np.asarray([h.row for h in handoffs], dtype=np.int64)
+    dense, lexical, fused = scores_of(index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk)
+    return [
+        Ranked(row=h.row, dense=float(d), lexical=float(lx), fused=float(f), handoff_from=h.process_name)
+        for h, d, lx, f in zip(handoffs, dense.tolist(), lexical.tolist(), fused.tolist(), strict=True)
+    ]
+
+
+def _is_handoff(hit: HitRecord) -> bool:
+    return bool(hit.via and hit.via.startswith(VIA_PREFIX))
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -274,7 +295,7 @@ def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
                 lexical_score=round(r.lexical, 6),
                 fused_score=round(r.fused, 6),
                 processes=processes,
-                via=_via(index, r.via),
+                via=VIA_PREFIX + r.handoff_from if r.handoff_from is not None else _via(index, r.via),
             )
         )
     return records
@@ -291,7 +312,7 @@ def _memory_lines(hits: list[HitRecord]) -> list[blocks.Line]:
     sections = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}
     return [
         blocks.Line(
-            section=sections.get(hit.kind, blocks.SECTION_MEMORIES),
+            section=blocks.SECTION_HANDOFF if _is_handoff(hit) else sections.get(hit.kind, blocks.SECTION_MEMORIES),
             text=blocks.memory_line(hit.kind, hit.content, hit.processes),
         )
         for hit in hits

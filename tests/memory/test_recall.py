@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,12 +46,16 @@ SUPPORT_NOTES = [
 ]
 
 
-def remember(tenant: Tenant, entity_id: str, content: str, *, process_id: str = "research_agent", kind="fact"):
+AN_HOUR_AGO = timedelta(hours=1)  # older than the handoff window: recalled for relevance only
+
+
+def remember(
+    tenant: Tenant, entity_id: str, content: str, *, process_id: str = "research_agent", kind="fact", ago=timedelta(0)
+):
     entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=entity_id)
     process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
-    upserted = memory_upsert(
-        entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=timezone.now())
-    )
+    mention = Mention(process=process, mentioned_at=timezone.now() - ago)
+    upserted = memory_upsert(entity=entity, kind=kind, content=content, mention=mention)
     bump_memory_version(entity.pk)
     return upserted.obj
 
@@ -262,7 +267,7 @@ def test_it_rejects_unusable_identifiers(tenant, field):
 
 def test_a_query_about_nothing_known_returns_nothing(tenant):
     for note in SUPPORT_NOTES:
-        remember(tenant, "project_alpha", note)
+        remember(tenant, "project_alpha", note, ago=AN_HOUR_AGO)  # not a handoff (test_recall_handoff.py)
 
     result = recall(tenant, "project_alpha", "quantum chromodynamics lattice gauge")
 
@@ -300,7 +305,7 @@ def test_a_recalled_triple_and_an_empty_recall_are_stored_too(tenant):
 
     entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
     process = Process.objects.create(tenant=tenant, external_id="coder")
-    mention = Mention(process=process, mentioned_at=timezone.now())
+    mention = Mention(process=process, mentioned_at=timezone.now() - AN_HOUR_AGO)
     triple_upsert(entity=entity, subject="payment service", predicate="depends_on", obj="Stripe", mention=mention)
     memory_upsert(entity=entity, kind="fact", content="The payment service retries Stripe calls twice", mention=mention)
     bump_memory_version(entity.pk)

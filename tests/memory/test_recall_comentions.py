@@ -4,12 +4,16 @@ The product promise behind it (seed sample uc3_dev_team.py): the coder says "Imp
 authentication with JWT tokens. Use bcrypt for passwords.", and the reviewer, asking to "Review the
 authentication implementation.", recalls both JWT tokens and bcrypt, also once augmentation has
 finished and the raw exchange is no longer served as pending context. Exchanges are recorded and
-augmented inline, as the Celery task does.
+augmented inline, as the Celery task does, an hour ago: older than the handoff window, so only
+relevance and co-mentions decide (recent handoffs are test_recall_handoff.py's subject).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from memory.services.augmentation import augment_job
 from memory.services.recall import RecallRequest, recall_for_call
@@ -24,7 +28,12 @@ def say(tenant, process_id: str, text: str) -> None:
     """One agent's exchange, recorded and fully augmented (what `mem.augmentation.wait()` waits for)."""
     recorded = record_exchange(
         tenant=tenant,
-        data=ExchangeInput(entity_id=REPO, process_id=process_id, messages=[MessageInput(role="user", content=text)]),
+        data=ExchangeInput(
+            entity_id=REPO,
+            process_id=process_id,
+            messages=[MessageInput(role="user", content=text)],
+            occurred_at=timezone.now() - timedelta(hours=1),
+        ),
     )
     assert augment_job(recorded.job.pk).status == "done"
 
