@@ -458,7 +458,7 @@ def measure(runs: int, *, fresh: bool) -> None:
     urlconf += measure_fresh("overview (90 days, fresh process, never counted)", overview_90, runs, never_counted=True)
     if fresh:
         for name, url, _ in pages(tenant):
-            urlconf += measure_fresh(f"{name} (fresh process, never counted)", url, runs, never_counted=True)
+            urlconf += measure_fresh(f"{name} [new process]", url, runs, never_counted=True)
     print(f"{'  + URLconf import on a process first request, not above':56} {statistics.median(urlconf):10.1f}")
     if fresh:
         return
