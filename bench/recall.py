@@ -3,7 +3,8 @@
 Synthetic but realistic memories (varied sentences, real embeddings from the configured embedder,
 computed in batches, one provenance row each) are bulk-inserted once per size and kept for later
 runs. "warm" is a recall whose entity index is already cached; "cold" clears the cache first, so it
-includes loading and indexing every memory of the entity. Every recall is the full
+includes loading and indexing every memory of the entity; "handoffs" is warm with twelve memories of
+four other agents in the handoff window (recalled without matching). Every recall is the full
 `recall_for_call` (entity lookup, embed, search, provenance, pending jobs, history, recall event
 with hits and counters).
 
@@ -248,6 +249,9 @@ def run_size(tenant, entity, queries: int, cold_runs: int) -> dict:
     first_event = RecallEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     warm = [one(rng.choice(QUERIES) + f" {rng.randint(0, 9999)}") for _ in range(queries)]
     after_write = [write_then_recall(tenant, entity, one, number) for number in range(cold_runs)]
+    handoff = recall_with_handoffs(
+        tenant, entity, one, [rng.choice(QUERIES) + f" {rng.randint(0, 9999)}" for _ in range(max(queries // 2, 1))]
+    )
     split = RecallEvent.objects.filter(entity=entity, id__gt=first_event).values_list(
         "embed_ms", "search_ms", "fetch_ms"
     )
@@ -256,6 +260,7 @@ def run_size(tenant, entity, queries: int, cold_runs: int) -> dict:
         "warm": percentiles(warm),
         "cold": percentiles(cold),
         "after_write": percentiles(after_write),
+        "handoff": percentiles(handoff),
         "split": (float(np.median(embed)), float(np.median(search)), float(np.median(fetch))),
         "cache_mb": cache_bytes / 1e6,
         "estimate_mb": recall_cache().stats()["bytes"] / 1e6,
@@ -282,6 +287,30 @@ def write_then_recall(tenant, entity, one, number: int) -> float:
     return elapsed
 
 
+def recall_with_handoffs(tenant, entity, one, queries: list[str]) -> list[float]:
+    """Warm recalls while four other agents' memories of the last minutes are in the handoff window
+    (3 each, unrelated to the queries, so they join as handoffs). They are removed again afterwards."""
+    from django.utils import timezone
+
+    from memory.models import Memory, Process
+    from memory.services.embedding_store import bump_memory_version
+    from memory.services.storing import Mention, memory_upsert
+
+    probes = []
+    for name in ("research_agent", "billing_agent", "support_agent", "reviewer"):
+        mention = Mention(process=Process.objects.get(tenant=tenant, external_id=name), mentioned_at=timezone.now())
+        for number in range(3):
+            content = f"Handoff probe {number} of {name}: the wombat squad ships on Fridays"
+            probes.append(memory_upsert(entity=entity, kind="fact", content=content, mention=mention).obj.pk)
+    bump_memory_version(entity.pk)
+    one("warm up")
+    samples = [one(query) for query in queries]
+    Memory.objects.filter(pk__in=probes).delete()
+    bump_memory_version(entity.pk)
+    one("warm up again")
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -306,19 +335,22 @@ def main() -> None:
         result["load"] = (load_before, os.getloadavg()[0])
         rows.append((size, result))
     print(
-        f"\n{'memories':>9} | {'warm p50':>8} {'p95':>7} {'p99':>7} | {'write+recall p50':>16} | {'cold p50':>8} |"
-        f" {'embed':>6} {'search':>6} {'fetch':>6} | {'cache MB':>8} | {'load':>9}"
+        f"\n{'memories':>9} | {'warm p50':>8} {'p95':>7} {'p99':>7} | {'handoffs p50':>12} {'p95':>7} |"
+        f" {'write+recall p50':>16} | {'cold p50':>8} | {'embed':>6} {'search':>6} {'fetch':>6} | {'cache MB':>8} |"
+        f" {'load':>9}"
     )
-    print("-" * 112)
+    print("-" * 135)
     for size, r in rows:
         print(
             f"{size:>9} | {r['warm'][0]:>8.1f} {r['warm'][1]:>7.1f} {r['warm'][2]:>7.1f} |"
+            f" {r['handoff'][0]:>12.1f} {r['handoff'][1]:>7.1f} |"
             f" {r['after_write'][0]:>16.1f} | {r['cold'][0]:>8.1f} |"
             f" {r['split'][0]:>6.2f} {r['split'][1]:>6.2f} {r['split'][2]:>6.2f} | {r['cache_mb']:>8.1f} |"
             f" {r['load'][0]:>4.1f}-{r['load'][1]:<4.1f}"
         )
     print(
-        "(ms. warm: cached index; write+recall: first recall after a new memory (incremental refresh);"
+        "(ms. warm: cached index; handoffs: warm, with 12 memories of 4 other agents in the handoff window;"
+        " write+recall: first recall after a new memory (incremental refresh);"
         " cold: cache cleared (full load). embed/search/fetch: medians of the warm recalls' recorded split;"
         " cache MB: traced by tracemalloc while building the index; load: 1-minute load average before-after)"
     )
