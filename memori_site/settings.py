@@ -86,7 +86,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_memori.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The recall cache's covering index (memory_content_key) includes the id as a non-key column on
+# The recall cache's covering index (memory_entity_fingerprints) includes the id as a non-key column on
 # PostgreSQL; SQLite ignores INCLUDE and still gets the index on its key columns.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
