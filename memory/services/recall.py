@@ -1,5 +1,6 @@
-"""Recall for one LLM call: the entity's relevant memories, other agents' pending work, and the
-session's history, as items and as one block of text to inject within a token budget.
+"""Recall for one LLM call: the entity's relevant memories, other agents' memories of the last
+minutes (handoffs, memory/recall/handoff.py), other agents' pending work, and the session's
+history, as items and as one block of text to inject within a token budget.
 
 The engine is in `memory.recall` (index, ranking, context, block, events); this module resolves the
 caller's identifiers, runs the steps in order, times them, and records the recall event.
