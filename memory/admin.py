@@ -293,7 +293,7 @@ class AugmentationJobAdmin(admin.ModelAdmin):
 
 class RecallHitInline(ReadOnlyInline):
     model = RecallHit
-    fields = ("rank", "kind", "content", "dense_score", "lexical_score", "fused_score", "contributing_processes")
+    fields = ("rank", "kind", "content", "dense_score", "lexical_score", "fused_score", "via", "contributing_processes")
     show_change_link = False
 
 
@@ -330,7 +330,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(RecallHit)
 class RecallHitAdmin(admin.ModelAdmin):
-    list_display = ("event", "rank", "kind", "short_content", "fused_score")
+    list_display = ("event", "rank", "kind", "short_content", "fused_score", "via")
     list_filter = ("kind", "event__entity__tenant")
     list_select_related = ("event",)
     raw_id_fields = ("event", "memory", "triple")

@@ -48,7 +48,9 @@ class RecalledItemSerializer(serializers.Serializer):
     triple_id = serializers.IntegerField(allow_null=True)
     processes = serializers.ListField(child=serializers.CharField())
     via = serializers.CharField(
-        allow_null=True, help_text="Set when the item joined because it was extracted together with a stronger match."
+        allow_null=True,
+        help_text="Why the item joined without matching the query: 'co-mentioned with memory N' (extracted with a "
+        "stronger match) or 'handoff from <process>' (another agent's work of the last minutes).",
     )
 
 
