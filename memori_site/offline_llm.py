@@ -4,7 +4,7 @@
 
 Answers POST /v1/chat/completions (plain and SSE-streamed, with tool calls when tools are offered),
 POST /v1/responses (plain and streamed) and GET /v1/models. The reply restates the request's last
-user message as findings ("Findings: ...") and echoes key terms of the `<memori_context>` block in
+user message as findings ("Here is what I found. ...") and echoes key terms of the `<memori_context>` block in
 the system prompt, so answers look grounded in shared memory. Every request is kept (`.requests`,
 or GET /_requests) for tests to assert on. Failure injection: `fail_next(status, times)` and
 `delay` (or POST /_control {"fail_status", "fail_times", "delay"}).
@@ -83,7 +83,7 @@ def key_terms(system_prompt: str) -> list[str]:
 def compose_reply(user_text: str, system_prompt: str) -> str:
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", user_text.strip()) if s.strip()]
     statements = " ".join(filter(None, (declarative(s) for s in sentences))) or "No request was given."
-    reply = f"Findings: {statements}"
+    reply = f"Here is what I found. {statements}"
     terms = key_terms(system_prompt)
     if terms:
         # A question, so that augmenting this reply does not store the echo as a new fact.
@@ -213,7 +213,7 @@ def _make_handler(server: OfflineLLM) -> type[BaseHTTPRequestHandler]:
             tools = body.get("tools") or []
             message: dict[str, Any]
             if last.get("role") == "tool":
-                content = f"Findings: the tool answered: {_text(last.get('content'))}"
+                content = f"Here is what I found. The tool answered: {_text(last.get('content'))}"
                 message = {"role": "assistant", "content": content}
             elif tools and body.get("tool_choice") != "none":
                 user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")

@@ -22,7 +22,7 @@ def test_it_restates_the_request_as_findings(offline_llm):
     )
 
     text = response.choices[0].message.content
-    assert text.startswith("Findings: ")
+    assert text.startswith("Here is what I found. ")
     assert "implement user authentication with JWT tokens" in text
     assert "use bcrypt for passwords" in text
     assert response.usage.completion_tokens > 0
@@ -53,7 +53,7 @@ def test_it_streams_chunk_by_chunk(offline_llm):
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert len(chunks) > 3
-    assert text == "Findings: The task is to research pricing strategies."
+    assert text == "Here is what I found. The task is to research pricing strategies."
     assert chunks[-1].usage.completion_tokens > 0
 
 
@@ -63,7 +63,7 @@ def test_it_answers_the_responses_api_plain_and_streamed(offline_llm):
     plain = client.responses.create(model="gpt-4o-mini", input="Evaluate vector database options")
     events = list(client.responses.create(model="gpt-4o-mini", input="Evaluate vector database options", stream=True))
 
-    assert plain.output_text == "Findings: The task is to evaluate vector database options."
+    assert plain.output_text == "Here is what I found. The task is to evaluate vector database options."
     assert events[-1].type == "response.completed"
     assert events[-1].response.output_text == plain.output_text
 
