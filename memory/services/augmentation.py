@@ -156,14 +156,29 @@ def claim_jobs(job_id: int, *, batch_size: int = 1) -> list[AugmentationJob]:
     waiting for its retry (its error is set) is left to its own task."""
     table = AugmentationJob._meta.db_table
     skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    others = (
+        f"SELECT id FROM {table} WHERE status = %s AND error = '' AND id <> %s "  # noqa: S608
+        f"ORDER BY queued_at, id LIMIT %s{skip_locked}"
+    )
+    return _claim(f"(id = %s OR id IN ({others}))", [job_id, Status.QUEUED, job_id, max(0, batch_size - 1)])
+
+
+def claim_exactly(job_ids: list[int]) -> list[AugmentationJob]:
+    """Claim those of ``job_ids`` that are queued, and no other job."""
+    if not job_ids:
+        return []
+    return _claim(f"id IN ({', '.join(['%s'] * len(job_ids))})", list(job_ids))
+
+
+def _claim(which: str, params: list) -> list[AugmentationJob]:
+    table = AugmentationJob._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        # The table name is the model's; every value is a parameter.
+        # The table name is the model's; ``which`` is built here from placeholders; values are parameters.
         cursor.execute(
             f"UPDATE {table} SET status = %s, attempts = attempts + 1, started_at = %s, finished_at = NULL "  # noqa: S608
-            f"WHERE status = %s AND (id = %s OR id IN (SELECT id FROM {table} WHERE status = %s AND error = '' "
-            f"AND id <> %s ORDER BY queued_at, id LIMIT %s{skip_locked})) RETURNING id",
-            [Status.RUNNING, now, Status.QUEUED, job_id, Status.QUEUED, job_id, max(0, batch_size - 1)],
+            f"WHERE status = %s AND {which} RETURNING id",
+            [Status.RUNNING, now, Status.QUEUED, *params],
         )
         ids = [row[0] for row in cursor.fetchall()]
     if not ids:
@@ -173,6 +188,25 @@ def claim_jobs(job_id: int, *, batch_size: int = 1) -> list[AugmentationJob]:
         .select_related("exchange", "entity", "process")
         .order_by("queued_at", "pk")
     )
+
+
+def augment_jobs(job_ids: list[int], *, batch_size: int | None = None) -> dict[int, JobOutcome]:
+    """Run exactly these jobs in this process, a batch at a time (operators' backfills); every
+    job's outcome. A job not queued is skipped; one hitting a transient error is left queued with
+    its reason (``retry_reason``) for the sweeper to republish."""
+    size = batch_size or _batch_size()
+    outcomes: dict[int, JobOutcome] = {}
+    for start in range(0, len(job_ids), size):
+        chunk = job_ids[start : start + size]
+        jobs = claim_exactly(chunk)
+        if jobs:
+            outcomes.update(run_claimed(jobs))
+        missed = [job_id for job_id in chunk if job_id not in outcomes]
+        statuses = dict(AugmentationJob.objects.filter(pk__in=missed).values_list("pk", "status")) if missed else {}
+        for job_id in missed:
+            status = statuses.get(job_id, "missing")
+            outcomes[job_id] = JobOutcome(job_id=job_id, status=status, skipped=status)
+    return outcomes
 
 
 def claim_job(job_id: int) -> AugmentationJob | None:

@@ -153,3 +153,17 @@ def test_the_batch_size_comes_from_the_extractor_unless_set(settings):
     assert augmentation._batch_size() == 1
     settings.MEMORI_AUGMENTATION_BATCH_SIZE = 8
     assert augmentation._batch_size() == 8
+
+
+def test_operators_run_exactly_the_jobs_they_name_in_batches(tenant):
+    named = [record(tenant, user=f"fact: Service number {n} is healthy").job.pk for n in range(3)]
+    other = record(tenant, user="fact: not named").job
+    done = record(tenant, user="fact: already done").job
+    augment_batch(done.pk, batch_size=1)
+
+    outcomes = augmentation.augment_jobs([*named, done.pk, 10**9], batch_size=2)
+
+    assert [outcomes[pk].status for pk in named] == ["done", "done", "done"]
+    assert (outcomes[done.pk].skipped, outcomes[10**9].skipped) == ("done", "missing")
+    assert _jobs(other.pk)[0].status == "queued"
+    assert len({job.started_at for job in _jobs(*named)}) == 2  # two batches of at most two
