@@ -36,13 +36,14 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from memory.extraction.registry import ExtractorUnavailable, get_extractor
 from memory.extraction.types import ExchangeInput, ExchangeMessage, RelatedMemory
-from memory.models import AugmentationJob, Entity, Memory, Message
+from memory.models import AugmentationJob, Memory, Message
 from memory.services import dedup
+from memory.services.embedding_store import bump_memory_version
 from memory.services.extraction_store import JobExtraction, store_extractions
 from memory.services.publishing import publish_jobs
 
@@ -209,12 +210,6 @@ def augment_jobs(job_ids: list[int], *, batch_size: int | None = None) -> dict[i
     return outcomes
 
 
-def claim_job(job_id: int) -> AugmentationJob | None:
-    """Claim exactly this job; None when it is not queued."""
-    claimed = claim_jobs(job_id)
-    return claimed[0] if claimed else None
-
-
 def run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:
     """Extract and store claimed jobs; every job ends done, failed, or back in the queue."""
     outcomes: dict[int, JobOutcome] = {}
@@ -313,7 +308,7 @@ def _store(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors])
                     changed.add(item.job.entity_id)
                 finished.append((item.job.pk, result, item.extractor_name))
             if changed:
-                Entity.objects.filter(pk__in=sorted(changed)).update(memory_version=F("memory_version") + 1)
+                bump_memory_version(*changed)
             _mark_done(finished)
     except BaseException:
         dedup.forget_entities({item.job.entity_id for item in items})  # rows it cached were rolled back

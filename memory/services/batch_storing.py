@@ -251,41 +251,21 @@ def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> li
         if key not in already:
             unique.setdefault(key, item)
     new = [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1] or 0, k[2] or 0))]
-    sql_rows.insert_ignoring_conflicts(Provenance, PROVENANCE_COLUMNS, [_provenance_row(item) for item in new])
+    if new:
+        columns = PROVENANCE_COLUMNS + list(new[0].mention.provenance_fields())
+        sql_rows.insert_ignoring_conflicts(Provenance, columns, [_provenance_row(item) for item in new])
     _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
     _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
     return new
 
 
-PROVENANCE_COLUMNS = [
-    "entity_id",
-    "memory_id",
-    "triple_id",
-    "process_id",
-    "session_id",
-    "exchange_id",
-    "message_id",
-    "job_id",
-    "source",
-    "mentioned_at",
-]
+PROVENANCE_COLUMNS = ["entity_id", "memory_id", "triple_id", "process_id"]
 
 
 def _provenance_row(item: NewMention) -> tuple:
-    """The values of ``PROVENANCE_COLUMNS``: what ``Mention.provenance`` builds, without the model."""
-    mention = item.mention
-    return (
-        item.entity.pk,
-        item.memory_id,
-        item.triple_id,
-        mention.process.pk,
-        mention.session_id,
-        mention.exchange_id,
-        mention.message_id,
-        mention.job_id,
-        mention.source,
-        mention.mentioned_at,
-    )
+    """The values of ``PROVENANCE_COLUMNS`` then of ``Mention.provenance_fields``."""
+    fields = item.mention.provenance_fields()
+    return (item.entity.pk, item.memory_id, item.triple_id, item.mention.process.pk, *fields.values())
 
 
 def _count(model, mentioned: list[tuple[int, datetime]]) -> None:

@@ -72,11 +72,6 @@ _lock = threading.Lock()
 _cache: OrderedDict[int, _EntityVectors] = OrderedDict()
 
 
-def entity_vectors(entity_id: int, model: str, dims: int) -> _EntityVectors:
-    """The entity's memory vectors (embedder ``model``), refreshed with rows added since last time."""
-    return entities_vectors([entity_id], model, dims)[entity_id]
-
-
 def entities_vectors(entity_ids: list[int], model: str, dims: int) -> dict[int, _EntityVectors]:
     """Several entities' vectors at once (a batch of jobs), refreshed in two queries in all."""
     with _lock:

@@ -24,6 +24,7 @@ def embed_for_storage(texts: list[str]) -> tuple[list[bytes | None], str]:
     return [to_bytes(vector) for vector in vectors], embedder.name
 
 
-def bump_memory_version(entity_id: int) -> None:
-    """Tell every process's recall cache that this entity's memory changed."""
-    Entity.objects.filter(pk=entity_id).update(memory_version=F("memory_version") + 1)
+def bump_memory_version(*entity_ids: int) -> None:
+    """Tell every process's recall cache that these entities' memory changed (rows updated in id
+    order, as every writer locks them)."""
+    Entity.objects.filter(pk__in=sorted(entity_ids)).update(memory_version=F("memory_version") + 1)

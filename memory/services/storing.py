@@ -36,17 +36,19 @@ class Mention:
 
     def provenance(self, entity: Entity, **target) -> Provenance:
         """The (unsaved) provenance row of this mention of ``target`` (memory= or triple=)."""
-        return Provenance(
-            entity=entity,
-            process=self.process,
-            session_id=self.session_id,
-            exchange_id=self.exchange_id,
-            message_id=self.message_id,
-            job_id=self.job_id,
-            source=self.source,
-            mentioned_at=self.mentioned_at,
-            **target,
-        )
+        return Provenance(entity=entity, process=self.process, **self.provenance_fields(), **target)
+
+    def provenance_fields(self) -> dict:
+        """The provenance columns this mention fills, besides the entity, the process and the
+        target (batch inserts write them without building the model)."""
+        return {
+            "session_id": self.session_id,
+            "exchange_id": self.exchange_id,
+            "message_id": self.message_id,
+            "job_id": self.job_id,
+            "source": self.source,
+            "mentioned_at": self.mentioned_at,
+        }
 
 
 @dataclass(frozen=True)
