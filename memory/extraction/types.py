@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 MemoryKind = Literal["fact", "preference", "skill", "attribute"]
@@ -31,9 +32,13 @@ class ExchangeMessage:
 
 @dataclass(frozen=True)
 class ExchangeInput:
+    """``occurred_at`` is when the exchange happened (its original time, not the import time): the
+    reference that relative times ("yesterday", "last week") are resolved against."""
+
     entity_id: str
     process_id: str
     messages: tuple[ExchangeMessage, ...]
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,35 @@ class RelatedMemory:
 
 
 @dataclass(frozen=True)
+class StateClaim:
+    """What a memory says is the current value of something that holds one value at a time, so that
+    a later memory with another value supersedes it ("payments go through Stripe", later "we moved
+    payments to Adyen"). Events ("Caroline went to Paris") make no claim: they stay true.
+
+    ``subject``: the normalized noun phrase the state is about ("payments", "invoice date",
+    "caroline"). ``attribute``: the normalized relation ("go_through", "live_in", "due_on"), or "*"
+    for a change statement ("moved payments to Adyen", "the date changed to March 12"), which
+    updates whatever claim about the subject has a value of the same type. ``value``: the value as
+    written ("Adyen", "March 12"). ``value_type``: date, money, number, name, place or other."""
+
+    subject: str
+    attribute: str
+    value: str
+    value_type: str = "other"
+
+
+@dataclass(frozen=True)
 class ExtractedMemory:
     """A fact, preference, skill or attribute. ``source_position`` is the ``position`` of the
-    message it came from. ``related_memory_id`` is set when ``relation`` is not "new"."""
+    message it came from. ``related_memory_id`` is set when ``relation`` is not "new". ``claim`` is
+    set when the memory states a value that a later memory may supersede."""
 
     kind: MemoryKind
     content: str
     source_position: int
     relation: Relation = "new"
     related_memory_id: int | None = None
+    claim: StateClaim | None = None
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,7 @@ def _extract_all(jobs: list[AugmentationJob], outcomes: dict[int, JobOutcome]):
             messages=tuple(
                 ExchangeMessage(position=m.position, role=m.role, content=m.content) for m in messages[job.exchange_id]
             ),
+            occurred_at=job.exchange.occurred_at,
         )
         try:
             extraction = extractor(exchange, related[job.pk])
