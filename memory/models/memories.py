@@ -55,6 +55,19 @@ class Memory(RecallStats):
         Process, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_memories"
     )
     is_contradicted = models.BooleanField(default=False)
+    # Validity: when the statement was first made (its first mention's original time, not the
+    # import time) and, once a later memory states another value of the same claim, when it stopped
+    # holding and which memory replaced it (memory/services/supersession.py).
+    valid_from = models.DateTimeField(null=True, blank=True, help_text="When it was first said.")
+    valid_to = models.DateTimeField(null=True, blank=True, help_text="When a later memory superseded it.")
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    # The state claim it makes (memory/extraction/types.py StateClaim), normalized; blank for events.
+    claim_subject = models.CharField(max_length=200, blank=True, default="")
+    claim_attribute = models.CharField(max_length=100, blank=True, default="")
+    claim_value = models.CharField(max_length=300, blank=True, default="")
+    claim_value_type = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "memories"
@@ -82,6 +95,12 @@ class Memory(RecallStats):
             models.Index(fields=["entity", "-first_seen_at"], name="memory_entity_first_seen"),
             models.Index(fields=["-first_seen_at"], name="memory_first_seen"),
             models.Index(fields=["entity", "first_process", "-last_seen_at"], name="memory_entity_first_process"),
+            # Supersession looks up an entity's current claims about a subject.
+            models.Index(
+                fields=["entity", "claim_subject"],
+                condition=Q(valid_to__isnull=True) & ~Q(claim_subject=""),
+                name="memory_current_claims",
+            ),
             # Recall's refresh check reads these of every memory of an entity, from the index alone.
             models.Index(
                 fields=["entity", "content_hash", "kind", "owner_process"],
@@ -96,3 +115,8 @@ class Memory(RecallStats):
     @property
     def is_shared(self) -> bool:
         return self.owner_process_id is None
+
+    @property
+    def is_current(self) -> bool:
+        """Not superseded by a later memory."""
+        return self.valid_to is None

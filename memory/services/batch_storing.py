@@ -68,7 +68,7 @@ FIRST_MENTION_COLUMNS = [
     "mention_count",
 ]
 MEMORY_COLUMNS = ["entity_id", "kind", "owner_process_id", "content", "normalized", "content_hash"]
-MEMORY_COLUMNS += FIRST_MENTION_COLUMNS
+MEMORY_COLUMNS += [*FIRST_MENTION_COLUMNS, "valid_from"]
 TRIPLE_COLUMNS = ["entity_id", "subject_id", "predicate_id", "object_id", "content", *FIRST_MENTION_COLUMNS]
 
 
@@ -109,6 +109,7 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
             write.normalized,
             write.content_hash,
             *_first_mention_values(write.embedding, embedding_model, mention),
+            mention.mentioned_at,
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)

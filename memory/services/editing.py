@@ -55,6 +55,7 @@ def memory_create(
         embedding_model=model_name,
         first_seen_at=now,
         last_seen_at=now,
+        valid_from=now,
     )
     try:
         with transaction.atomic():

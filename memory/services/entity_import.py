@@ -168,13 +168,15 @@ class _Importer:
         owner = self.process(data.get("process_id"))
         if (data["kind"] == MemoryKind.ATTRIBUTE) != (owner is not None):
             raise InvalidImport(f"memory {data['ref']}: attributes need a process_id, and only attributes have one.")
+        stats = self.stats(data)
         memory = Memory.objects.create(
             entity=self.entity,
             kind=data["kind"],
             owner_process=owner,
             normalized=normalize_text(data["content"]),
             content_hash=content_hash(data["content"]),
-            **self.stats(data),
+            valid_from=stats["first_seen_at"],
+            **stats,
         )
         self.memories[data["ref"]] = memory
         self.import_mentions(data["mentions"], memory=memory)

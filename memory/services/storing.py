@@ -102,6 +102,7 @@ def memory_upsert(
             "first_process": mention.process,
             "first_seen_at": mention.mentioned_at,
             "last_seen_at": mention.mentioned_at,
+            "valid_from": mention.mentioned_at,
         }
 
     memory, created = _get_or_create(Memory, lookup, build)
