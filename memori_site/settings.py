@@ -175,6 +175,9 @@ MEMORI_RECALL_CACHE_ENTITIES = env_int("MEMORI_RECALL_CACHE_ENTITIES", 256)
 MEMORI_RECALL_CACHE_ROWS = env_int("MEMORI_RECALL_CACHE_ROWS", 1_000_000)
 # Other processes' memories mentioned this recently are recalled even without matching (handoffs); 0 = off.
 MEMORI_RECALL_HANDOFF_SECONDS = env_int("MEMORI_RECALL_HANDOFF_SECONDS", 600)
+# Two processes stating different values of one claim this close in time contradict each other;
+# further apart (or from one process) the later value supersedes the earlier one.
+MEMORI_CONTRADICTION_WINDOW_SECONDS = env_int("MEMORI_CONTRADICTION_WINDOW_SECONDS", 300)
 MEMORI_AUGMENTATION_MAX_ATTEMPTS = env_int("MEMORI_AUGMENTATION_MAX_ATTEMPTS", 5)
 MEMORI_STALE_JOB_SECONDS = env_float("MEMORI_STALE_JOB_SECONDS", 60.0)
 # Jobs one task claims and stores together; 0 = the extractor's own (64 for rules, 1 for an LLM).

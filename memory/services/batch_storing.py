@@ -24,6 +24,7 @@ from memory.extraction.normalize import normalize_node_name
 from memory.models import Entity, Memory, Node, Predicate, Provenance, Triple
 from memory.services import sql_rows
 from memory.services.storing import Mention, triple_content
+from memory.services.supersession import ClaimColumns
 
 MAX_CONTENT_CHARS = 2000
 MAX_NAME_CHARS = 300
@@ -41,6 +42,7 @@ class MemoryWrite:
     content_hash: str
     owner_id: int | None  # the process for attributes, else None
     embedding: bytes | None
+    claim: ClaimColumns = ClaimColumns()
 
     @property
     def key(self) -> MemoryKey:
@@ -68,7 +70,8 @@ FIRST_MENTION_COLUMNS = [
     "mention_count",
 ]
 MEMORY_COLUMNS = ["entity_id", "kind", "owner_process_id", "content", "normalized", "content_hash"]
-MEMORY_COLUMNS += [*FIRST_MENTION_COLUMNS, "valid_from"]
+MEMORY_COLUMNS += [*FIRST_MENTION_COLUMNS, "valid_from", "claim_subject", "claim_attribute", "claim_value"]
+MEMORY_COLUMNS += ["claim_value_type"]
 TRIPLE_COLUMNS = ["entity_id", "subject_id", "predicate_id", "object_id", "content", *FIRST_MENTION_COLUMNS]
 
 
@@ -110,6 +113,10 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
             write.content_hash,
             *_first_mention_values(write.embedding, embedding_model, mention),
             mention.mentioned_at,
+            write.claim.subject,
+            write.claim.attribute,
+            write.claim.value,
+            write.claim.value_type,
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)

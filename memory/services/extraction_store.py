@@ -24,6 +24,7 @@ from memory.models import AugmentationJob, Contradiction, Memory, MemoryKind, Me
 from memory.services import batch_storing, contradictions, dedup
 from memory.services.batch_storing import MemoryKey, NewMention
 from memory.services.storing import Mention, triple_content
+from memory.services.supersession import ClaimColumns, ClaimedMemory, supersede_claims
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class _Counts:
     triples_repeated: int = 0
     contradictions: int = 0
     updates: int = 0
+    superseded: int = 0
 
 
 @dataclass
@@ -91,6 +93,7 @@ class _Pending:
     write: batch_storing.MemoryWrite
     mention: Mention
     vector: np.ndarray | None
+    order: tuple[int, int]  # (job's place in the batch, source message position)
 
 
 def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors]) -> dict[int, dict]:
@@ -156,6 +159,7 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     for item in items:
         for memory in item.memories:
             _apply_relation(item.job, memory, memory_id[(item.job.pk, memory)], counts[item.job.pk])
+    _supersede(pending, inserted, counts)
     for pk in contradictions.record_new_triple_contradictions(created):
         counts[creator[pk]].contradictions += 1
     return {job_id: job_counts.__dict__.copy() for job_id, job_counts in counts.items()}
@@ -173,7 +177,7 @@ def _decide_memories(items, counts, existing, vector_of, vectors) -> dict:
     pending: dict[MemoryKey, _Pending] = {}
     pending_by_entity: dict[int, list[MemoryKey]] = defaultdict(list)
     targets: dict = {}
-    for item in items:
+    for index, item in enumerate(items):
         job_counts = counts[item.job.pk]
         job_counts.memories, job_counts.triples = len(item.memories), len(item.triples)
         for memory in item.memories:
@@ -191,7 +195,10 @@ def _decide_memories(items, counts, existing, vector_of, vectors) -> dict:
                 job_counts.near_duplicates_merged += 1
                 continue
             pending[key] = _Pending(
-                _memory_write(item.job, memory, key, vector), item.mention(memory.source_position), vector
+                _memory_write(item.job, memory, key, vector),
+                item.mention(memory.source_position),
+                vector,
+                (index, memory.source_position),
             )
             pending_by_entity[key[0]].append(key)
             targets[(item.job.pk, memory)] = (key, pending[key])
@@ -259,6 +266,7 @@ def _memory_write(job: AugmentationJob, item: ExtractedMemory, key: MemoryKey, v
         content_hash=key[2],
         owner_id=key[1],
         embedding=_to_bytes(vector),
+        claim=ClaimColumns.of(item.claim),
     )
 
 
@@ -315,6 +323,33 @@ def _apply_relation(job, item: ExtractedMemory, memory_id: int, counts: _Counts)
         older = int(item.related_memory_id)
         if contradictions.record_memory_contradiction(job.entity, older, memory_id, Contradiction.Reason.EXTRACTOR):
             counts.contradictions += 1
+
+
+def _supersede(pending: dict[MemoryKey, _Pending], inserted: dict[MemoryKey, int], counts: dict) -> None:
+    """New memories that state a claim supersede older values (memory/services/supersession.py);
+    each change is counted for the job whose new memory made it."""
+    claimed = [
+        ClaimedMemory(
+            memory_id=inserted[key],
+            entity_id=key[0],
+            tenant_id=target.write.entity.tenant_id,
+            owner_id=key[1],
+            process_id=target.mention.process.pk,
+            said_at=target.mention.mentioned_at,
+            claim=target.write.claim,
+            order=target.order,
+        )
+        for key, target in pending.items()
+        if target.write.claim and key in inserted
+    ]
+    if not claimed:
+        return
+    job_of = {inserted[key]: target.mention.job_id for key, target in pending.items() if key in inserted}
+    outcome = supersede_claims(claimed=claimed)
+    for pairs, counter in ((outcome.superseded, "superseded"), (outcome.contradicted, "contradictions")):
+        for older, newer in pairs:
+            job_id = job_of.get(newer) or job_of[older]
+            setattr(counts[job_id], counter, getattr(counts[job_id], counter) + 1)
 
 
 def _to_bytes(vector) -> bytes | None:

@@ -127,9 +127,11 @@ def test_attributes_stay_with_their_process(tenant):
     assert sorted(owners) == ["analysis_agent", "research_agent"]
 
 
-def test_same_subject_and_predicate_with_another_object_is_a_recorded_contradiction(tenant):
+def test_two_processes_giving_a_single_valued_predicate_another_object_is_a_recorded_contradiction(tenant):
     _augment(tenant, user="triple: project database | is | PostgreSQL\ntriple: project | uses | JWT")
-    job = _augment(tenant, user="triple: project database | is | MySQL\ntriple: project | uses | bcrypt")
+    job = _augment(
+        tenant, process="analysis_agent", user="triple: project database | is | MySQL\ntriple: project | uses | bcrypt"
+    )
 
     contradiction = Contradiction.objects.get()
     assert contradiction.reason == "same_subject_predicate"
@@ -139,6 +141,22 @@ def test_same_subject_and_predicate_with_another_object_is_a_recorded_contradict
         "MySQL",
     }
     assert job.result["contradictions"] == 1
+
+
+def test_the_same_process_giving_a_single_valued_predicate_another_object_later_is_an_update(tenant):
+    _augment(tenant, user="triple: project database | is | PostgreSQL")
+    job = _augment(tenant, user="triple: project database | is | MySQL")
+
+    assert not Contradiction.objects.exists() and not Triple.objects.filter(is_contradicted=True).exists()
+    assert job.result["contradictions"] == 0
+
+
+def test_another_process_much_later_is_an_update_too(tenant, settings):
+    settings.MEMORI_CONTRADICTION_WINDOW_SECONDS = 300
+    _augment(tenant, user="triple: project database | is | PostgreSQL", occurred_at=timezone.now() - timedelta(hours=1))
+    _augment(tenant, process="analysis_agent", user="triple: project database | is | MySQL")
+
+    assert not Contradiction.objects.exists()
 
 
 def test_a_predicate_and_its_negation_contradict(tenant):

@@ -6,17 +6,26 @@
     triple: project | uses | PostgreSQL
     contradiction 42: The deadline is Monday      (marks existing memory 42)
     update 42: The deadline moved to Monday
+    claim: payments | go_through | Stripe | name   (the state claim of the memory on the line above)
 Any other line is ignored. ``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
 (a job to kill a worker in the middle of). ``related_seen`` keeps what the last call was shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
 
-from memory.extraction.types import ExchangeInput, ExtractedMemory, ExtractedTriple, Extraction, RelatedMemory
+from memory.extraction.types import (
+    ExchangeInput,
+    ExtractedMemory,
+    ExtractedTriple,
+    Extraction,
+    RelatedMemory,
+    StateClaim,
+)
 
 KINDS = ("fact", "preference", "skill", "attribute")
 
@@ -45,6 +54,10 @@ class LineExtractor:
                             related_memory_id=int(words[1]),
                         )
                     )
+                elif head == "claim" and body.count("|") == 3 and memories:
+                    subject, attribute, value, value_type = (part.strip() for part in body.split("|"))
+                    claim = StateClaim(subject=subject, attribute=attribute, value=value, value_type=value_type)
+                    memories[-1] = dataclasses.replace(memories[-1], claim=claim)
                 elif head == "triple" and body.count("|") == 2:
                     subject, predicate, obj = (part.strip() for part in body.split("|"))
                     triples.append(
