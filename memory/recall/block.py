@@ -2,8 +2,9 @@
 
 Sections, each only when it has lines: facts/preferences/skills, the caller's own attributes, the
 knowledge graph, other agents' memories of the last minutes (handoffs, admitted for being recent,
-not for matching), and recent work from other agents not yet processed. Every memory line names the
-processes that contributed it, so an agent can tell whose work it builds on. The whole block,
+not for matching), and recent work from other agents not yet processed. Every memory line says when
+it was said and names the processes that contributed it, so an agent can tell whose work it builds
+on and place it in time. The whole block,
 delimiters included, stays within the token budget: pending work may take up to `PENDING_SHARE` of
 it, handoffs up to `HANDOFF_SHARE` (and whatever the memories leave), memories (in rank order) the rest.
 """
@@ -18,7 +19,7 @@ from memory.recall.ranking import fit_to_budget
 
 OPEN = "<memori_context>"
 CLOSE = "</memori_context>"
-INTRO = "Shared memory of this entity, recalled for this request (sources in brackets)."
+INTRO = "Shared memory of this entity, recalled for this request ([date said] memory [sources])."
 PENDING_SHARE = 0.5
 HANDOFF_SHARE = 0.25
 MAX_PROCESS_NAMES = 3
@@ -53,11 +54,14 @@ class Block:
     handoff_lines: int = 0
 
 
-def memory_line(kind: str, content: str, processes: list[str]) -> str:
+def memory_line(kind: str, content: str, processes: list[str], *, said: str = "") -> str:
+    """ "- [7 May 2023] (preference) <content> [process, …]": when it was said (compose.py), its
+    kind unless a fact, the content on one line, the processes that contributed it."""
+    when = f"[{said}] " if said else ""
     label = "" if kind in ("fact", "attribute", "triple") else f"({kind}) "
     names = ", ".join(processes[:MAX_PROCESS_NAMES]) + (" +" if len(processes) > MAX_PROCESS_NAMES else "")
     source = f" [{names}]" if names else ""
-    return f"- {label}{' '.join(content.split())}{source}"
+    return f"- {when}{label}{' '.join(content.split())}{source}"
 
 
 def pending_line(process_id: str, when: str, text: str) -> str:

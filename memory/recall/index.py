@@ -65,6 +65,7 @@ class EntityIndex:
     first_process_names: list[str]
     contents: list[str]
     mention_counts: np.ndarray  # float32
+    first_seen: np.ndarray  # float64 epoch seconds: when it was first said (its first mention's original time)
     last_seen: np.ndarray  # float64 epoch seconds
     contradicted: np.ndarray  # bool
     fingerprints: np.ndarray  # int64 hash of (content hash, kind, owner) per memory row; 0 for triples
@@ -93,6 +94,7 @@ class EntityIndex:
             self.owners,
             self.first_process_ids,
             self.mention_counts,
+            self.first_seen,
             self.last_seen,
             self.comention_groups,
         )
@@ -125,6 +127,7 @@ _COLUMNS = (
     "first_process_id",
     "first_process__external_id",
     "is_contradicted",
+    "first_seen_at",
 )
 REFRESH_MAX_NEW_SHARE = 0.25  # above this many new rows (share of the index), rebuild from scratch
 _ID_CHUNK = 500
@@ -224,12 +227,22 @@ def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_id
         for start in range(0, len(triple_ids or ()), _ID_CHUNK):
             chunk = triple_ids[start : start + _ID_CHUNK]
             triples += triple_rows.filter(id__in=chunk).values_list(*triple_columns)
+    width = len(_COLUMNS)
     rows = [
-        (*row[:9], KIND_CODE.get(row[9], 0), row[10] or SHARED, _fingerprint(row[11], row[9], row[10]), row[12] or 0)
+        (
+            *row[:width],
+            KIND_CODE.get(row[width], 0),
+            row[width + 1] or SHARED,
+            _fingerprint(row[width + 2], row[width], row[width + 1]),
+            row[width + 3] or 0,
+        )
         for row in memories
     ]
-    rows += [(*row[:9], TRIPLE, SHARED, 0, row[9] or 0) for row in triples]
+    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0) for row in triples]
     return rows
+
+
+_KIND, _OWNER, _FINGERPRINT, _GROUP = range(len(_COLUMNS), len(_COLUMNS) + 4)  # after the _COLUMNS in a row
 
 
 def _columns(rows: list, embedder_name: str) -> dict:
@@ -237,16 +250,17 @@ def _columns(rows: list, embedder_name: str) -> dict:
     matrix, missing = _embedding_matrix([row[2] for row in rows], [row[3] for row in rows], embedder_name)
     return {
         "ids": np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
-        "kinds": np.fromiter((row[9] for row in rows), dtype=np.int8, count=count),
-        "owners": np.fromiter((row[10] for row in rows), dtype=np.int64, count=count),
+        "kinds": np.fromiter((row[_KIND] for row in rows), dtype=np.int8, count=count),
+        "owners": np.fromiter((row[_OWNER] for row in rows), dtype=np.int64, count=count),
         "first_process_ids": np.fromiter((row[6] or 0 for row in rows), dtype=np.int64, count=count),
         "first_process_names": [row[7] or "" for row in rows],
         "contents": [row[1] for row in rows],
         "mention_counts": np.fromiter((row[4] for row in rows), dtype=np.float32, count=count),
+        "first_seen": np.fromiter((row[9].timestamp() for row in rows), dtype=np.float64, count=count),
         "last_seen": np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
         "contradicted": np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
-        "fingerprints": np.fromiter((row[11] for row in rows), dtype=np.int64, count=count),
-        "comention_groups": np.fromiter((row[12] for row in rows), dtype=np.int64, count=count),
+        "fingerprints": np.fromiter((row[_FINGERPRINT] for row in rows), dtype=np.int64, count=count),
+        "comention_groups": np.fromiter((row[_GROUP] for row in rows), dtype=np.int64, count=count),
         "matrix": matrix,
         "missing_embeddings": missing,
     }

@@ -20,6 +20,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Val
 from memory.embedding import get_embedder
 from memory.models import Entity, Process, Provenance, RecallEvent, Session, Tenant
 from memory.recall import block as blocks
+from memory.recall.compose import Candidate, block_lines
 from memory.recall.context import (
     NOTHING_PENDING,
     PendingJobs,
@@ -157,15 +158,17 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         if fresh is not None:
             index = fresh
             ranked = rank_on(index)
-    hits = _hit_records(index, ranked)
+    candidates = [Candidate(row=r.row, hit=hit) for r, hit in zip(ranked, _hit_records(index, ranked), strict=True)]
     pending = pending_work(jobs.of_others) if request.include_pending else []
     history = session_history(entity.session_pk)
     timer.fetch_ms += timer.lap(step)
 
-    handoff_hits = [hit for hit in hits if _is_handoff(hit)]
-    hits = [hit for hit in hits if not _is_handoff(hit)]
-    block = blocks.render(_memory_lines(hits), _pending_lines(pending), budget, _memory_lines(handoff_hits))
-    hits = hits[: block.memory_lines] + handoff_hits[: block.handoff_lines]
+    handoffs = [c for c in candidates if _is_handoff(c.hit)]
+    results = [c for c in candidates if not _is_handoff(c.hit)]
+    block = blocks.render(
+        block_lines(index, results, _section), _pending_lines(pending), budget, block_lines(index, handoffs, _section)
+    )
+    hits = [c.hit for c in results[: block.memory_lines] + handoffs[: block.handoff_lines]]
     pending = pending[: block.pending_lines]
     result = RecallResult(
         items=[_item(hit) for hit in hits],
@@ -309,15 +312,11 @@ def _via(index: EntityIndex, anchor: int | None) -> str | None:
     return f"co-mentioned with {kind} {int(index.ids[anchor])}"
 
 
-def _memory_lines(hits: list[HitRecord]) -> list[blocks.Line]:
-    sections = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}
-    return [
-        blocks.Line(
-            section=blocks.SECTION_HANDOFF if _is_handoff(hit) else sections.get(hit.kind, blocks.SECTION_MEMORIES),
-            text=blocks.memory_line(hit.kind, hit.content, hit.processes),
-        )
-        for hit in hits
-    ]
+_SECTIONS = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}
+
+
+def _section(hit: HitRecord) -> str:
+    return blocks.SECTION_HANDOFF if _is_handoff(hit) else _SECTIONS.get(hit.kind, blocks.SECTION_MEMORIES)
 
 
 def _pending_lines(pending: list[PendingWork]) -> list[blocks.Line]:

@@ -71,7 +71,7 @@ def contents(result) -> list[str]:
 
 
 def test_an_agent_recalls_what_another_agent_stored_for_the_entity(tenant):
-    remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
+    stored = remember(tenant, "project_alpha", "The project uses PostgreSQL 16 as its main database")
     for note in SUPPORT_NOTES:
         remember(tenant, "project_alpha", note)
 
@@ -80,7 +80,8 @@ def test_an_agent_recalls_what_another_agent_stored_for_the_entity(tenant):
     assert result.items[0].content == "The project uses PostgreSQL 16 as its main database"
     assert result.items[0].processes == ["research_agent"]
     assert result.block.startswith("<memori_context>") and result.block.endswith("</memori_context>")
-    assert "- The project uses PostgreSQL 16 as its main database [research_agent]" in result.block
+    said = f"{stored.first_seen_at.day} {stored.first_seen_at:%B %Y}"
+    assert f"- [{said}] The project uses PostgreSQL 16 as its main database [research_agent]" in result.block
     assert result.token_count == count_tokens(result.block)
 
 
