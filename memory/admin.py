@@ -30,6 +30,7 @@ from memory.services.audit import Actor
 from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
 from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
 from memory.services.publishing import jobs_retry
+from memory.services.supersession_undo import NotSuperseded, memory_restore
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -162,10 +163,41 @@ class AuditedDeleteMixin:
             type(self).audited_delete(obj, actor=actor)
 
 
+class ValidityFilter(admin.SimpleListFilter):
+    title = "validity"
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return (("current", "Current"), ("superseded", "Superseded by a later memory"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("current", "superseded"):
+            return queryset.filter(valid_to__isnull=self.value() == "current")
+        return queryset
+
+
 @admin.register(Memory)
 class MemoryAdmin(AuditedDeleteMixin, admin.ModelAdmin):
-    list_display = ("short_content", "kind", "entity", "owner_process", "mention_count", "recall_count", "last_seen_at")
-    list_filter = ("kind", "entity__tenant", "entity", "owner_process", "is_contradicted", "last_seen_at")
+    list_display = (
+        "short_content",
+        "kind",
+        "entity",
+        "owner_process",
+        "mention_count",
+        "recall_count",
+        "valid_from",
+        "is_current",
+        "last_seen_at",
+    )
+    list_filter = (
+        "kind",
+        ValidityFilter,
+        "entity__tenant",
+        "entity",
+        "owner_process",
+        "is_contradicted",
+        "last_seen_at",
+    )
     search_fields = ("content", "entity__external_id")
     list_select_related = ("entity", "owner_process")
     raw_id_fields = ("entity", "owner_process", "first_process")
@@ -177,9 +209,35 @@ class MemoryAdmin(AuditedDeleteMixin, admin.ModelAdmin):
         "recall_count",
         "first_process",
         "embedding_model",
+        "valid_from",
+        "valid_to",
+        "superseded_by",
+        "claim_subject",
+        "claim_attribute",
+        "claim_value",
+        "claim_value_type",
     )
     fields = ("entity", "kind", "owner_process", "content", "is_contradicted", *readonly_fields)
     inlines = [MemoryProvenanceInline]
+    actions = ["restore_superseded"]
+
+    @admin.display(boolean=True, description="current", ordering="valid_to")
+    def is_current(self, obj: Memory) -> bool:
+        return obj.is_current
+
+    @admin.action(description="Undo the supersession of selected memories (current again)")
+    def restore_superseded(self, request, queryset) -> None:
+        """Through the undo service, as the API's restore: each one audited; current ones are reported."""
+        actor, restored, refused = Actor.from_user(request.user), 0, []
+        for memory in queryset:
+            try:
+                memory_restore(memory=memory, actor=actor)
+                restored += 1
+            except NotSuperseded:
+                refused.append(f"#{memory.pk}")
+        self.message_user(request, f"Restored {restored} memory(ies): current again.")
+        if refused:
+            self.message_user(request, "Already current: " + ", ".join(refused), level=messages.WARNING)
 
     @staticmethod
     def audited_delete(obj: Memory, *, actor: Actor) -> None:

@@ -63,13 +63,21 @@ class RecallStatsFilter(django_filters.FilterSet):
 class MemoryFilter(RecallStatsFilter):
     kind = django_filters.ChoiceFilter(choices=MemoryKind.choices)
     process_id = PrintableCharFilter(method="filter_process", help_text="A process that contributed it.")
+    current = django_filters.ChoiceFilter(
+        choices=(("true", "true"), ("false", "false")),
+        method="filter_current",
+        help_text="true: only current memories; false: only those a later memory superseded.",
+    )
 
     class Meta:
         model = Memory
-        fields = ["entity_id", "kind", "process_id", "q"]
+        fields = ["entity_id", "kind", "process_id", "q", "current"]
 
     def filter_process(self, queryset, name, value):
         return selectors.memory_contributed_by(queryset, process_external_id=value)
+
+    def filter_current(self, queryset, name, value):
+        return queryset.filter(valid_to__isnull=value == "true")
 
 
 class TripleFilter(RecallStatsFilter):

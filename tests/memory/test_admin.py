@@ -113,3 +113,25 @@ def test_resolving_contradictions_in_the_admin_keeps_both_sides_and_is_audited(s
     assert contradiction.resolution_note == "Kept both sides (not a conflict) by user:operator."
     assert not fact.is_contradicted
     assert AuditEntry.objects.filter(object_type="contradiction", object_id=contradiction.pk).exists()
+
+
+def test_the_admin_filters_by_validity_and_undoes_a_supersession(staff_client, fact):
+    mention = Mention(process=fact.first_process, mentioned_at=timezone.now())
+    newer = memory_upsert(entity=fact.entity, kind="fact", content="Passwords are hashed with argon2", mention=mention)
+    Memory.objects.filter(pk=fact.pk).update(valid_to=timezone.now(), superseded_by=newer.obj)
+    changelist = reverse("admin:memory_memory_changelist")
+
+    superseded = staff_client.get(changelist, {"validity": "superseded"}).content.decode()
+    current = staff_client.get(changelist, {"validity": "current"}).content.decode()
+    response = staff_client.post(
+        changelist, {"action": "restore_superseded", "_selected_action": [fact.pk, newer.obj.pk]}, follow=True
+    )
+
+    assert "hashed with bcrypt" in superseded and "hashed with argon2" not in superseded
+    assert "hashed with argon2" in current and "hashed with bcrypt" not in current
+    page = response.content.decode()
+    assert "Restored 1 memory(ies)" in page and f"Already current: #{newer.obj.pk}" in page
+    fact.refresh_from_db()
+    assert fact.is_current and fact.superseded_by is None
+    entry = AuditEntry.objects.get(object_type="memory", object_id=fact.pk, action="update")
+    assert entry.actor_label == "user:operator" and entry.after["reason"] == "supersession undone"

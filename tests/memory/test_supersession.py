@@ -241,3 +241,25 @@ def test_a_batch_of_claims_costs_a_fixed_number_of_queries(tenant, django_assert
 
     assert len(outcome.superseded) == 30
     assert Memory.objects.filter(pk__in=[m.pk for m in stored], valid_to__isnull=False).count() == 30
+
+
+def test_undoing_a_supersession_makes_the_older_memory_current_again_audited(tenant):
+    from memory.services.audit import Actor
+    from memory.services.supersession_undo import NotSuperseded, memory_restore
+
+    _say(tenant, STRIPE, at=MARCH_1)
+    _say(tenant, ADYEN, at=MARCH_1 + timedelta(hours=2))
+    stripe = _memory("Payments go through Stripe")
+    version = stripe.entity.memory_version
+
+    memory_restore(memory=stripe, actor=Actor(label="user:operator"))
+
+    assert stripe.is_current and stripe.superseded_by is None
+    assert _memory("We moved payments to Adyen").is_current
+    entry = AuditEntry.objects.filter(object_type="memory", object_id=stripe.pk).latest("created_at")
+    assert (entry.actor_label, entry.after["reason"]) == ("user:operator", "supersession undone")
+    assert entry.before["superseded_by_id"] == _memory("We moved payments to Adyen").pk
+    stripe.entity.refresh_from_db()
+    assert stripe.entity.memory_version > version
+    with pytest.raises(NotSuperseded):
+        memory_restore(memory=stripe, actor=Actor(label="user:operator"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from memory.api.fields import CleanTextField, ExternalIdField
@@ -20,12 +21,30 @@ class MentionSerializer(serializers.ModelSerializer):
         fields = ["process_id", "session_id", "exchange_id", "message_id", "job_id", "source", "mentioned_at"]
 
 
+class ClaimSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    attribute = serializers.CharField(help_text='The relation, or "*" for a change of whatever holds.')
+    value = serializers.CharField()
+    value_type = serializers.CharField(help_text="date, money, number, name, place or other")
+
+
 class MemorySerializer(serializers.ModelSerializer):
     entity_id = serializers.CharField(source="entity.external_id")
     process_id = serializers.CharField(
         source="owner_process.external_id", allow_null=True, default=None, help_text="Attributes only: their owner."
     )
     first_process_id = serializers.CharField(source="first_process.external_id", allow_null=True, default=None)
+    valid_from = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was first said (its original time)."
+    )
+    valid_to = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a later memory superseded it; null while it is current."
+    )
+    superseded_by = serializers.IntegerField(
+        source="superseded_by_id", read_only=True, allow_null=True, help_text="The memory that replaced it."
+    )
+    is_current = serializers.BooleanField(read_only=True, help_text="Not superseded by a later memory.")
+    claim = serializers.SerializerMethodField(help_text="The state claim it makes (what a later value supersedes).")
 
     class Meta:
         model = Memory
@@ -42,7 +61,23 @@ class MemorySerializer(serializers.ModelSerializer):
             "last_seen_at",
             "last_recalled_at",
             "is_contradicted",
+            "valid_from",
+            "valid_to",
+            "superseded_by",
+            "is_current",
+            "claim",
         ]
+
+    @extend_schema_field(ClaimSerializer(allow_null=True))
+    def get_claim(self, memory: Memory) -> dict | None:
+        if not memory.claim_subject:
+            return None
+        return {
+            "subject": memory.claim_subject,
+            "attribute": memory.claim_attribute,
+            "value": memory.claim_value,
+            "value_type": memory.claim_value_type,
+        }
 
 
 class MemoryDetailSerializer(MemorySerializer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -28,6 +29,7 @@ from memory.models import Memory, MemoryKind, Triple
 from memory.services.editing import InvalidMemoryEdit, memory_delete, memory_update, triple_delete
 from memory.services.identity import InvalidIdentifier
 from memory.services.remembering import memory_remember
+from memory.services.supersession_undo import NotSuperseded, memory_restore
 
 
 class ByIdMixin(TenantMixin):
@@ -57,6 +59,11 @@ def _invalid(exc: Exception) -> ValidationError:
         responses=MemoryDetailSerializer,
     ),
     destroy=extend_schema(summary="Delete a memory (audited)", responses={204: None}),
+    restore=extend_schema(
+        summary="Undo a supersession: the memory is current again (audited)",
+        request=None,
+        responses=MemoryDetailSerializer,
+    ),
 )
 class MemoryViewSet(
     ByIdMixin,
@@ -115,6 +122,15 @@ class MemoryViewSet(
 
     def perform_destroy(self, instance):
         memory_delete(memory=instance, actor=self.actor)
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        memory = self.get_object()
+        try:
+            memory_restore(memory=memory, actor=self.actor)
+        except NotSuperseded as exc:
+            raise _invalid(exc)
+        return Response(MemoryDetailSerializer(self.get_queryset().get(pk=memory.pk)).data)
 
 
 @extend_schema_view(
