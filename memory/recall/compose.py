@@ -1,4 +1,5 @@
-"""How the ranked results become the block's lines: when each was said.
+"""How the ranked results become the block's lines: when each was said, and no triple beside the
+memory that already states it.
 
 **When.** Every memory and triple line starts with the date it was first said: its first mention's
 original time (an imported exchange's `occurred_at`, not the import time), as "7 May 2023" (full
@@ -6,6 +7,12 @@ month names cost the same tokens as abbreviations and match dates written either
 A block without dates cannot answer "when did…" (LoCoMo's temporal questions) nor place relative
 words ("yesterday", "last week") a memory carries. The dates come with the cached index
 (`EntityIndex.first_seen`), so they cost a warm recall nothing.
+
+**No restated triples.** A triple whose subject, predicate and object words (normalised and stemmed
+as for search, memory/recall/text.py) all appear in a memory line of the block says nothing that
+line does not, so it is left out and its place goes to other results. When the memory that states
+it ranks below the triple, the memory takes the triple's place: the relation made the fact
+relevant, and the memory says it whole.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Protocol, TypeVar
 
 from memory.recall import block as blocks
 from memory.recall.events import HitRecord
-from memory.recall.index import EntityIndex
+from memory.recall.index import TRIPLE, EntityIndex
+from memory.recall.text import tokenize
 
 DAY = 86400
 
@@ -39,6 +48,54 @@ def said_on(timestamp: float) -> str:
 def _day_label(day_number: int) -> str:
     day = datetime.fromtimestamp(day_number * DAY, tz=UTC)
     return f"{day.day} {day:%B %Y}"
+
+
+class Placed(Protocol):
+    row: int
+
+
+P = TypeVar("P", bound=Placed)
+
+
+def without_restated_triples(
+    index: EntityIndex, results: Sequence[P], *, stated_before: Sequence[Placed] = ()
+) -> list[P]:
+    """`results` in order, less the triples that one of their memory lines, or one of
+    `stated_before` (lines placed before them), restates; a restating memory ranked below its
+    triple moves up to the triple's place. A memory line's words are its content's and its first
+    contributor's name (the "[Caroline]" a line ends with)."""
+    if not any(index.kinds[r.row] == TRIPLE for r in results):
+        return list(results)
+    terms = {r.row: _line_terms(index, r.row) for r in results if index.kinds[r.row] != TRIPLE}
+    before = [_line_terms(index, r.row) for r in stated_before if index.kinds[r.row] != TRIPLE]
+    kept = list(results)
+    position = 0
+    while position < len(kept):
+        row = kept[position].row
+        triple = _terms(index.contents[row]) if index.kinds[row] == TRIPLE else frozenset()
+        restating = None
+        if triple:
+            restating = next((i for i, r in enumerate(kept) if r.row in terms and triple <= terms[r.row]), None)
+            if restating is None and any(triple <= stated for stated in before):
+                restating = -1
+        if restating is None:
+            position += 1
+        elif restating < position:
+            del kept[position]
+        else:
+            kept[position] = kept.pop(restating)
+            position += 1
+    return kept
+
+
+def _line_terms(index: EntityIndex, row: int) -> frozenset[str]:
+    return _terms(f"{index.contents[row]} {index.first_process_names[row]}")
+
+
+@lru_cache(maxsize=16384)
+def _terms(text: str) -> frozenset[str]:
+    """Memoised: recall compares the same lines again and again."""
+    return frozenset(tokenize(text))
 
 
 def block_lines(

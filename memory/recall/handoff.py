@@ -63,14 +63,15 @@ def handoff_candidates(index: EntityIndex, *, caller_process_id: int | None, now
 def admit_handoffs(
     index: EntityIndex, ranked: list[Ranked], candidates: list[Handoff], *, limit: int
 ) -> tuple[list[Ranked], list[Handoff]]:
-    """The ranked results to keep and the handoffs admitted, together at most `limit`.
+    """The ranked results to keep and the handoffs admitted, together at most `limit` (`ranked`
+    may hold more: the best of them are kept).
 
     The first `limit - places` results are kept whatever happens (`places`: at most `LIMIT` and
     half the limit); handoffs that are neither among them nor near-duplicates of them take the
     remaining places first, newest first; results beyond fill what is left."""
     places = min(LIMIT, limit // 2)
     if not candidates or places <= 0:
-        return ranked, []
+        return ranked[:limit], []
     kept = ranked[: limit - places]
     taken = {r.row for r in kept}
     kept_rows = [r.row for r in kept]

@@ -20,7 +20,8 @@
    rows from their exchange that did not pass on their own, scored at `comention_share` of the
    anchor's fused score (so always below it) and marked `via` the anchor.
 6. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
-   are collapsed, so paraphrases of one fact never fill the budget.
+   are collapsed, so paraphrases of one fact never fill the budget; a memory takes the place of a
+   higher-ranked triple it nearly duplicates (the sentence says in full what the triple abbreviates).
 The token budget is applied last, by `fit_to_budget`, on the rendered lines.
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory.recall.index import EntityIndex
+from memory.recall.index import TRIPLE, EntityIndex
 from memory.recall.vector import top_rows
 
 DAY = 86400.0
@@ -244,22 +245,26 @@ def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, thresho
         vector = index.vectors.vectors(np.asarray([row]))[0]
         if kept_vectors is None:
             kept_vectors = np.zeros((limit, vector.shape[0]), dtype=np.float32)
+        anchor = int(via[i])
+        result = Ranked(
+            row=row,
+            dense=float(dense[i]),
+            lexical=float(lexical[i]),
+            fused=float(fused[i]),
+            via=anchor if anchor >= 0 else None,
+        )
         similar = np.flatnonzero(kept_vectors[: len(kept)] @ vector >= threshold) if kept else ()
         if len(similar):
             numbers = _numbers(text)
-            if any(_numbers(index.contents[kept[j].row].lower()) == numbers for j in similar):
+            repeated = [j for j in similar.tolist() if _numbers(index.contents[kept[j].row].lower()) == numbers]
+            if repeated:
+                # A memory says in full what a near-duplicate triple abbreviates: it takes the triple's place.
+                if index.kinds[row] != TRIPLE and all(index.kinds[kept[j].row] == TRIPLE for j in repeated):
+                    kept[repeated[0]], kept_vectors[repeated[0]] = result, vector
+                    kept_texts.add(text)
                 continue
         kept_vectors[len(kept)] = vector
-        anchor = int(via[i])
-        kept.append(
-            Ranked(
-                row=row,
-                dense=float(dense[i]),
-                lexical=float(lexical[i]),
-                fused=float(fused[i]),
-                via=anchor if anchor >= 0 else None,
-            )
-        )
+        kept.append(result)
         kept_texts.add(text)
         if len(kept) >= limit:
             break

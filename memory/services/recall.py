@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Val
 from memory.embedding import get_embedder
 from memory.models import Entity, Process, Provenance, RecallEvent, Session, Tenant
 from memory.recall import block as blocks
-from memory.recall.compose import Candidate, block_lines
+from memory.recall.compose import Candidate, block_lines, without_restated_triples
 from memory.recall.context import (
     NOTHING_PENDING,
     PendingJobs,
@@ -39,6 +39,7 @@ from memory.services.identity import parse_session_uuid, process_get_or_create, 
 MAX_LIMIT = 100
 MAX_TOKEN_BUDGET = 32_000
 MAX_QUERY_CHARS = 4_000
+RANKED_PER_PLACE = 2  # results ranked per place in the limit: the places of left-out restated triples are refilled
 
 
 @dataclass
@@ -140,11 +141,13 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             query_vector=query_vector,
             allowed=index.allowed_for(process_pk),
             caller_process_id=process_pk,
-            limit=limit,
+            limit=limit * RANKED_PER_PLACE,
         )
+        ranked = without_restated_triples(index, ranked)
         candidates = handoff_candidates(index, caller_process_id=process_pk, now=time.time())
         ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit)
-        return ranked + _handoffs_ranked(index, handoffs, query, query_vector, process_pk)
+        handoffs = _handoffs_ranked(index, handoffs, query, query_vector, process_pk)
+        return ranked + without_restated_triples(index, handoffs, stated_before=ranked)
 
     step = time.perf_counter()
     ranked = rank_on(index)

@@ -1,5 +1,6 @@
 """What the injected block says about each recalled memory: when it was said (the original time of
-an imported conversation, not the import time).
+an imported conversation, not the import time); and what it leaves out: a triple beside the memory
+that already states it.
 
 Conversations are LoCoMo's conversation 0 (Caroline and Melanie, May-June 2023), imported with
 their original times and augmented inline with the configured extractor, as the Celery task does.
@@ -18,7 +19,7 @@ from memory.services.bulk_import import exchanges_import
 from memory.services.embedding_store import bump_memory_version
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput
-from memory.services.storing import Mention, memory_upsert
+from memory.services.storing import Mention, memory_upsert, triple_upsert
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,25 @@ def line_with(block: str, words: str) -> str:
     return lines[0]
 
 
+def said(tenant, process_id: str, content: str, *, on: datetime, kind: str = "fact"):
+    """One memory of the conversation, first said on `on`, stored as augmentation stores it."""
+    entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=CONVERSATION)
+    process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
+    stored = memory_upsert(entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=on))
+    bump_memory_version(entity.pk)
+    return stored.obj
+
+
+def related(tenant, process_id: str, subject: str, predicate: str, obj: str, *, on: datetime):
+    entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=CONVERSATION)
+    process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
+    stored = triple_upsert(
+        entity=entity, subject=subject, predicate=predicate, obj=obj, mention=Mention(process=process, mentioned_at=on)
+    )
+    bump_memory_version(entity.pk)
+    return stored.obj
+
+
 def today() -> str:
     now = timezone.now()
     return f"{now.day} {now:%B %Y}"
@@ -80,18 +100,60 @@ def test_each_line_says_the_day_its_conversation_happened_not_the_import_day(ten
 
 
 def test_a_memory_said_on_several_days_carries_the_day_it_was_first_said(tenant):
-    entity = Entity.objects.create(tenant=tenant, external_id=CONVERSATION)
-    caroline = Process.objects.create(tenant=tenant, external_id="Caroline")
     for day in (datetime(2023, 5, 8, tzinfo=UTC), datetime(2023, 6, 9, tzinfo=UTC)):
-        memory_upsert(
-            entity=entity,
-            kind="fact",
-            content="Caroline goes to a LGBTQ support group",
-            mention=Mention(process=caroline, mentioned_at=day),
-        )
-    bump_memory_version(entity.pk)
+        said(tenant, "Caroline", "Caroline goes to a LGBTQ support group", on=day)
 
     result = recall(tenant, "LGBTQ support group")
 
     line = line_with(result.block, "support group")
     assert line == "- [8 May 2023] Caroline goes to a LGBTQ support group [Caroline]"
+
+
+JULY = datetime(2023, 7, 15, 14, 0, tzinfo=UTC)
+BIRTHDAY = "Melanie celebrated her daughter's birthday with a concert"
+
+
+def test_a_triple_that_restates_a_memory_of_the_block_is_left_out_and_its_place_refilled(tenant):
+    said(tenant, "Melanie", BIRTHDAY, on=JULY)
+    related(tenant, "Melanie", "Melanie", "celebrated", "her daughter's birthday", on=JULY)
+    related(tenant, "Melanie", "Melanie", "celebrated", "daughter's birthday with a concert", on=JULY)
+    said(tenant, "Melanie", "Melanie took her kids to a concert in the park", on=JULY)
+
+    result = recall(tenant, "How did Melanie celebrate her daughter's birthday?", limit=2)
+
+    assert [item.content for item in result.items] == [BIRTHDAY, "Melanie took her kids to a concert in the park"]
+    assert "## Knowledge graph" not in result.block
+
+
+def test_a_triple_with_a_word_no_memory_line_says_stays(tenant):
+    said(tenant, "Melanie", BIRTHDAY, on=JULY)
+    related(tenant, "Melanie", "Melanie", "plays", "the clarinet", on=JULY)
+
+    result = recall(tenant, "What does Melanie play, and how did she celebrate the birthday?")
+
+    assert line_with(result.block, "clarinet") == "- [15 July 2023] Melanie plays the clarinet [Melanie]"
+    assert line_with(result.block, "birthday") == f"- [15 July 2023] {BIRTHDAY} [Melanie]"
+
+
+def test_the_memory_that_restates_a_higher_ranked_triple_takes_its_place(tenant):
+    from memory.recall.compose import without_restated_triples
+    from memory.recall.index import IndexKey, build_entity_index
+    from memory.recall.ranking import Ranked
+
+    birthday = said(tenant, "Melanie", BIRTHDAY, on=JULY)
+    triple = related(tenant, "Melanie", "Melanie", "celebrated", "her daughter's birthday", on=JULY)
+    park = said(tenant, "Melanie", "Melanie took her kids to a concert in the park", on=JULY)
+    clarinet = related(tenant, "Melanie", "Melanie", "plays", "the clarinet", on=JULY)
+    entity = Entity.objects.get(external_id=CONVERSATION)
+    index = build_entity_index(IndexKey(entity.pk, entity.created_at, entity.memory_version, "static-test"))
+    row = {(index.kinds[r] == 4, int(index.ids[r])): r for r in range(index.size)}
+    ranked = [
+        Ranked(row=row[True, triple.pk], dense=0.6, lexical=4.0, fused=0.8),
+        Ranked(row=row[True, clarinet.pk], dense=0.4, lexical=0.0, fused=0.5),
+        Ranked(row=row[False, park.pk], dense=0.4, lexical=1.0, fused=0.45),
+        Ranked(row=row[False, birthday.pk], dense=0.5, lexical=2.0, fused=0.4),
+    ]
+
+    kept = without_restated_triples(index, ranked)
+
+    assert [int(index.ids[r.row]) for r in kept] == [birthday.pk, clarinet.pk, park.pk]
