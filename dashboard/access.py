@@ -49,7 +49,7 @@ def session_for(user, session_id: int) -> Session:
 
 def memory_for(user, memory_id: int) -> Memory:
     memory = (
-        Memory.objects.select_related("entity__tenant", "owner_process", "first_process")
+        Memory.objects.select_related("entity__tenant", "owner_process", "first_process", "superseded_by")
         .filter(pk=memory_id, entity__tenant__in=tenants_for(user))
         .first()
     )

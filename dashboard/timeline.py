@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from dashboard.periods import Period
 from memory.models import AugmentationJob, Entity, Exchange, Memory, Provenance, RecallEvent, Triple
@@ -56,22 +56,28 @@ class AsOf:
 def as_of_totals(entity: Entity, moment: datetime) -> AsOf:
     return AsOf(
         moment=moment,
-        memories=Memory.objects.filter(entity=entity, first_seen_at__lte=moment).count(),
+        memories=Memory.objects.filter(valid_at(moment), entity=entity).count(),
         relations=Triple.objects.filter(entity=entity, first_seen_at__lte=moment).count(),
         exchanges=Exchange.objects.filter(entity=entity, occurred_at__lte=moment).count(),
     )
 
 
+def valid_at(moment: datetime) -> Q:
+    """Memories that held at ``moment``: said by then and not yet superseded."""
+    return Q(valid_from__lte=moment) & (Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
+
+
 def memories_as_of(entity: Entity, moment: datetime) -> QuerySet[Memory]:
-    """What the entity knew at ``moment``: memories first seen by then (newest first).
+    """What the entity knew at ``moment``: memories said by then and not superseded yet (newest
+    first); a memory superseded later shows when and by what.
 
     Memories deleted since are gone from this view (their deletion is in the audit trail); content is
     shown as it is now. Mentions up to the moment are counted per page by ``mentions_until``.
     """
     return (
-        Memory.objects.filter(entity=entity, first_seen_at__lte=moment)
-        .select_related("first_process", "owner_process")
-        .order_by("-first_seen_at", "-pk")
+        Memory.objects.filter(valid_at(moment), entity=entity)
+        .select_related("first_process", "owner_process", "superseded_by")
+        .order_by("-valid_from", "-pk")
     )
 
 

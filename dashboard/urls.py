@@ -45,4 +45,5 @@ urlpatterns = [
     path("memories/<int:memory_id>/", views_memory.memory_detail, name="memory"),
     path("memories/<int:memory_id>/edit/", views_memory.memory_edit, name="memory_edit"),
     path("memories/<int:memory_id>/delete/", views_memory.memory_remove, name="memory_delete"),
+    path("memories/<int:memory_id>/restore/", views_memory.memory_restore_current, name="memory_restore"),
 ]

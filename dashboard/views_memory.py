@@ -14,6 +14,7 @@ from dashboard.rendering import paginate, render_page
 from memory.models import AuditEntry, MemoryKind, Provenance, RecallHit
 from memory.services.audit import Actor
 from memory.services.editing import InvalidMemoryEdit, memory_delete, memory_update
+from memory.services.supersession_undo import NotSuperseded, memory_restore
 
 HISTORY_SHOWN = 50
 
@@ -42,6 +43,7 @@ def memory_detail(request: HttpRequest, memory_id: int) -> HttpResponse:
         recalls=list(recalls),
         audit=list(audit),
         kinds=MemoryKind.choices,
+        replaces=list(memory.supersedes.order_by("-valid_from", "-pk")[:HISTORY_SHOWN]),
     )
 
 
@@ -58,6 +60,19 @@ def memory_edit(request: HttpRequest, memory_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, "Memory updated; the change is in the audit trail.")
+    return redirect("dashboard:memory", memory.pk)
+
+
+@require_POST
+@staff_member_required
+def memory_restore_current(request: HttpRequest, memory_id: int) -> HttpResponse:
+    memory = memory_for(request.user, memory_id)
+    try:
+        memory_restore(memory=memory, actor=Actor.from_user(request.user))
+    except NotSuperseded as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Supersession undone: the memory is current again; the change is in the audit trail.")
     return redirect("dashboard:memory", memory.pk)
 
 

@@ -95,6 +95,8 @@ class Memory(RecallStats):
             models.Index(fields=["entity", "-first_seen_at"], name="memory_entity_first_seen"),
             models.Index(fields=["-first_seen_at"], name="memory_first_seen"),
             models.Index(fields=["entity", "first_process", "-last_seen_at"], name="memory_entity_first_process"),
+            # The Entity Timeline's "as of": memories valid at a moment, newest first, counted from the index.
+            models.Index(fields=["entity", "valid_from", "valid_to"], name="memory_entity_validity"),
             # Supersession looks up an entity's current claims about a subject.
             models.Index(
                 fields=["entity", "claim_subject"],

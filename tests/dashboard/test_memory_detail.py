@@ -47,3 +47,22 @@ def test_content_is_escaped(member_client, handoff):
     response = member_client.get(reverse("dashboard:memory", args=[memory.pk]))
     assert b"<script>alert" not in response.content
     assert b"&lt;script&gt;alert" in response.content
+
+
+def test_a_superseded_memory_shows_its_validity_and_staff_can_undo_it(client, staff_member, handoff):
+    from django.utils import timezone
+
+    old = add_memory(handoff.entity, "billing_agent", "Payments go through Stripe")
+    new = add_memory(handoff.entity, "billing_agent", "We moved payments to Adyen")
+    Memory.objects.filter(pk=old.pk).update(valid_to=timezone.now(), superseded_by=new)
+    client.force_login(staff_member)
+
+    old_page = client.get(reverse("dashboard:memory", args=[old.pk])).content.decode()
+    new_page = client.get(reverse("dashboard:memory", args=[new.pk])).content.decode()
+    response = client.post(reverse("dashboard:memory_restore", args=[old.pk]), follow=True)
+
+    assert "superseded by" in old_page and "We moved payments to Adyen" in old_page
+    assert "Undo supersession" in old_page and "Undo supersession" not in new_page
+    assert "Replaces:" in new_page and "Payments go through Stripe" in new_page
+    old.refresh_from_db()
+    assert old.is_current and "supersession undone" in response.content.decode()
