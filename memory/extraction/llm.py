@@ -4,6 +4,10 @@ The model gets the exchange's messages (with their positions, for provenance) an
 related existing memories (with their ids), and must answer with JSON matching ``EXTRACTION_SCHEMA``
 (sent as a ``json_schema`` response format). A memory that restates or refines an existing one
 is marked ``update``, one that disagrees with it ``contradiction``, each with that memory's id.
+A memory that states the current value of something holding one value at a time carries a
+``claim`` (subject, attribute, value, value_type: memory/extraction/types.py ``StateClaim``), so a
+later value supersedes it; events carry none. The schema sent makes ``claim`` nullable (strict
+structured outputs need every key); a reply without it is accepted as "no claim".
 
 Malformed output (not JSON, not matching the schema, positions or ids that do not exist) is sent
 back to the model with the reason, up to ``MALFORMED_RETRIES`` times; then ``ExtractionFailed``
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 import jsonschema
 import openai
 
+from memory.extraction.normalize import normalize_predicate
 from memory.extraction.registry import ExtractionFailed, ExtractorUnavailable
 from memory.extraction.types import (
     MEMORY_KINDS,
@@ -30,6 +35,7 @@ from memory.extraction.types import (
     ExtractedTriple,
     Extraction,
     RelatedMemory,
+    StateClaim,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,6 +47,23 @@ _CONTEXT_BLOCK = re.compile(r"<memori_context\b[^>]*>.*?(?:</memori_context\s*>|
 _CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 500}
+CLAIM_VALUE_TYPES = ("date", "money", "number", "name", "place", "other")
+_CLAIM = {
+    "anyOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["subject", "attribute", "value", "value_type"],
+            "properties": {
+                "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+                "attribute": {"type": "string", "minLength": 1, "maxLength": 100},
+                "value": {"type": "string", "minLength": 1, "maxLength": 300},
+                "value_type": {"type": "string", "enum": list(CLAIM_VALUE_TYPES)},
+            },
+        },
+    ]
+}
 EXTRACTION_SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
@@ -52,13 +75,14 @@ EXTRACTION_SCHEMA: dict = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["kind", "content", "source_position", "relation", "related_memory_id"],
+                "required": ["kind", "content", "source_position", "relation", "related_memory_id", "claim"],
                 "properties": {
                     "kind": {"type": "string", "enum": list(MEMORY_KINDS)},
                     "content": _TEXT,
                     "source_position": {"type": "integer", "minimum": 0},
                     "relation": {"type": "string", "enum": list(RELATIONS)},
                     "related_memory_id": {"type": ["integer", "null"]},
+                    "claim": _CLAIM,
                 },
             },
         },
@@ -81,7 +105,18 @@ EXTRACTION_SCHEMA: dict = {
         },
     },
 }
-_VALIDATOR = jsonschema.Draft202012Validator(EXTRACTION_SCHEMA)
+
+
+def _accepting_replies_without_claims(schema: dict) -> dict:
+    """The schema replies are validated against: the same, except that a memory may omit ``claim``
+    (a model or server that ignores it still extracts; its memories simply make no claim)."""
+    tolerant = json.loads(json.dumps(schema))
+    item = tolerant["properties"]["memories"]["items"]
+    item["required"] = [key for key in item["required"] if key != "claim"]
+    return tolerant
+
+
+_VALIDATOR = jsonschema.Draft202012Validator(_accepting_replies_without_claims(EXTRACTION_SCHEMA))
 
 SYSTEM_PROMPT = """You extract long-term memory from one exchange between a user and an AI agent.
 Return JSON only, matching the given schema.
@@ -94,6 +129,18 @@ memories: durable knowledge worth recalling in later conversations, each a short
 - source_position: the position of the message it comes from.
 - relation: "new"; or "update" when it refines or replaces one of the existing memories; or
   "contradiction" when it disagrees with one. Then related_memory_id is that memory's id, else null.
+- claim: when the memory states the current value of something that holds one value at a time
+  (a provider, a date, a city, a plan, a price, a status, an owner), that state, so that a later
+  value supersedes it:
+  subject: the noun phrase the value belongs to, lower case, without "the/our" ("payments",
+    "invoice date", "caroline");
+  attribute: the relation in lower snake_case ("go_through", "due_on", "live_in", "costs"), or "*"
+    when the memory only says it changed ("We moved payments to Adyen", "The date changed to March 12");
+  value: the value as written ("Adyen", "March 12", "$49/month");
+  value_type: date, money, number, name, place or other.
+  Use the same subject and attribute as an existing memory about the same thing. Events and
+  lasting facts ("Caroline went to Paris", "The API uses JWT tokens" when several may be used) have
+  claim null.
 Do not repeat an existing memory unchanged. Skip questions, greetings, filler and code.
 Never extract anything inside <memori_context> blocks.
 
@@ -222,6 +269,7 @@ def parse_extraction(content: str, exchange: ExchangeInput, related: Sequence[Re
                 source_position=item["source_position"],
                 relation=item["relation"],
                 related_memory_id=related_id,
+                claim=_claim(item.get("claim"), f"memories/{index}/claim"),
             )
         )
     triples = []
@@ -238,6 +286,24 @@ def parse_extraction(content: str, exchange: ExchangeInput, related: Sequence[Re
             )
         )
     return Extraction(memories=tuple(memories), triples=tuple(triples))
+
+
+def _claim(data: dict | None, where: str) -> StateClaim | None:
+    if data is None:
+        return None
+    parts = {key: " ".join(data[key].split()) for key in ("subject", "attribute", "value")}
+    empty = [key for key, value in parts.items() if not value]
+    if empty:
+        raise MalformedOutput(f"{where}: {empty[0]} is blank")
+    attribute = "*" if parts["attribute"] == "*" else normalize_predicate(parts["attribute"])
+    if not attribute:
+        raise MalformedOutput(f"{where}: attribute {parts['attribute']!r} is not a relation")
+    return StateClaim(
+        subject=parts["subject"].lower(),
+        attribute=attribute,
+        value=parts["value"],
+        value_type=data["value_type"],
+    )
 
 
 def _check_position(position: int, positions: set[int], where: str) -> None:

@@ -8,7 +8,14 @@ import pytest
 
 from memory.extraction.llm import LLMExtractor
 from memory.extraction.registry import ExtractionFailed, ExtractorUnavailable, get_extractor, reset_extractor
-from memory.extraction.types import ExchangeInput, ExchangeMessage, ExtractedMemory, ExtractedTriple, RelatedMemory
+from memory.extraction.types import (
+    ExchangeInput,
+    ExchangeMessage,
+    ExtractedMemory,
+    ExtractedTriple,
+    RelatedMemory,
+    StateClaim,
+)
 from tests.support.llm_server import running_llm_server
 
 EXCHANGE = ExchangeInput(
@@ -110,6 +117,75 @@ def test_the_request_asks_for_the_schema_and_shows_related_memories_but_not_inje
     prompt = request["messages"][-1]["content"]
     assert '"id": 41' in prompt and "The deadline is Friday" in prompt
     assert "Implement auth with JWT tokens." in prompt and "Secret recalled text" not in prompt
+    item = request["response_format"]["json_schema"]["schema"]["properties"]["memories"]["items"]
+    assert "claim" in item["required"] and {"type": "null"} in item["properties"]["claim"]["anyOf"]
+    assert "claim" in request["messages"][0]["content"] and '"*"' in request["messages"][0]["content"]
+
+
+CLAIMED = {
+    "memories": [
+        {
+            "kind": "fact",
+            "content": "Payments go through Stripe",
+            "source_position": 2,
+            "relation": "new",
+            "related_memory_id": None,
+            "claim": {"subject": "Payments", "attribute": "go through", "value": "Stripe", "value_type": "name"},
+        },
+        {
+            "kind": "fact",
+            "content": "We moved payments to Adyen",
+            "source_position": 2,
+            "relation": "new",
+            "related_memory_id": None,
+            "claim": {"subject": "payments", "attribute": "*", "value": " Adyen ", "value_type": "name"},
+        },
+        {
+            "kind": "fact",
+            "content": "Caroline went to Paris",
+            "source_position": 2,
+            "relation": "new",
+            "related_memory_id": None,
+            "claim": None,
+        },
+    ],
+    "triples": [],
+}
+
+
+def test_a_memory_carries_the_state_claim_the_model_gave_normalized(llm_server):
+    llm_server.reply(CLAIMED)
+
+    stripe, adyen, event = _extractor(llm_server)(EXCHANGE, RELATED).memories
+
+    assert stripe.claim == StateClaim(subject="payments", attribute="go_through", value="Stripe", value_type="name")
+    assert adyen.claim == StateClaim(subject="payments", attribute="*", value="Adyen", value_type="name")
+    assert event.claim is None
+
+
+def test_a_reply_without_claims_is_accepted_as_making_none(llm_server):
+    llm_server.reply(VALID)
+
+    extraction = _extractor(llm_server)(EXCHANGE, RELATED)
+
+    assert [memory.claim for memory in extraction.memories] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("bad_claim", "reason"),
+    [
+        ({"subject": "payments", "attribute": "go_through", "value": "Stripe", "value_type": "vibe"}, "claim"),
+        ({"subject": "payments", "attribute": "go_through", "value": "Stripe"}, "claim"),
+        ({"subject": "  ", "attribute": "go_through", "value": "Stripe", "value_type": "name"}, "subject is blank"),
+        ({"subject": "payments", "attribute": "!!", "value": "Stripe", "value_type": "name"}, "not a relation"),
+        ("Stripe", "claim"),
+    ],
+)
+def test_a_malformed_claim_is_rejected_with_the_reason(llm_server, bad_claim, reason):
+    llm_server.set_default({"memories": [{**VALID["memories"][0], "claim": bad_claim}], "triples": []})
+
+    with pytest.raises(ExtractionFailed, match=reason):
+        _extractor(llm_server)(EXCHANGE, RELATED)
 
 
 def test_malformed_output_is_retried_with_the_reason(llm_server):

@@ -263,3 +263,30 @@ def test_undoing_a_supersession_makes_the_older_memory_current_again_audited(ten
     assert stripe.entity.memory_version > version
     with pytest.raises(NotSuperseded):
         memory_restore(memory=stripe, actor=Actor(label="user:operator"))
+
+
+def test_claims_from_the_llm_extractor_supersede_like_any_other(tenant, settings):
+    from memory.extraction.registry import reset_extractor
+    from tests.support.llm_server import running_llm_server
+
+    def reply(content: str, claim: dict) -> dict:
+        memory = {"kind": "fact", "content": content, "source_position": 0, "relation": "new"}
+        return {"memories": [{**memory, "related_memory_id": None, "claim": claim}], "triples": []}
+
+    with running_llm_server() as server:
+        settings.MEMORI_EXTRACTOR = "llm"
+        settings.MEMORI_LLM_BASE_URL = server.url
+        reset_extractor()
+        try:
+            march_5 = {"subject": "invoice", "attribute": "due on", "value": "March 5", "value_type": "date"}
+            server.reply(reply("The invoice is due on March 5", march_5))
+            _say(tenant, "The invoice is due on March 5.", at=MARCH_1)
+            march_12 = {"subject": "invoice", "attribute": "*", "value": "March 12", "value_type": "date"}
+            server.reply(reply("The invoice date moved to March 12", march_12))
+            _say(tenant, "We moved the invoice date to March 12.", at=MARCH_1 + timedelta(days=1))
+        finally:
+            reset_extractor()
+
+    first, moved = _memory("The invoice is due on March 5"), _memory("The invoice date moved to March 12")
+    assert (first.claim_attribute, first.superseded_by) == ("due_on", moved)
+    assert moved.is_current
