@@ -88,6 +88,7 @@ class _Importer:
             self.import_session(session)
         for row in self.document["memories"]:
             self.import_memory(row)
+        self.link_supersessions()
         for row in self.document["triples"]:
             self.import_triple(row)
         for row in self.document["contradictions"]:
@@ -169,17 +170,34 @@ class _Importer:
         if (data["kind"] == MemoryKind.ATTRIBUTE) != (owner is not None):
             raise InvalidImport(f"memory {data['ref']}: attributes need a process_id, and only attributes have one.")
         stats = self.stats(data)
+        claim = data.get("claim") or {}
         memory = Memory.objects.create(
             entity=self.entity,
             kind=data["kind"],
             owner_process=owner,
             normalized=normalize_text(data["content"]),
             content_hash=content_hash(data["content"]),
-            valid_from=stats["first_seen_at"],
+            valid_from=data.get("valid_from") or stats["first_seen_at"],
+            valid_to=data.get("valid_to"),
+            claim_subject=claim.get("subject", ""),
+            claim_attribute=claim.get("attribute", ""),
+            claim_value=claim.get("value", ""),
+            claim_value_type=claim.get("value_type", ""),
             **stats,
         )
         self.memories[data["ref"]] = memory
         self.import_mentions(data["mentions"], memory=memory)
+
+    def link_supersessions(self) -> None:
+        """superseded_by refers to another memory of the document, by ref."""
+        linked = []
+        for data in self.document["memories"]:
+            newer = self.memories.get(data.get("superseded_by_ref"))
+            if newer is not None:
+                memory = self.memories[data["ref"]]
+                memory.superseded_by = newer
+                linked.append(memory)
+        Memory.objects.bulk_update(linked, ["superseded_by"])
 
     def import_triple(self, data: dict) -> None:
         subject = node_get_or_create(entity=self.entity, name=data["subject"], node_type=data["subject_type"])

@@ -62,6 +62,23 @@ def _stats(row: Memory | Triple) -> dict:
     }
 
 
+def _validity(memory: Memory) -> dict:
+    claim = None
+    if memory.claim_subject:
+        claim = {
+            "subject": memory.claim_subject,
+            "attribute": memory.claim_attribute,
+            "value": memory.claim_value,
+            "value_type": memory.claim_value_type,
+        }
+    return {
+        "valid_from": memory.valid_from,
+        "valid_to": memory.valid_to,
+        "superseded_by_ref": memory.superseded_by_id,
+        "claim": claim,
+    }
+
+
 def _mentions():
     return Prefetch("mentions", queryset=Provenance.objects.select_related("process", "session", "job").order_by("pk"))
 
@@ -160,6 +177,7 @@ def entity_export(*, entity: Entity) -> dict:
                 "kind": memory.kind,
                 "process_id": memory.owner_process.external_id if memory.owner_process_id else None,
                 **_stats(memory),
+                **_validity(memory),
             }
             for memory in memories
         ],

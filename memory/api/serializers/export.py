@@ -50,9 +50,21 @@ class StatsDocSerializer(serializers.Serializer):
     mentions = serializers.ListField(child=MentionDocSerializer(), max_length=MAX_ROWS)
 
 
+class ClaimDocSerializer(serializers.Serializer):
+    subject = CleanTextField(max_length=200)
+    attribute = CleanTextField(max_length=100)
+    value = CleanTextField(max_length=300)
+    value_type = CleanTextField(max_length=20)
+
+
 class MemoryDocSerializer(StatsDocSerializer):
     kind = serializers.ChoiceField(choices=MemoryKind.choices)
     process_id = ExternalIdField(allow_null=True, help_text="Attributes only: the owning process.")
+    # Validity (absent from older exports: valid from first_seen_at, current, no claim).
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_to = serializers.DateTimeField(required=False, allow_null=True)
+    superseded_by_ref = _ref(required=False, allow_null=True)
+    claim = ClaimDocSerializer(required=False, allow_null=True)
 
 
 class TripleDocSerializer(StatsDocSerializer):

@@ -27,13 +27,18 @@ def _augment_by_hand(exchange_id: int) -> None:
     second = memory_upsert(entity=exchange.entity, kind="fact", content="Billing runs on MySQL.", mention=mention)
     triple_upsert(entity=exchange.entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention)
     Contradiction.objects.create(entity=exchange.entity, reason="extractor", memory_a=first.obj, memory_b=second.obj)
+    Memory.objects.filter(pk=first.obj.pk).update(valid_to=timezone.now(), superseded_by=second.obj)
+    Memory.objects.filter(pk=second.obj.pk).update(
+        claim_subject="billing", claim_attribute="runs_on", claim_value="MySQL", claim_value_type="name"
+    )
     AugmentationJob.objects.filter(pk=exchange.augmentation_job.pk).update(status="done", finished_at=timezone.now())
 
 
 def _without_volatile(document: dict) -> dict:
     """Refs are the exporting database's ids, and exported_at is the time of export."""
     text = json.dumps({key: value for key, value in document.items() if key != "exported_at"}, sort_keys=True)
-    for key in ("ref", "exchange_ref", "message_ref", "job_exchange_ref", "memory_a_ref", "memory_b_ref"):
+    refs = ("ref", "exchange_ref", "message_ref", "job_exchange_ref", "memory_a_ref", "memory_b_ref")
+    for key in (*refs, "superseded_by_ref"):
         text = _strip_numbers(text, key)
     return json.loads(text)
 
@@ -66,6 +71,9 @@ def test_export_then_import_round_trips_everything(api, other_api):
     assert Provenance.objects.filter(entity=copy, job__isnull=False, message__isnull=False).count() == 3
     assert Memory.objects.filter(entity=copy, embedding__isnull=False).count() == 3
     assert Process.objects.filter(tenant__name="globex", external_id="billing_agent").exists()
+    superseded = Memory.objects.get(entity=copy, content="Billing runs on PostgreSQL.")
+    assert superseded.superseded_by.content == "Billing runs on MySQL." and superseded.valid_to is not None
+    assert superseded.superseded_by.claim_value == "MySQL"
 
 
 def test_importing_an_existing_entity_is_a_conflict(api):
