@@ -7,17 +7,42 @@ separate statements takes five (BEGIN, three statements, COMMIT), which is what 
 for most on a busy server. Elsewhere (SQLite, in process: no round trips) it is one transaction
 of ORM statements. Both write exactly the same rows. The counters' rows are locked in the order
 augmentation locks them (memories, then triples, each by id), so the two never deadlock.
+
+A recall never waits behind writers to store its event. The answer is computed by then; only
+the dashboard needs the event. So the event is written at once only if the database lets it
+without waiting: on PostgreSQL the counters' rows are locked NOWAIT (augmentation locks the same
+rows for the length of its batch); on SQLite, which has one writer at a time, the write lock is
+waited for at most `WAIT_FOR_WRITE_LOCK_SECONDS`. Otherwise the event is stored a moment later
+by this process's event writer (a thread, `EventWriter`), behind the writers: on PostgreSQL the
+event row is still inserted at once (it locks nothing a writer holds), so the caller still gets
+its id, and the hits and counters follow; on SQLite nothing can be written without the lock, so
+the caller gets no event id (the exchange it records is not linked to the event) and the whole
+event follows. Inside a transaction of the caller's the event is part of that transaction, as before.
 """
 
 from __future__ import annotations
 
+import atexit
+import copy
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connections, router, transaction
+from django.db import OperationalError, close_old_connections, connections, router, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
 from memory.models import Memory, RecallEvent, RecallHit, Triple
+
+logger = logging.getLogger(__name__)
+
+WAIT_FOR_WRITE_LOCK_SECONDS = 0.05  # SQLite: how long a recall may wait for the write lock
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for NOWAIT on a locked row
 
 
 @dataclass(frozen=True)
@@ -33,30 +58,204 @@ class HitRecord:
     via: str | None = None  # "co-mentioned with memory 12", "handoff from coder": recalled without matching
 
 
+@dataclass
+class _EventWrite:
+    """Everything one event writes, prepared once (the rows are built from `event` and `hits`)."""
+
+    database: str
+    event: RecallEvent
+    rows: list[RecallHit]
+    memory_ids: list[int]
+    triple_ids: list[int]
+    now: object
+
+    @property
+    def on_postgresql(self) -> bool:
+        return connections[self.database].vendor == "postgresql"
+
+    def detached(self) -> _EventWrite:
+        """A copy for the event writer: the caller keeps (and returns) its own event object."""
+        event = copy.copy(self.event)
+        event._state = copy.copy(self.event._state)
+        rows = [copy.copy(row) for row in self.rows]
+        return _EventWrite(self.database, event, rows, self.memory_ids, self.triple_ids, self.now)
+
+
 def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEvent:
-    """Save `event` (its pk is set) with its hits, and count the recalled rows' usage."""
+    """Save `event` with its hits and count the recalled rows' usage, without waiting behind other
+    writers (see the module docstring). Returns `event`; its pk is None when it will be stored
+    later by the event writer."""
     now = timezone.now()
     event.created_at = now
-    rows = [_hit_row(event, rank, hit) for rank, hit in enumerate(hits, start=1)]
-    memory_ids = [hit.memory_id for hit in hits if hit.memory_id]
-    triple_ids = [hit.triple_id for hit in hits if hit.triple_id]
-    database = router.db_for_write(RecallEvent)
-    if connections[database].vendor == "postgresql":
-        usage = {"memories": (Memory, memory_ids), "triples": (Triple, triple_ids)}
-        event.pk = _write_in_one_statement(database, event, rows, usage, now)
-        event._state.adding, event._state.db = False, database
+    write = _EventWrite(
+        database=router.db_for_write(RecallEvent),
+        event=event,
+        rows=[_hit_row(event, rank, hit) for rank, hit in enumerate(hits, start=1)],
+        memory_ids=[hit.memory_id for hit in hits if hit.memory_id],
+        triple_ids=[hit.triple_id for hit in hits if hit.triple_id],
+        now=now,
+    )
+    if connections[write.database].in_atomic_block:
+        _write(write, wait=True)  # part of the caller's transaction, which holds what it holds
         return event
-    with transaction.atomic(using=database):
-        event.save(using=database)
-        for row in rows:
-            row.event = event
-        RecallHit.objects.using(database).bulk_create(rows)
-        for model, ids in ((Memory, memory_ids), (Triple, triple_ids)):
-            if ids:
-                model.objects.using(database).filter(pk__in=ids).update(
-                    last_recalled_at=now, recall_count=F("recall_count") + 1
-                )
+    try:
+        _write(write, wait=False)
+    except OperationalError as err:
+        if not _is_lock_wait(err, write.database):
+            raise
+        if write.on_postgresql:
+            event.save(using=write.database)  # locks nothing augmentation holds: the caller gets the id
+            later = write.detached()
+            event_writer().submit(lambda: _write_hits_and_usage(later, wait=True), what=f"recall event {event.pk}")
+        else:
+            later = write.detached()
+            event_writer().submit(lambda: _write(later, wait=True), what="a recall event")
     return event
+
+
+def _write(write: _EventWrite, *, wait: bool) -> None:
+    """The event, its hits and the usage counters; `wait=False` raises OperationalError rather than
+    waiting (more than a moment, on SQLite) for a lock another writer holds."""
+    if write.on_postgresql:
+        usage = {"memories": (Memory, write.memory_ids), "triples": (Triple, write.triple_ids)}
+        event = write.event
+        event.pk = _write_in_one_statement(write.database, event, write.rows, usage, write.now, nowait=not wait)
+        event._state.adding, event._state.db = False, write.database
+        return
+    with _sqlite_lock_wait(write.database, None if wait else WAIT_FOR_WRITE_LOCK_SECONDS):
+        with transaction.atomic(using=write.database):
+            write.event.save(using=write.database)
+            for row in write.rows:
+                row.event = write.event
+            RecallHit.objects.using(write.database).bulk_create(write.rows)
+            for model, ids in ((Memory, write.memory_ids), (Triple, write.triple_ids)):
+                if ids:
+                    model.objects.using(write.database).filter(pk__in=ids).update(
+                        last_recalled_at=write.now, recall_count=F("recall_count") + 1
+                    )
+
+
+def _write_hits_and_usage(write: _EventWrite, *, wait: bool) -> None:
+    """PostgreSQL, the event row already saved: its hits and the counters, in one statement."""
+    usage = {"memories": (Memory, write.memory_ids), "triples": (Triple, write.triple_ids)}
+    if write.rows or write.memory_ids or write.triple_ids:
+        _write_in_one_statement(write.database, write.event, write.rows, usage, write.now, nowait=not wait)
+
+
+@contextmanager
+def _sqlite_lock_wait(database: str, seconds: float | None):
+    """Wait at most `seconds` for SQLite's write lock in this block (None: the configured timeout)."""
+    connection = connections[database]
+    if seconds is None:
+        yield
+        return
+    connection.ensure_connection()
+    configured = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {configured}")
+
+
+def _is_lock_wait(err: OperationalError, database: str) -> bool:
+    """Another writer holds what this write needs (and it did not wait for it)."""
+    if connections[database].vendor == "postgresql":
+        return getattr(err.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+    return "locked" in str(err) or "busy" in str(err)
+
+
+class EventWriter:
+    """Stores, on one daemon thread of this process, the recall events that could not be stored at
+    once, in the order they came, each retried a few times (a lock held longer than the database's
+    timeout, a restarted database) before it is given up with an error in the log. Bounded: beyond
+    `MAX_QUEUED` waiting events a new one is dropped with a warning rather than holding memory.
+    At exit the queue is flushed for up to `EXIT_FLUSH_SECONDS`."""
+
+    MAX_QUEUED = 1000
+    ATTEMPTS = 3
+    EXIT_FLUSH_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Callable[[], None], str]] = queue.Queue(maxsize=self.MAX_QUEUED)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, write: Callable[[], None], *, what: str) -> None:
+        try:
+            self._queue.put_nowait((write, what))
+        except queue.Full:
+            logger.warning("memori: %s recall events are waiting to be stored; %s is dropped", self.MAX_QUEUED, what)
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="memori-recall-events", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every submitted event is stored (or given up); False if time ran out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            write, what = self._queue.get()
+            try:
+                self._store(write, what)
+            finally:
+                self._queue.task_done()
+
+    def _store(self, write: Callable[[], None], what: str) -> None:
+        try:
+            for attempt in range(1, self.ATTEMPTS + 1):
+                close_old_connections()
+                try:
+                    write()
+                    return
+                except Exception:  # noqa: BLE001 - the writer thread must survive anything
+                    if attempt == self.ATTEMPTS:
+                        logger.exception("memori: could not store %s; it is lost", what)
+                        return
+                    logger.warning("memori: could not store %s yet (attempt %s); retrying", what, attempt)
+                    _close_connections()
+                    time.sleep(attempt)
+        finally:
+            _close_connections()  # events wait here rarely: no connection is kept between them
+
+
+def _close_connections() -> None:
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+
+
+_writer: EventWriter | None = None
+_writer_lock = threading.Lock()
+
+
+def event_writer() -> EventWriter:
+    """This process's event writer (a forked child gets its own)."""
+    global _writer
+    with _writer_lock:
+        if _writer is None:
+            _writer = EventWriter()
+            atexit.register(_writer.flush, EventWriter.EXIT_FLUSH_SECONDS)
+        return _writer
+
+
+def _forget_writer_in_child() -> None:
+    global _writer, _writer_lock
+    _writer, _writer_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_writer_in_child)
 
 
 def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
@@ -75,33 +274,47 @@ def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
     )
 
 
-def _write_in_one_statement(database: str, event: RecallEvent, rows: list[RecallHit], usage: dict, now) -> int:
+def _write_in_one_statement(
+    database: str, event: RecallEvent, rows: list[RecallHit], usage: dict, now, *, nowait: bool
+) -> int:
     """WITH event AS (INSERT ... RETURNING id), hits AS (INSERT ...), memories AS (UPDATE ...),
-    triples AS (UPDATE ...) SELECT id FROM event. Columns and values come from the models' fields
-    (with the fields' own conversions), so the rows are those the ORM would write. Identifiers in
-    the SQL are the models' quoted table and column names; every value is a parameter."""
+    triples AS (UPDATE ...) SELECT id FROM event; without the event's INSERT when it is saved
+    already. Columns and values come from the models' fields (with the fields' own conversions),
+    so the rows are those the ORM would write. Identifiers in the SQL are the models' quoted table
+    and column names; every value is a parameter. `nowait`: fail at once on a locked counter row
+    (the hits' foreign keys need nothing more: by their check, the statement holds those rows)."""
     connection = connections[database]
     quote = connection.ops.quote_name
     event_id = quote(RecallEvent._meta.pk.column)
-    event_fields = [field for field in RecallEvent._meta.concrete_fields if not field.primary_key]
-    insert_event = _insert(quote, RecallEvent, event_fields, ["%s"] * len(event_fields), 1)
-    ctes = [f"event AS ({insert_event} RETURNING {event_id})"]
-    params = [_db_value(field, event, connection) for field in event_fields]
+    ctes, params = [], []
+    if event.pk is None:
+        event_fields = [field for field in RecallEvent._meta.concrete_fields if not field.primary_key]
+        insert_event = _insert(quote, RecallEvent, event_fields, ["%s"] * len(event_fields), 1)
+        ctes.append(f"event AS ({insert_event} RETURNING {event_id})")
+        params += [_db_value(field, event, connection) for field in event_fields]
+        the_event_id, result = f"(SELECT {event_id} FROM event)", f"SELECT {event_id} FROM event"  # noqa: S608
+    else:
+        the_event_id, result = "%s", "SELECT %s"
     if rows:
         hit_fields = [field for field in RecallHit._meta.concrete_fields if not field.primary_key]
-        new_event_id = f"(SELECT {event_id} FROM event)"  # noqa: S608
-        values = [new_event_id if field.name == "event" else "%s" for field in hit_fields]
+        values = [the_event_id if field.name == "event" else "%s" for field in hit_fields]
         ctes.append(f"hits AS ({_insert(quote, RecallHit, hit_fields, values, len(rows))})")
         for row in rows:
-            params += [_db_value(field, row, connection) for field in hit_fields if field.name != "event"]
+            for field in hit_fields:
+                if field.name != "event":
+                    params.append(_db_value(field, row, connection))
+                elif event.pk is not None:
+                    params.append(event.pk)
     after = ""
     for name, (model, ids) in usage.items():
         if ids:
-            ctes.append(f"{name} AS ({_count_usage(quote, model, len(ids), after)})")
+            ctes.append(f"{name} AS ({_count_usage(quote, model, len(ids), after, nowait=nowait)})")
             params += [model._meta.get_field("last_recalled_at").get_db_prep_save(now, connection), *ids]
             after = f" AND (SELECT count(*) FROM {name}) >= 0"  # noqa: S608
+    if event.pk is not None:
+        params.append(event.pk)
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT {event_id} FROM event", params)  # noqa: S608
+        cursor.execute(f"WITH {', '.join(ctes)} {result}", params)  # noqa: S608
         return cursor.fetchone()[0]
 
 
@@ -110,15 +323,17 @@ def _db_value(field, obj: Model, connection):
     return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
-def _count_usage(quote, model: type[Model], count: int, after: str) -> str:
+def _count_usage(quote, model: type[Model], count: int, after: str, *, nowait: bool) -> str:
     """The usage counters' UPDATE of `count` rows, locked first in id order, as augmentation locks
     them (memories, then triples): the sub-statements of a WITH run in no defined order, so the
-    triples' one waits for the memories' (`after`, a one-time filter) or the two could deadlock."""
+    triples' one waits for the memories' (`after`, a one-time filter) or the two could deadlock.
+    With `nowait`, a row another transaction holds fails the statement instead."""
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     recalled_at, count_column = (
         quote(model._meta.get_field(name).column) for name in ("last_recalled_at", "recall_count")
     )
-    locked = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)}) ORDER BY {pk} FOR UPDATE"  # noqa: S608
+    lock = "FOR UPDATE NOWAIT" if nowait else "FOR UPDATE"
+    locked = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)}) ORDER BY {pk} {lock}"  # noqa: S608
     return (
         f"UPDATE {table} SET {recalled_at} = %s, {count_column} = {count_column} + 1"  # noqa: S608
         f" WHERE {pk} IN ({locked}){after} RETURNING {pk}"
