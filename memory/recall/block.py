@@ -54,11 +54,12 @@ class Block:
     handoff_lines: int = 0
 
 
-def memory_line(kind: str, content: str, processes: list[str], *, said: str = "") -> str:
-    """ "- [7 May 2023] (preference) <content> [process, …]": when it was said (compose.py), its
-    kind unless a fact, the content on one line, the processes that contributed it."""
+def memory_line(kind: str, content: str, processes: list[str], *, said: str = "", note: str = "") -> str:
+    """A line such as `- [7 May 2023] (superseded 3 June 2023) (preference) <content> [process, …]`:
+    when it was said and how it stands to supersession (compose.py), its kind unless a fact, the
+    content on one line, the processes that contributed it."""
     when = f"[{said}] " if said else ""
-    label = "" if kind in ("fact", "attribute", "triple") else f"({kind}) "
+    label = (f"({note}) " if note else "") + ("" if kind in ("fact", "attribute", "triple") else f"({kind}) ")
     names = ", ".join(processes[:MAX_PROCESS_NAMES]) + (" +" if len(processes) > MAX_PROCESS_NAMES else "")
     source = f" [{names}]" if names else ""
     return f"- {when}{label}{' '.join(content.split())}{source}"

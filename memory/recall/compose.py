@@ -17,18 +17,22 @@ relevant, and the memory says it whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
+import numpy as np
+
 from memory.recall import block as blocks
 from memory.recall.events import HitRecord
 from memory.recall.index import TRIPLE, EntityIndex
 from memory.recall.text import tokenize
+from memory.recall.validity import current_row
 
 DAY = 86400
+QUOTED_WORDS = 12  # of the other version a supersession note quotes
 
 
 @dataclass(frozen=True)
@@ -99,15 +103,58 @@ def _terms(text: str) -> frozenset[str]:
 
 
 def block_lines(
-    index: EntityIndex, candidates: Sequence[Candidate], section_of: Callable[[HitRecord], str]
+    index: EntityIndex,
+    candidates: Sequence[Candidate],
+    section_of: Callable[[HitRecord], str],
+    *,
+    allowed: np.ndarray,
+    in_block: Collection[int] = (),
 ) -> list[blocks.Line]:
-    """One line per candidate, dated, in the section `section_of` assigns it."""
+    """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
+    of every line of the block (these and the other sections'), for the supersession notes."""
     return [
         blocks.Line(
             section=section_of(c.hit),
             text=blocks.memory_line(
-                c.hit.kind, c.hit.content, c.hit.processes, said=said_on(float(index.first_seen[c.row]))
+                c.hit.kind,
+                c.hit.content,
+                c.hit.processes,
+                said=said_on(float(index.first_seen[c.row])),
+                note=validity_note(index, c.row, allowed=allowed, in_block=in_block),
             ),
         )
         for c in candidates
     ]
+
+
+def validity_note(index: EntityIndex, row: int, *, allowed: np.ndarray, in_block: Collection[int]) -> str:
+    """How a line stands to supersession, in a few tokens (empty for most lines):
+
+    - a superseded memory: "superseded 12 March 2026", plus `by: "<current memory>"` when that one
+      is not in the block (the caller may see it);
+    - a current memory whose superseded version is in the block too: `current; replaces: "<older
+      memory>"` (and "since <day>" when that differs from the day it was said), self-contained
+      whether or not the older line fits the budget.
+    """
+    if index.is_superseded[row]:
+        note = f"superseded {said_on(float(index.valid_to[row]))}"
+        current = current_row(index, row, allowed)
+        if current is not None and current not in in_block:
+            note += f' by: "{_quoted(index.contents[current])}"'
+        return note
+    replaced = [
+        other
+        for other in in_block
+        if other != row and index.is_superseded[other] and current_row(index, other, allowed) == row
+    ]
+    if not replaced:
+        return ""
+    latest = max(replaced, key=lambda other: index.valid_to[other])
+    since = said_on(float(index.valid_to[latest]))
+    when = "" if since == said_on(float(index.first_seen[row])) else f" since {since}"
+    return f'current{when}; replaces: "{_quoted(index.contents[latest])}"'
+
+
+def _quoted(content: str) -> str:
+    words = content.replace('"', "'").split()
+    return " ".join(words[:QUOTED_WORDS]) + (" …" if len(words) > QUOTED_WORDS else "")

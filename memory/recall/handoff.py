@@ -14,8 +14,9 @@ all, taking the places of the lowest-ranked results beyond that half. They are s
 of their own with a bounded share of the token budget (block.py) and recorded with their scores and
 `via` "handoff from <process>". Rows that are results already, or near-duplicates of results, are
 not admitted; the caller's own mentions do not count; attributes never qualify (another process's
-are never visible, the caller's own are its own work). Imported history (LoCoMo's 2023
-conversations) has no recent mentions and is untouched.
+are never visible, the caller's own are its own work), nor do superseded memories (their
+replacement is the news). Imported history (LoCoMo's 2023 conversations) has no recent mentions
+and is untouched.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def handoff_candidates(index: EntityIndex, *, caller_process_id: int | None, now
             continue
         seen.add(row)  # only a row's latest mention by another process decides
         if not index.shared_mask[row]:  # an attribute (a database constraint: attribute iff owned)
+            continue
+        if index.is_superseded[row]:  # replaced since: its replacement is the news
             continue
         if per_process.get(process_id, 0) >= PER_PROCESS:
             continue

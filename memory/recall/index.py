@@ -17,6 +17,7 @@ The cache is process-wide, thread-safe and LRU-bounded by entities and by total 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import threading
 import time
@@ -24,16 +25,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from django.conf import settings
 from django.db import connections
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from memory.embedding import from_bytes, get_embedder
 from memory.models import Memory, Provenance, Triple
 from memory.recall.lexical import BM25Index
 from memory.recall.recent import NO_RECENT_MENTIONS, RecentMentions, load_recent_mentions
+from memory.recall.validity import epoch, validity_changes
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
 
 # Row kinds, as small integer codes in the index.
@@ -70,6 +73,9 @@ class EntityIndex:
     contradicted: np.ndarray  # bool
     fingerprints: np.ndarray  # int64 hash of (content hash, kind, owner) per memory row; 0 for triples
     comention_groups: np.ndarray  # int64 id of the exchange the row was first extracted from; 0 if none
+    valid_to: np.ndarray  # float64 epoch seconds a later memory superseded it; NaN while current (validity.py)
+    superseded_by: np.ndarray  # int64 id of the memory that superseded it; 0 if none
+    has_claim: np.ndarray  # bool: states a claim, so it may supersede others
     vectors: VectorIndex
     lexical: BM25Index
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
@@ -81,6 +87,33 @@ class EntityIndex:
     def __post_init__(self) -> None:
         object.__setattr__(self, "shared_mask", self.owners == SHARED)
         object.__setattr__(self, "newest_seen", float(self.last_seen.max()) if self.last_seen.size else 0.0)
+
+    @cached_property
+    def is_superseded(self) -> np.ndarray:
+        return ~np.isnan(self.valid_to)
+
+    @cached_property
+    def replacements(self) -> np.ndarray:
+        """Each row's replacing memory as an index row; -1 if none (or not loaded)."""
+        rows = np.full(self.size, -1, dtype=np.int64)
+        superseded = np.flatnonzero(self.superseded_by)
+        if superseded.size:
+            rows[superseded] = self.memory_rows_of(self.superseded_by[superseded])
+        return rows
+
+    @cached_property
+    def _memory_ids_sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        memory_rows = np.flatnonzero(self.kinds != TRIPLE)
+        order = np.argsort(self.ids[memory_rows], kind="stable")
+        return self.ids[memory_rows][order], memory_rows[order]
+
+    def memory_rows_of(self, memory_ids: np.ndarray) -> np.ndarray:
+        """The index rows of the given memory ids; -1 for ids it does not hold."""
+        sorted_ids, rows = self._memory_ids_sorted
+        if not sorted_ids.size:
+            return np.full(memory_ids.shape[0], -1, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(sorted_ids, memory_ids), sorted_ids.size - 1)
+        return np.where(sorted_ids[positions] == memory_ids, rows[positions], -1)
 
     @property
     def size(self) -> int:
@@ -97,6 +130,8 @@ class EntityIndex:
             self.first_seen,
             self.last_seen,
             self.comention_groups,
+            self.valid_to,
+            self.superseded_by,
         )
         strings = sum(sys.getsizeof(text) for text in self.contents) + 8 * len(self.contents)
         return sum(array.nbytes for array in arrays) + strings + self.vectors.nbytes + self.lexical.nbytes
@@ -129,6 +164,7 @@ _COLUMNS = (
     "is_contradicted",
     "first_seen_at",
 )
+_VALIDITY = ("valid_to", "superseded_by_id", "has_claim")  # memories only (validity.py)
 REFRESH_MAX_NEW_SHARE = 0.25  # above this many new rows (share of the index), rebuild from scratch
 _ID_CHUNK = 500
 
@@ -146,8 +182,9 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     The common write is an augmentation job adding memories or mentions. A light scan (ids and
     content hashes only, no vectors) proves that every cached row still exists unchanged; then
     only the new rows are loaded, embedded rows appended and tokenized. An edit or a deletion
-    (fingerprint mismatch, missing row) falls back to a full rebuild. Mention counts and recency
-    of existing rows are refreshed by full rebuilds only (they are light priors).
+    (fingerprint mismatch, missing row) falls back to a full rebuild. Supersession changes the
+    validity of existing rows: checked by key (validity.py). Mention counts and recency of
+    existing rows are refreshed by full rebuilds only (they are light priors).
     """
     started = time.perf_counter()
     scanned = _raw_rows(
@@ -169,11 +206,13 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
         return build_entity_index(key)
     if not new_count:
         recent = load_recent_mentions(key.entity_id, old.ids, is_triple)
-        return dataclasses.replace(
-            old, key=key, recent_mentions=recent, build_ms=(time.perf_counter() - started) * 1000
-        )
-    rows = _load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
-    return _appended(old, key, rows, started)
+        index = dataclasses.replace(old, key=key, recent_mentions=recent)
+    else:
+        rows = _load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
+        index = _appended(old, key, rows, started)
+    claims = [row[0] for row in rows if row[_HAS_CLAIM]] if new_count else []
+    changes = validity_changes(index, claims)
+    return dataclasses.replace(index, **(changes or {}), build_ms=(time.perf_counter() - started) * 1000)
 
 
 def _all_present(ids: np.ndarray, values: np.ndarray | None, found_ids: np.ndarray, found: np.ndarray | None) -> bool:
@@ -212,9 +251,13 @@ def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_id
     """Rows as tuples: the _COLUMNS, then kind code, owner, fingerprint and co-mention group. All of
     the entity's rows, or only the given ids (in chunks, within every database's parameter limit).
     The co-mention group comes in the same query as the row (a correlated subquery on provenance)."""
-    memory_rows = Memory.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("memory_id"))
+    memory_rows = (
+        Memory.objects.filter(entity_id=entity_id)
+        .order_by()
+        .annotate(group=_first_exchange("memory_id"), has_claim=~Q(claim_subject=""))
+    )
     triple_rows = Triple.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("triple_id"))
-    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash", "group")
+    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash", "group", *_VALIDITY)
     triple_columns = (*_COLUMNS, "group")
     if memory_ids is None:
         memories = list(memory_rows.values_list(*memory_columns).iterator(chunk_size=5000))
@@ -235,14 +278,18 @@ def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_id
             row[width + 1] or SHARED,
             _fingerprint(row[width + 2], row[width], row[width + 1]),
             row[width + 3] or 0,
+            epoch(row[width + 4]),
+            row[width + 5] or 0,
+            bool(row[width + 6]),
         )
         for row in memories
     ]
-    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0) for row in triples]
+    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0, math.nan, 0, False) for row in triples]
     return rows
 
 
-_KIND, _OWNER, _FINGERPRINT, _GROUP = range(len(_COLUMNS), len(_COLUMNS) + 4)  # after the _COLUMNS in a row
+# After the _COLUMNS in a row:
+_KIND, _OWNER, _FINGERPRINT, _GROUP, _VALID_TO, _SUPERSEDED_BY, _HAS_CLAIM = range(len(_COLUMNS), len(_COLUMNS) + 7)
 
 
 def _columns(rows: list, embedder_name: str) -> dict:
@@ -261,6 +308,9 @@ def _columns(rows: list, embedder_name: str) -> dict:
         "contradicted": np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
         "fingerprints": np.fromiter((row[_FINGERPRINT] for row in rows), dtype=np.int64, count=count),
         "comention_groups": np.fromiter((row[_GROUP] for row in rows), dtype=np.int64, count=count),
+        "valid_to": np.fromiter((row[_VALID_TO] for row in rows), dtype=np.float64, count=count),
+        "superseded_by": np.fromiter((row[_SUPERSEDED_BY] for row in rows), dtype=np.int64, count=count),
+        "has_claim": np.fromiter((row[_HAS_CLAIM] for row in rows), dtype=bool, count=count),
         "matrix": matrix,
         "missing_embeddings": missing,
     }

@@ -19,7 +19,10 @@
    passwords."). The best `comention_anchors` results may each bring up to `comention_siblings`
    rows from their exchange that did not pass on their own, scored at `comention_share` of the
    anchor's fused score (so always below it) and marked `via` the anchor.
-6. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
+6. Supersession: a superseded memory loses `superseded_penalty`, and its current replacement is
+   placed right above it, brought in if it was not a result (`current_first`): a stale fact
+   restated six times never outranks its update.
+7. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
    are collapsed, so paraphrases of one fact never fill the budget; a memory takes the place of a
    higher-ranked triple it nearly duplicates (the sentence says in full what the triple abbreviates).
 The token budget is applied last, by `fit_to_budget`, on the rendered lines.
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memory.recall.index import TRIPLE, EntityIndex
+from memory.recall.validity import current_row
 from memory.recall.vector import top_rows
 
 DAY = 86400.0
@@ -52,6 +56,7 @@ class RankingConfig:
     recency_weight: float = 0.05  # full for the newest memory, halves every RECENCY_HALF_LIFE_DAYS
     own_weight: float = 0.02
     contradicted_penalty: float = 0.05
+    superseded_penalty: float = 0.1  # a memory a later one replaced (validity.py)
     min_dense: float = 0.35  # rows without a lexical match need at least this cosine
     duplicate_similarity: float = 0.92
     comention_anchors: int = 5  # best results that may bring rows extracted from the same exchange
@@ -72,6 +77,7 @@ class Ranked:
     fused: float
     via: int | None = None  # for a co-mentioned row: the row of the result that brought it
     handoff_from: str | None = None  # for a handoff (handoff.py): the other process whose recent work it is
+    current_of: int | None = None  # for a memory brought in as the current version of a superseded result: its row
 
 
 def rank(
@@ -92,7 +98,8 @@ def rank(
         scored = _by_priors(index, allowed, caller_process_id, limit * 3, config)
     else:
         scored = _fused(index, query, query_vector, allowed, caller_process_id, config)
-    return _collapse_duplicates(index, scored, limit, config.duplicate_similarity)
+    kept = _collapse_duplicates(index, scored, limit, config.duplicate_similarity)
+    return current_first(index, kept, allowed)[:limit]
 
 
 Scored = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # rows, dense, lexical, fused,
@@ -153,6 +160,29 @@ def scores_of(
     lexical = index.lexical.scores(query)[rows]
     fused = _score_fusion(index, query, dense, lexical, config) + _priors(index, rows, caller_process_id, config)
     return dense, lexical, fused
+
+
+def current_first(index: EntityIndex, ranked: Sequence[Ranked], allowed: np.ndarray) -> list[Ranked]:
+    """`ranked` with each superseded result's current memory right above it: moved up if it ranked
+    lower, brought in (scored as the superseded one, `current_of` it) if it was not a result."""
+    if not ranked or not index.is_superseded[[r.row for r in ranked]].any():
+        return list(ranked)
+    results = {r.row: r for r in ranked}
+    ordered: list[Ranked] = []
+    placed: set[int] = set()
+    for r in ranked:
+        if r.row in placed:
+            continue
+        current = current_row(index, r.row, allowed) if index.is_superseded[r.row] else None
+        if current is not None and current not in placed:
+            ordered.append(
+                results.get(current)
+                or Ranked(row=current, dense=r.dense, lexical=r.lexical, fused=r.fused, current_of=r.row)
+            )
+            placed.add(current)
+        ordered.append(r)
+        placed.add(r.row)
+    return ordered
 
 
 def is_near_duplicate(
@@ -230,6 +260,7 @@ def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: Ran
         + config.recency_weight * recency
         + config.own_weight * own
         - config.contradicted_penalty * index.contradicted[rows]
+        - config.superseded_penalty * index.is_superseded[rows]
     ).astype(np.float32)
 
 

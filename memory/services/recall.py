@@ -168,8 +168,13 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
 
     handoffs = [c for c in candidates if _is_handoff(c.hit)]
     results = [c for c in candidates if not _is_handoff(c.hit)]
+    allowed = index.allowed_for(process_pk)
+    in_block = {c.row for c in candidates}
     block = blocks.render(
-        block_lines(index, results, _section), _pending_lines(pending), budget, block_lines(index, handoffs, _section)
+        block_lines(index, results, _section, allowed=allowed, in_block=in_block),
+        _pending_lines(pending),
+        budget,
+        block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block),
     )
     hits = [c.hit for c in results[: block.memory_lines] + handoffs[: block.handoff_lines]]
     pending = pending[: block.pending_lines]
@@ -302,17 +307,23 @@ def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
                 lexical_score=round(r.lexical, 6),
                 fused_score=round(r.fused, 6),
                 processes=processes,
-                via=VIA_PREFIX + r.handoff_from if r.handoff_from is not None else _via(index, r.via),
+                via=_via(index, r),
             )
         )
     return records
 
 
-def _via(index: EntityIndex, anchor: int | None) -> str | None:
-    if anchor is None:
+def _via(index: EntityIndex, r: Ranked) -> str | None:
+    """Why a row joined without ranking on its own: a handoff, the current version of a superseded
+    result, or a co-mention."""
+    if r.handoff_from is not None:
+        return VIA_PREFIX + r.handoff_from
+    if r.current_of is not None:
+        return f"current version of memory {int(index.ids[r.current_of])}"
+    if r.via is None:
         return None
-    kind = "triple" if index.kinds[anchor] == TRIPLE else "memory"
-    return f"co-mentioned with {kind} {int(index.ids[anchor])}"
+    kind = "triple" if index.kinds[r.via] == TRIPLE else "memory"
+    return f"co-mentioned with {kind} {int(index.ids[r.via])}"
 
 
 _SECTIONS = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}

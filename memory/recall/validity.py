@@ -1,0 +1,83 @@
+"""Supersession in recall: which memories a later one replaced, kept current in the cached index.
+
+A memory stating a new value of a claim ("we moved payments to Adyen") supersedes the older one
+(memory/services/supersession.py sets its `valid_to` and `superseded_by`). The index loads both
+with every row. An incremental refresh (index.py) only appends new rows, so the validity of rows
+it already holds is checked with one query by primary and foreign key: the rows it knows as
+superseded (an operator may have restored one) and the rows a new memory with a claim superseded
+(the only memories that supersede are newly stored ones). Nothing is read when the entity has no
+superseded memory and no new claim: a warm recall reads nothing.
+
+Ranking (ranking.py, `current_first`) keeps each superseded result below the memory that is current for its
+claim, bringing that memory in if it was not a result: a fact restated six times never outranks
+its update. The block marks both (compose.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.db.models import Q
+
+from memory.models import Memory
+
+if TYPE_CHECKING:
+    from memory.recall.index import EntityIndex
+
+MAX_CHAIN = 20  # replacements followed to find the current memory (a longer chain is cut)
+_ID_CHUNK = 500
+
+
+def epoch(moment) -> float:
+    return moment.timestamp() if moment is not None else math.nan
+
+
+def current_row(index: EntityIndex, row: int, allowed: np.ndarray) -> int | None:
+    """The memory current for `row`'s claim, following replacements; None when `row` is current,
+    or when the chain leads out of what the caller may see."""
+    current = row
+    for _ in range(MAX_CHAIN):
+        following = int(index.replacements[current])
+        if following < 0:
+            break
+        current = following
+    if current == row or not allowed[current] or index.is_superseded[current]:
+        return None
+    return current
+
+
+def validity_changes(index: EntityIndex, new_claim_ids: Sequence[int]) -> dict[str, np.ndarray] | None:
+    """New `valid_to` and `superseded_by` arrays when the stored validity of rows the index holds
+    differs from theirs (see the module docstring); None when nothing changed or nothing could."""
+    known = index.ids[index.is_superseded].tolist()
+    if not known and not new_claim_ids:
+        return None
+    stored = _stored_validity(known, list(new_claim_ids))
+    if not stored:
+        return None
+    rows = index.memory_rows_of(np.asarray([row[0] for row in stored], dtype=np.int64))
+    valid_to, superseded_by = index.valid_to.copy(), index.superseded_by.copy()
+    changed = False
+    for row, (_, until, by) in zip(rows.tolist(), stored, strict=True):
+        if row < 0:
+            continue
+        until, by = epoch(until), by or 0
+        same_time = (math.isnan(until) and math.isnan(valid_to[row])) or until == valid_to[row]
+        if not same_time or superseded_by[row] != by:
+            valid_to[row], superseded_by[row], changed = until, by, True
+    return {"valid_to": valid_to, "superseded_by": superseded_by} if changed else None
+
+
+def _stored_validity(known: list[int], new_claim_ids: list[int]) -> list[tuple]:
+    """(id, valid_to, superseded_by_id) of the given memories and of those the new ones superseded:
+    by primary key and by the superseded_by foreign key's index, in chunks within parameter limits."""
+    rows: list[tuple] = []
+    columns = ("id", "valid_to", "superseded_by_id")
+    for start in range(0, max(len(known), len(new_claim_ids)), _ID_CHUNK):
+        chunk, claims = known[start : start + _ID_CHUNK], new_claim_ids[start : start + _ID_CHUNK]
+        where = Q(id__in=chunk) | Q(superseded_by_id__in=claims)
+        rows += Memory.objects.filter(where).order_by().values_list(*columns)
+    return rows
