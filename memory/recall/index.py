@@ -17,7 +17,6 @@ The cache is process-wide, thread-safe and LRU-bounded by entities and by total 
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import threading
 import time
@@ -29,22 +28,39 @@ from functools import cached_property
 
 import numpy as np
 from django.conf import settings
-from django.db import connections
-from django.db.models import OuterRef, Q, Subquery
 
-from memory.embedding import from_bytes, get_embedder
-from memory.models import Memory, Provenance, Triple
+from memory.models import Memory, Triple
 from memory.recall.lexical import BM25Index
 from memory.recall.recent import NO_RECENT_MENTIONS, RecentMentions, load_recent_mentions
-from memory.recall.validity import epoch, validity_changes
+from memory.recall.rows import (
+    ATTRIBUTE,
+    HAS_CLAIM,
+    KIND_CODE,
+    KINDS,
+    SHARED,
+    TRIPLE,
+    columns_of,
+    fingerprint,
+    load_rows,
+    raw_rows,
+)
+from memory.recall.validity import validity_changes
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
 
-# Row kinds, as small integer codes in the index.
-KINDS = ("fact", "preference", "skill", "attribute", "triple")
-KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
-TRIPLE = KIND_CODE["triple"]
-ATTRIBUTE = KIND_CODE["attribute"]
-SHARED = 0  # owner process id of rows every process of the entity may see
+# The row kinds live in rows.py; recall imports them from here with the index.
+__all__ = [
+    "ATTRIBUTE",
+    "KIND_CODE",
+    "KINDS",
+    "SHARED",
+    "TRIPLE",
+    "EntityIndex",
+    "IndexKey",
+    "RecallCache",
+    "build_entity_index",
+    "recall_cache",
+    "refresh_entity_index",
+]
 
 
 @dataclass(frozen=True)
@@ -152,27 +168,13 @@ class EntityIndex:
         return rows[rows != row]
 
 
-_COLUMNS = (
-    "id",
-    "content",
-    "embedding",
-    "embedding_model",
-    "mention_count",
-    "last_seen_at",
-    "first_process_id",
-    "first_process__external_id",
-    "is_contradicted",
-    "first_seen_at",
-)
-_VALIDITY = ("valid_to", "superseded_by_id", "has_claim")  # memories only (validity.py)
 REFRESH_MAX_NEW_SHARE = 0.25  # above this many new rows (share of the index), rebuild from scratch
-_ID_CHUNK = 500
 
 
 def build_entity_index(key: IndexKey) -> EntityIndex:
     """Load every memory and triple of the entity (two queries, co-mention groups included) and index them."""
     started = time.perf_counter()
-    rows = _load_rows(key.entity_id)
+    rows = load_rows(key.entity_id)
     return _new_index(key, rows, started)
 
 
@@ -187,14 +189,14 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     existing rows are refreshed by full rebuilds only (they are light priors).
     """
     started = time.perf_counter()
-    scanned = _raw_rows(
+    scanned = raw_rows(
         Memory.objects.filter(entity_id=key.entity_id)
         .order_by()
         .values_list("id", "content_hash", "kind", "owner_process_id")
     )
     memory_ids = np.fromiter((row[0] for row in scanned), dtype=np.int64, count=len(scanned))
-    fingerprints = np.fromiter((_fingerprint(*row[1:]) for row in scanned), dtype=np.int64, count=len(scanned))
-    triples = _raw_rows(Triple.objects.filter(entity_id=key.entity_id).order_by().values_list("id"))
+    fingerprints = np.fromiter((fingerprint(*row[1:]) for row in scanned), dtype=np.int64, count=len(scanned))
+    triples = raw_rows(Triple.objects.filter(entity_id=key.entity_id).order_by().values_list("id"))
     triple_ids = np.fromiter((row[0] for row in triples), dtype=np.int64, count=len(triples))
     is_triple = old.kinds == TRIPLE
     unchanged = _all_present(old.ids[~is_triple], old.fingerprints[~is_triple], memory_ids, fingerprints)
@@ -208,9 +210,9 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
         recent = load_recent_mentions(key.entity_id, old.ids, is_triple)
         index = dataclasses.replace(old, key=key, recent_mentions=recent)
     else:
-        rows = _load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
+        rows = load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
         index = _appended(old, key, rows, started)
-    claims = [row[0] for row in rows if row[_HAS_CLAIM]] if new_count else []
+    claims = [row[0] for row in rows if row[HAS_CLAIM]] if new_count else []
     changes = validity_changes(index, claims)
     return dataclasses.replace(index, **(changes or {}), build_ms=(time.perf_counter() - started) * 1000)
 
@@ -227,97 +229,8 @@ def _all_present(ids: np.ndarray, values: np.ndarray | None, found_ids: np.ndarr
     return values is None or np.array_equal(found[order[positions]], values)
 
 
-def _raw_rows(queryset) -> list[tuple]:
-    """The queryset's rows straight from the cursor: no per-row ORM conversion (these columns are
-    plain ints and strings), which is most of the cost of scanning 100,000 rows."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _fingerprint(content_hash: str, kind: str, owner: int | None) -> int:
-    return hash((content_hash, kind, owner or SHARED)) or 1
-
-
-def _first_exchange(target: str) -> Subquery:
-    """The exchange a memory or triple was first extracted from: its co-mention group. Fixed once
-    written (later mentions add provenance, never an earlier one), so appended rows stay exact."""
-    mentions = Provenance.objects.filter(**{target: OuterRef("pk")}, exchange_id__isnull=False)
-    return Subquery(mentions.order_by("exchange_id").values("exchange_id")[:1])
-
-
-def _load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids: list[int] | None = None) -> list:
-    """Rows as tuples: the _COLUMNS, then kind code, owner, fingerprint and co-mention group. All of
-    the entity's rows, or only the given ids (in chunks, within every database's parameter limit).
-    The co-mention group comes in the same query as the row (a correlated subquery on provenance)."""
-    memory_rows = (
-        Memory.objects.filter(entity_id=entity_id)
-        .order_by()
-        .annotate(group=_first_exchange("memory_id"), has_claim=~Q(claim_subject=""))
-    )
-    triple_rows = Triple.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("triple_id"))
-    memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash", "group", *_VALIDITY)
-    triple_columns = (*_COLUMNS, "group")
-    if memory_ids is None:
-        memories = list(memory_rows.values_list(*memory_columns).iterator(chunk_size=5000))
-        triples = list(triple_rows.values_list(*triple_columns).iterator(chunk_size=5000))
-    else:
-        memories, triples = [], []
-        for start in range(0, len(memory_ids), _ID_CHUNK):
-            chunk = memory_ids[start : start + _ID_CHUNK]
-            memories += memory_rows.filter(id__in=chunk).values_list(*memory_columns)
-        for start in range(0, len(triple_ids or ()), _ID_CHUNK):
-            chunk = triple_ids[start : start + _ID_CHUNK]
-            triples += triple_rows.filter(id__in=chunk).values_list(*triple_columns)
-    width = len(_COLUMNS)
-    rows = [
-        (
-            *row[:width],
-            KIND_CODE.get(row[width], 0),
-            row[width + 1] or SHARED,
-            _fingerprint(row[width + 2], row[width], row[width + 1]),
-            row[width + 3] or 0,
-            epoch(row[width + 4]),
-            row[width + 5] or 0,
-            bool(row[width + 6]),
-        )
-        for row in memories
-    ]
-    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0, math.nan, 0, False) for row in triples]
-    return rows
-
-
-# After the _COLUMNS in a row:
-_KIND, _OWNER, _FINGERPRINT, _GROUP, _VALID_TO, _SUPERSEDED_BY, _HAS_CLAIM = range(len(_COLUMNS), len(_COLUMNS) + 7)
-
-
-def _columns(rows: list, embedder_name: str) -> dict:
-    count = len(rows)
-    matrix, missing = _embedding_matrix([row[2] for row in rows], [row[3] for row in rows], embedder_name)
-    return {
-        "ids": np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
-        "kinds": np.fromiter((row[_KIND] for row in rows), dtype=np.int8, count=count),
-        "owners": np.fromiter((row[_OWNER] for row in rows), dtype=np.int64, count=count),
-        "first_process_ids": np.fromiter((row[6] or 0 for row in rows), dtype=np.int64, count=count),
-        "first_process_names": [row[7] or "" for row in rows],
-        "contents": [row[1] for row in rows],
-        "mention_counts": np.fromiter((row[4] for row in rows), dtype=np.float32, count=count),
-        "first_seen": np.fromiter((row[9].timestamp() for row in rows), dtype=np.float64, count=count),
-        "last_seen": np.fromiter((row[5].timestamp() for row in rows), dtype=np.float64, count=count),
-        "contradicted": np.fromiter((bool(row[8]) for row in rows), dtype=bool, count=count),
-        "fingerprints": np.fromiter((row[_FINGERPRINT] for row in rows), dtype=np.int64, count=count),
-        "comention_groups": np.fromiter((row[_GROUP] for row in rows), dtype=np.int64, count=count),
-        "valid_to": np.fromiter((row[_VALID_TO] for row in rows), dtype=np.float64, count=count),
-        "superseded_by": np.fromiter((row[_SUPERSEDED_BY] for row in rows), dtype=np.int64, count=count),
-        "has_claim": np.fromiter((row[_HAS_CLAIM] for row in rows), dtype=bool, count=count),
-        "matrix": matrix,
-        "missing_embeddings": missing,
-    }
-
-
 def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
-    columns = _columns(rows, key.embedder)
+    columns = columns_of(rows, key.embedder)
     matrix = columns.pop("matrix")
     return EntityIndex(
         key=key,
@@ -330,7 +243,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
 
 
 def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> EntityIndex:
-    new = _columns(rows, key.embedder)
+    new = columns_of(rows, key.embedder)
     matrix = new.pop("matrix")
     merged = {}
     for name, value in new.items():
@@ -349,19 +262,6 @@ def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> En
         recent_mentions=load_recent_mentions(key.entity_id, merged["ids"], merged["kinds"] == TRIPLE),
         build_ms=(time.perf_counter() - started) * 1000,
     )
-
-
-def _embedding_matrix(blobs: list, models: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
-    """Stack stored vectors into one float32 matrix; rows from another embedder stay zero."""
-    dims = get_embedder().dimensions
-    width = dims * 4
-    usable = [i for i, (blob, model) in enumerate(zip(blobs, models, strict=True)) if blob and model == embedder_name]
-    usable = [i for i in usable if len(blobs[i]) == width]
-    matrix = np.zeros((len(blobs), dims), dtype=np.float32)
-    if usable:
-        packed = b"".join(bytes(blobs[i]) for i in usable)
-        matrix[usable] = from_bytes(packed, dims * len(usable)).reshape(len(usable), dims)
-    return matrix, len(blobs) - len(usable)
 
 
 class RecallCache:
