@@ -159,7 +159,7 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     for item in items:
         for memory in item.memories:
             _apply_relation(item.job, memory, memory_id[(item.job.pk, memory)], counts[item.job.pk])
-    _supersede(pending, inserted, counts)
+    _supersede(items, targets, pending, inserted, counts)
     for pk in contradictions.record_new_triple_contradictions(created):
         counts[creator[pk]].contradictions += 1
     return {job_id: job_counts.__dict__.copy() for job_id, job_counts in counts.items()}
@@ -325,9 +325,10 @@ def _apply_relation(job, item: ExtractedMemory, memory_id: int, counts: _Counts)
             counts.contradictions += 1
 
 
-def _supersede(pending: dict[MemoryKey, _Pending], inserted: dict[MemoryKey, int], counts: dict) -> None:
-    """New memories that state a claim supersede older values (memory/services/supersession.py);
-    each change is counted for the job whose new memory made it."""
+def _supersede(items, targets: dict, pending: dict, inserted: dict[MemoryKey, int], counts: dict) -> None:
+    """New memories that state a claim supersede older values, and a superseded memory said again
+    is current again (memory/services/supersession.py); each change is counted for the job whose
+    memory made it."""
     claimed = [
         ClaimedMemory(
             memory_id=inserted[key],
@@ -342,10 +343,29 @@ def _supersede(pending: dict[MemoryKey, _Pending], inserted: dict[MemoryKey, int
         for key, target in pending.items()
         if target.write.claim and key in inserted
     ]
-    if not claimed:
+    restated = []
+    for index, item in enumerate(items):
+        for memory in item.memories:
+            key, target = targets[(item.job.pk, memory)]
+            if memory.claim is not None and not isinstance(target, _Pending):
+                mention = item.mention(memory.source_position)
+                restated.append(
+                    ClaimedMemory(
+                        memory_id=target,
+                        entity_id=key[0],
+                        tenant_id=item.job.entity.tenant_id,
+                        owner_id=key[1],
+                        process_id=item.job.process_id,
+                        said_at=mention.mentioned_at,
+                        claim=ClaimColumns.of(memory.claim),
+                        order=(index, memory.source_position),
+                    )
+                )
+    if not claimed and not restated:
         return
     job_of = {inserted[key]: target.mention.job_id for key, target in pending.items() if key in inserted}
-    outcome = supersede_claims(claimed=claimed)
+    job_of.update({claim.memory_id: items[claim.order[0]].job.pk for claim in restated})
+    outcome = supersede_claims(claimed=claimed, restated=restated)
     for pairs, counter in ((outcome.superseded, "superseded"), (outcome.contradicted, "contradictions")):
         for older, newer in pairs:
             job_id = job_of.get(newer) or job_of[older]

@@ -19,15 +19,20 @@ validity it falls inside. Only claims stored by this batch are compared (with ea
 and with the entity's current claims of their subjects and those the current ones superseded), so a
 supersession an operator undid is not redone until a new claim comes.
 
-Set-based: the batch's claims cost two reads (the current claims of their subjects, and, only for
-claims older than a current one, what those superseded) and three writes (validity, contradictions,
-audit entries), whatever the batch's size.
+A superseded memory said again after it was superseded ("Stripe", then "Adyen", then the same
+"Payments go through Stripe" again) is current again and supersedes what replaced it. It keeps its
+``valid_from`` (when it was first said), so for the "as of" view its validity then overlaps the
+interval of the value it had replaced: one row holds one interval.
+
+Set-based: the batch's claims cost at most three reads (memories said again, the current claims of
+their subjects and, only for claims older than a current one, what those superseded) and three
+writes (validity, contradictions, audit entries), whatever the batch's size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import Q
@@ -109,6 +114,7 @@ class _Version:
     value_type: str
     valid_to: datetime | None
     superseded_by: int | None
+    reason: str = ""  # why its validity changed, for the audit entry
 
     def conflicts_with(self, other: _Version) -> bool:
         same_attribute = ANY_ATTRIBUTE in (self.attribute, other.attribute) or self.attribute == other.attribute
@@ -122,19 +128,23 @@ _STORED = (-1, -1)  # stored claims came before any claim of this batch said at 
 _Group = tuple[int, int | None, str]  # (entity id, owner process id or None, subject)
 
 
-def supersede_claims(*, claimed: list[ClaimedMemory]) -> SupersessionOutcome:
+def supersede_claims(*, claimed: list[ClaimedMemory], restated: list[ClaimedMemory] = ()) -> SupersessionOutcome:
     """Compare the batch's claims, in order, with each other and with the entities' stored claims
-    of the same subjects; supersede older values, record contradictions, audit every change."""
+    of the same subjects; supersede older values, record contradictions, audit every change.
+    ``claimed``: memories the batch created; ``restated``: stored memories it mentioned again."""
     outcome = SupersessionOutcome()
-    if not claimed:
+    said_again, was = _said_again_after_superseded(restated)
+    if not claimed and not said_again:
         return outcome
-    claimed = sorted(claimed, key=lambda item: item.order)
+    claimed = sorted([*claimed, *said_again], key=lambda item: item.order)
     new_ids = {item.memory_id for item in claimed}
     timelines = _stored_timelines(claimed, new_ids)
     changed: dict[int, tuple[_Version, tuple]] = {}
     for item in claimed:
         group = (item.entity_id, item.owner_id, item.claim.subject)
         new = _version_of(item)
+        if item.memory_id in was:
+            _reopen(new, was[item.memory_id], changed)
         _place(new, timelines[group], changed, outcome)
         timelines[group].append(new)
     tenants = {item.entity_id: item.tenant_id for item in claimed}
@@ -171,6 +181,33 @@ def _close(version: _Version, *, at: datetime, by: int, changed: dict) -> None:
     """``version`` stops holding at ``at``, replaced by memory ``by``; ``changed`` keeps what it was."""
     changed.setdefault(version.memory_id, (version, (version.valid_to, version.superseded_by)))
     version.valid_to, version.superseded_by = at, by
+    version.reason = f"superseded by memory {by}, a later value of the same claim"
+
+
+def _reopen(version: _Version, was: tuple[datetime, int | None], changed: dict) -> None:
+    changed.setdefault(version.memory_id, (version, was))
+    version.reason = "said again after it was superseded: current again"
+
+
+def _said_again_after_superseded(restated: list[ClaimedMemory]) -> tuple[list[ClaimedMemory], dict]:
+    """The restated memories that a later value had superseded before this mention, each as its
+    stored claim said at the mention's time, and what their validity was ({id: (valid_to,
+    superseded_by)}); one query."""
+    if not restated:
+        return [], {}
+    rows = Memory.objects.filter(pk__in=sorted({item.memory_id for item in restated}), valid_to__isnull=False)
+    stored = {row[0]: row for row in _rows(rows.exclude(claim_subject="").order_by("pk").select_for_update())}
+    said_again: list[ClaimedMemory] = []
+    was: dict[int, tuple] = {}
+    for item in sorted(restated, key=lambda item: item.order):
+        if item.memory_id not in stored or item.memory_id in was:
+            continue
+        _, _, owner, subject, _, _, _, attribute, value, value_type, valid_to, superseded_by = stored[item.memory_id]
+        if item.said_at > valid_to:
+            was[item.memory_id] = (valid_to, superseded_by)
+            claim = ClaimColumns(subject=subject, attribute=attribute, value=value, value_type=value_type)
+            said_again.append(replace(item, claim=claim, owner_id=owner))
+    return said_again, was
 
 
 def _version_of(item: ClaimedMemory) -> _Version:
@@ -281,8 +318,7 @@ def _write_validity(changed: dict[int, tuple], entity_of: dict[int, int], tenant
                 object_type="memory",
                 object_id=v.memory_id,
                 before=_validity(*changed[v.memory_id][1]),
-                after=_validity(v.valid_to, v.superseded_by)
-                | {"reason": f"superseded by memory {v.superseded_by}, a later value of the same claim"},
+                after=_validity(v.valid_to, v.superseded_by) | {"reason": v.reason},
             )
             for v in versions
         ]

@@ -28,8 +28,10 @@ def line_extractor(settings):
     settings.MEMORI_CONTRADICTION_WINDOW_SECONDS = 300
 
 
-def _say(tenant, text: str, *, at: datetime, process: str = "billing_agent", run: bool = True) -> AugmentationJob:
-    job = record(tenant, process=process, user=text, occurred_at=at).job
+def _say(
+    tenant, text: str, *, at: datetime, process: str = "billing_agent", run: bool = True, entity: str = "project_alpha"
+) -> AugmentationJob:
+    job = record(tenant, entity=entity, process=process, user=text, occurred_at=at).job
     if run:
         augment_job(job.pk)
     return AugmentationJob.objects.get(pk=job.pk)
@@ -290,3 +292,56 @@ def test_claims_from_the_llm_extractor_supersede_like_any_other(tenant, settings
     first, moved = _memory("The invoice is due on March 5"), _memory("The invoice date moved to March 12")
     assert (first.claim_attribute, first.superseded_by) == ("due_on", moved)
     assert moved.is_current
+
+
+def test_a_superseded_value_said_again_later_is_current_again(tenant):
+    _say(tenant, STRIPE, at=MARCH_1)
+    _say(tenant, ADYEN, at=MARCH_1 + timedelta(days=1))
+    job = _say(tenant, STRIPE, at=MARCH_1 + timedelta(days=2))
+
+    stripe, adyen = _memory("Payments go through Stripe"), _memory("We moved payments to Adyen")
+    assert stripe.is_current and stripe.valid_from == MARCH_1
+    assert (adyen.superseded_by, adyen.valid_to) == (stripe, MARCH_1 + timedelta(days=2))
+    assert job.result["superseded"] == 1
+    reopened = AuditEntry.objects.filter(object_type="memory", object_id=stripe.pk).latest("created_at")
+    assert reopened.after["reason"] == "said again after it was superseded: current again"
+
+
+def test_a_superseded_value_mentioned_again_from_before_its_supersession_stays_superseded(tenant):
+    _say(tenant, STRIPE, at=MARCH_1)
+    _say(tenant, ADYEN, at=MARCH_1 + timedelta(days=2))
+    _say(tenant, STRIPE, at=MARCH_1 + timedelta(days=1))
+
+    assert _memory("Payments go through Stripe").superseded_by == _memory("We moved payments to Adyen")
+    assert AuditEntry.objects.filter(object_type="memory").count() == 1
+
+
+def _batch_queries(tenant, jobs: int, *, entity: str) -> list[str]:
+    """A batch of ``jobs`` claims superseding stored ones, plus a superseded value said again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def claims(provider: str, day: int) -> list[int]:
+        text = "fact: Customer {n} pays through {provider}\nclaim: customer {n} | pays_through | {provider} | name"
+        at = MARCH_1 + timedelta(days=day)
+        return [
+            _say(tenant, text.format(n=n, provider=provider), at=at, run=False, entity=entity).pk for n in range(jobs)
+        ]
+
+    _say(tenant, STRIPE, at=MARCH_1, entity=entity)
+    _say(tenant, ADYEN, at=MARCH_1 + timedelta(days=1), entity=entity)
+    augment_batch(claims("Stripe", 0)[0], batch_size=jobs)
+    first = claims("Adyen", 2)[0]
+    restated = _say(tenant, STRIPE, at=MARCH_1 + timedelta(days=3), run=False, entity=entity).pk
+    with CaptureQueriesContext(connection) as captured:
+        augment_batch(first, batch_size=jobs + 1)
+    assert AugmentationJob.objects.get(pk=restated).status == "done"
+    return [query["sql"] for query in captured]
+
+
+def test_a_batch_of_claims_costs_the_same_queries_whatever_its_size(tenant):
+    small, large = _batch_queries(tenant, 3, entity="small"), _batch_queries(tenant, 30, entity="large")
+
+    assert len(small) == len(large), "\n".join(sorted(set(large) - set(small)))[:3000]
+    assert Memory.objects.filter(content__contains="through Stripe", valid_to__isnull=True).count() == 2
+    assert Memory.objects.filter(content__contains="through Adyen", valid_to__isnull=True).count() == 33
