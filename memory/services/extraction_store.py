@@ -1,5 +1,6 @@
 """Storing a batch of jobs' extractions: memories, attributes and triples, each with a mention per
-source message, near-duplicates merged, contradictions recorded.
+source message, near-duplicates merged, contradictions recorded, and memories that state a claim
+superseding older values of it (memory/services/supersession.py).
 
 Called inside the batch's transaction (memory/services/augmentation.py). Decisions are taken job by
 job, in the batch's order, exactly as if the jobs had run one after another (a fact two jobs of the
