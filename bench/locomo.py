@@ -17,82 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import sys
 import time
-import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memori_site.settings")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("DEBUG", "1")
-DATA = Path(os.environ.get("LOCOMO_FILE", ROOT.parent / "shared" / "locomo" / "locomo_conv0-4.json"))
+from locomo_data import CATEGORIES, DATA, evidence_of, ingest, setup_django
+
 TENANT = "locomo-bench"
 EVAL_PROCESS = "locomo_questioner"
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 KS = (5, 10, 20)
-DIA_ID = re.compile(r"D\d+:\d+")
-
-
-def setup_django() -> None:
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def session_time(text: str) -> datetime:
-    return datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
-
-
-def sessions_of(conversation: dict):
-    numbers = sorted(int(key.split("_")[1]) for key in conversation if re.fullmatch(r"session_\d+", key))
-    for number in numbers:
-        yield number, session_time(conversation[f"session_{number}_date_time"]), conversation[f"session_{number}"]
-
-
-def turn_text(turn: dict) -> str:
-    text = turn["text"]
-    if turn.get("blip_caption"):
-        text += f" [shares a photo: {turn['blip_caption']}]"
-    return f"{turn['speaker']}: {text}"
-
-
-def ingest(tenant, samples: list[dict]) -> dict:
-    from memory.services.augmentation import augment_job
-    from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-
-    started = time.perf_counter()
-    turns = 0
-    for sample in samples:
-        for number, at, turns_of_session in sessions_of(sample["conversation"]):
-            session_id = uuid.uuid5(uuid.NAMESPACE_URL, f"locomo/{sample['sample_id']}/session_{number}")
-            for offset, turn in enumerate(turns_of_session):
-                occurred_at = at + timedelta(seconds=30 * offset)
-                recorded = record_exchange(
-                    tenant=tenant,
-                    data=ExchangeInput(
-                        entity_id=sample["sample_id"],
-                        process_id=turn["speaker"],
-                        session_id=session_id,
-                        messages=[MessageInput(role="user", content=turn_text(turn), name=turn["dia_id"])],
-                        idempotency_key=f"{sample['sample_id']}/{turn['dia_id']}",
-                        occurred_at=occurred_at,
-                    ),
-                )
-                augment_job(recorded.job.pk)
-                turns += 1
-    return {"turns": turns, "seconds": time.perf_counter() - started}
-
-
-def evidence_of(question: dict) -> set[str]:
-    return set(DIA_ID.findall(" ".join(question.get("evidence", []))))
 
 
 def covered_turns(items) -> set[str]:
