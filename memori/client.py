@@ -15,7 +15,7 @@ from typing import Any
 
 from memori.augmentation import Augmentation
 from memori.direct import DirectTransport, direct_mode_available
-from memori.errors import InvalidAttribution, MemoriConfigError, MemoriError
+from memori.errors import InvalidAttribution, MemoriConfigError, MemoriError, MemoriUnavailable
 from memori.messages import fingerprint, record_form, unseen
 from memori.recorder import Recorder
 from memori.transport import RestTransport
@@ -222,8 +222,10 @@ class Memori:
     def _prepare(self, query: str) -> CallContext:
         """Recall for one wrapped call. Never raises: a slow or absent server means a call without memory."""
         try:
-            # Handoffs in one script: deliver this process's queued exchanges before recalling.
-            self._recorder.drain(self.recall_timeout)
+            # Handoffs in one script, and the first call after an outage: deliver what this process
+            # spooled and queued before recalling (bounded by the recall timeout).
+            if not self._recorder.catch_up(self.recall_timeout):
+                raise MemoriUnavailable("the memory server does not answer")
             if not query:
                 return CallContext()
             answer = self._transport.post(

@@ -7,6 +7,12 @@ delivery succeeds, when a later process starts a recorder for the same server, o
 The server deduplicates on the idempotency key, so a file delivered twice (two processes racing,
 or a crash between delivery and unlink) still makes one exchange. At exit the queue is flushed
 for a bounded time and whatever is left goes to the spool.
+
+Order: no exchange of this process is posted while an older one it spooled is still waiting, so a
+session's turns reach the server in the order they were said. And `catch_up()`, called before
+every recall, first sends what this process spooled (trying the server even while it is
+considered down: the recall is about to try it anyway), then waits for the queue: so the first
+call after an outage sees what this process said during it.
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ class Recorder:
         self._stopping = False
         self._forked_away = False
         self._current: dict | None = None  # the exchange being posted right now
+        self._spooled_here: dict[str, None] = {}  # keys this process spooled and has not delivered, oldest first
         self._api_key, self._spool_root = "", spool_path.parent
         self._thread = threading.Thread(target=self._run, name="memori-recorder", daemon=True)
         self._thread.start()
@@ -103,6 +110,23 @@ class Recorder:
                     return False
                 self._cond.wait(remaining)
         return True
+
+    def catch_up(self, timeout: float) -> bool:
+        """Before a recall: deliver the exchanges this process spooled (oldest first), then wait for
+        the queued ones, within `timeout` in all. False if the server did not answer (it is down:
+        the recall need not try), True otherwise (even if time ran out with some still waiting)."""
+        deadline = time.monotonic() + timeout
+        if self._forked_away:
+            return Recorder.for_server(self.transport, self._api_key, self._spool_root).catch_up(timeout)
+        if self.own_spooled_keys() and not self._deliver_spool(deadline=deadline, own_only=True):
+            return False
+        self.drain(max(0.0, deadline - time.monotonic()))
+        return True
+
+    def own_spooled_keys(self) -> list[str]:
+        """Keys of the exchanges this process spooled that are still waiting, oldest first."""
+        with self._cond:
+            return list(self._spooled_here)
 
     def result(self, idempotency_key: str) -> dict | None:
         """The server's answer for a delivered exchange ({exchange_id, job_id, session_id, created})."""
@@ -189,6 +213,11 @@ class Recorder:
         if time.monotonic() < self._retry_at:
             self._spool(payload)
             return
+        if self.own_spooled_keys():  # older exchanges of this process first, to keep their order
+            self._deliver_spool(own_only=True)
+            if self.own_spooled_keys():
+                self._spool(payload)
+                return
         try:
             self._post(payload)
         except MemoriUnavailable as err:
@@ -203,47 +232,65 @@ class Recorder:
                 self._reject(payload["idempotency_key"], err)
                 self._spool(payload, folder=self._rejected())
 
-    def _deliver_spool(self, deadline: float | None = None) -> None:
+    def _deliver_spool(self, deadline: float | None = None, *, own_only: bool = False) -> bool:
+        """One pass over the spool, oldest first (only this process's exchanges with `own_only`),
+        until `deadline`. False if the server did not answer (it is marked down)."""
         wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._spool_lock.acquire(timeout=wait):
-            return
+            return True
         try:
-            self._deliver_spool_locked(deadline)
+            return self._deliver_spool_locked(deadline, own_only)
         finally:
             self._spool_lock.release()
 
-    def _deliver_spool_locked(self, deadline: float | None) -> None:
+    def _deliver_spool_locked(self, deadline: float | None, own_only: bool) -> bool:
+        own = set(self.own_spooled_keys())  # before listing: each of these files was in place by then
         try:
             files = sorted(self.spool_path.glob("*.json"), key=lambda p: p.stat().st_mtime)
         except OSError:
-            return
+            return True
+        for gone in own - {path.stem for path in files}:  # delivered by another process, or rejected
+            self._delivered_from_spool(gone)
+        if own_only:
+            files = [path for path in files if path.stem in own]
         for path in files:
-            if deadline is not None and time.monotonic() >= deadline:
-                return
+            timeout = DELIVERY_TIMEOUT
+            if deadline is not None:
+                timeout = min(timeout, deadline - time.monotonic())
+                if timeout <= 0:
+                    return True
             if not path.exists():
+                self._delivered_from_spool(path.stem)
                 continue  # delivered meanwhile by another pass
             try:
                 payload = json.loads(path.read_text())
             except (OSError, ValueError):
                 continue  # another process delivered it, or it is being written
             try:
-                self._post(payload)
+                self._post(payload, timeout=timeout)
             except MemoriUnavailable as err:
                 self._mark_down(err)
-                return
+                return False
             except MemoriApiError as err:
                 if err.status in RETRYABLE_STATUSES:
                     self._mark_down(err)
-                    return
+                    return False
                 logger.error("memori: the server refused a spooled exchange (%s); moved to %s", err, self._rejected())
                 self._reject(path.stem, err)
                 self._move(path, self._rejected() / path.name)
+                self._delivered_from_spool(path.stem)
                 continue
             path.unlink(missing_ok=True)
+            self._delivered_from_spool(path.stem)
             logger.info("memori: delivered spooled exchange %s", path.stem)
+        return True
 
-    def _post(self, payload: dict) -> None:
-        answer = self.transport.post("/api/v1/exchanges/", payload, timeout=DELIVERY_TIMEOUT)
+    def _delivered_from_spool(self, idempotency_key: str) -> None:
+        with self._cond:
+            self._spooled_here.pop(idempotency_key, None)
+
+    def _post(self, payload: dict, timeout: float = DELIVERY_TIMEOUT) -> None:
+        answer = self.transport.post("/api/v1/exchanges/", payload, timeout=timeout)
         with self._cond:
             self._results[payload["idempotency_key"]] = answer
             self._retry_at = 0.0
@@ -275,6 +322,9 @@ class Recorder:
             tmp = folder / f".{payload['idempotency_key']}.{os.getpid()}.tmp"
             tmp.write_text(json.dumps(payload))
             os.replace(tmp, target)
+            if folder == self.spool_path:
+                with self._cond:
+                    self._spooled_here[payload["idempotency_key"]] = None
         except OSError as err:
             logger.error("memori: could not spool exchange %s: %s", payload.get("idempotency_key"), err)
 

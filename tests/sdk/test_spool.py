@@ -126,3 +126,36 @@ def test_a_slow_memory_server_does_not_hold_the_call(memori_env, offline_llm, pr
     proxy.delay = 0
     assert mem.flush(timeout=60)
     assert Exchange.objects.count() == 1
+
+
+def test_the_first_call_after_an_outage_sees_what_was_said_during_it_delivered_once(
+    memori_env, offline_llm, proxy, spool_dir, monkeypatch
+):
+    monkeypatch.setenv("MEMORI_API_URL", proxy.url)
+    client = OpenAI(max_retries=0)
+    mem = Memori().llm.register(client)
+    mem.attribution(entity_id="customer_456", process_id="triage_agent")
+
+    def ask(text: str) -> None:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}])
+
+    ask("Hello, I need help with a payment.")
+    assert mem.flush(timeout=60)
+    proxy.up = False
+    ask("My order number is 1042.")
+    ask("I was charged twice for it.")
+    assert not mem.flush(timeout=1)
+    assert len(spooled(spool_dir)) == 2
+
+    proxy.up = True
+    ask("Can you refund the second charge?")  # at once: the recorder is still backing off
+
+    sent = [m["content"] for m in offline_llm.received()[-1]["messages"] if m["role"] == "user"]
+    assert sent[-1] == "Can you refund the second charge?"
+    during_the_outage = ["My order number is 1042.", "I was charged twice for it."]
+    assert [text for text in sent if text in during_the_outage] == during_the_outage
+    assert mem.flush(timeout=60)
+    assert not spooled(spool_dir)
+    assert Exchange.objects.count() == 4
+    for text in ("My order number is 1042.", "I was charged twice for it.", "Can you refund the second charge?"):
+        assert Message.objects.filter(content=text).count() == 1
