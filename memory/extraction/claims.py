@@ -21,7 +21,7 @@ import re
 from spacy.tokens import Token
 
 from memory.extraction.normalize import normalize_node_name
-from memory.extraction.relations import noun_phrase
+from memory.extraction.relations import entity_text, noun_phrase
 from memory.extraction.statements import Statement, Voice
 
 CHANGE_VERBS = frozenset(
@@ -71,20 +71,33 @@ def value_type(head: Token, text: str) -> str | None:
 
 
 def _value(head: Token) -> str:
-    return " ".join(t.text for t in head.subtree if t.dep_ not in ("det", "punct", "case") or t.i == head.i)
+    entity = entity_text(head)
+    if entity is not None:
+        return entity
+    tokens = [t for t in head.subtree if t.dep_ not in ("det", "punct", "relcl", "prep") or t.i == head.i]
+    tokens = [t for t in tokens if t.i <= head.i or t.dep_ in ("nummod", "compound", "npadvmod")]
+    return "".join(t.text_with_ws for t in tokens).strip()
+
+
+def _core(head: Token) -> str:
+    """A claim's subject: the head's lemma with its compounds ("invoice date", "payment"), without
+    possessors or adjectives, so "our payments" and "payments" are one subject."""
+    words = [c.lower_ for c in head.children if c.dep_ == "compound" and c.i < head.i] + [head.lemma_.lower()]
+    return normalize_node_name(" ".join(words))
 
 
 def _subject_and_attribute(head: Token, voice: Voice, attribute: str) -> tuple[str, str] | None:
     """("invoice", "date") for "the invoice date"; ("payments", attribute) for "payments"."""
     owner = [c for c in head.children if c.dep_ in ("compound", "poss") and c.pos_ in ("NOUN", "PROPN", "PRON")]
     if head.lemma_.lower() in ATTRIBUTE_NOUNS and owner:
-        owner_name = noun_phrase(owner[-1], voice)
+        owner_token = owner[-1]
+        owner_name = noun_phrase(owner_token, voice) if owner_token.pos_ == "PRON" else _core(owner_token)
         if owner_name:
             return normalize_node_name(owner_name), head.lemma_.lower() if attribute != "*" else "*"
-    name = noun_phrase(head, voice)
-    if not name:
-        return None
-    return normalize_node_name(name), attribute
+    if head.pos_ == "PRON":
+        name = noun_phrase(head, voice)
+        return (normalize_node_name(name), attribute) if name else None
+    return _core(head), attribute
 
 
 def _claim(subject: Token, verb: Token, attribute: str, value_head: Token, voice: Voice):
@@ -101,11 +114,15 @@ def _claim(subject: Token, verb: Token, attribute: str, value_head: Token, voice
 
 
 def _prep_object(verb: Token, preps: tuple[str, ...]) -> Token | None:
-    for child in verb.children:
-        if child.dep_ in ("prep", "dative") and child.lower_ in preps:
-            for pobj in child.children:
-                if pobj.dep_ == "pobj":
-                    return pobj
+    """The object of the first of ``preps`` attached to the verb (or to its direct object, where the
+    small model often hangs it: "moved payments [to Adyen]")."""
+    holders = [verb] + [c for c in verb.children if c.dep_ in ("dobj", "obj")]
+    for holder in holders:
+        for child in holder.children:
+            if child.dep_ in ("prep", "dative") and child.lower_ in preps:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        return pobj
     return None
 
 

@@ -1,10 +1,12 @@
-"""One message in, the clauses worth remembering out.
+"""One message in, what to read out of it: structured items taken as they are, and prose to parse.
 
-A speaker's message (user or assistant) is read block by block: table rows are facts, headings
-and "The key players are:" lines label the list items under them, "Key: value" items become facts
-with an ("Key", is, value) relation, and every other sentence is split into clauses, filtered and
-classified. A system or developer prompt is read only for who the agent is ("You are a billing
-specialist." -> the attribute "This agent is a billing specialist."). Tool messages are skipped.
+A speaker's message (user or assistant) is read block by block. In the assistant's replies, table
+rows are facts, "Key: value" items become facts with a ("Key", is, value) relation, and headings
+and "The key players are:" lines label the list items under them (kept as "Label: item" when an
+item is not a sentence of its own). Every sentence is prose for the parser (rules.py), which keeps
+only self-contained statements: the user's "Research: X" and other orders are not memory. A
+system or developer prompt is read only for who the agent is ("You are a billing specialist." ->
+the attribute "This agent is a billing specialist."). Tool messages are skipped.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from memory.extraction.sentences import (
     split_sentences,
     working_text,
 )
-from memory.extraction.triples import ClauseRelation, clause_relations, is_short_list, object_names, relation_between
+from memory.extraction.triples import ClauseRelation, is_short_list, object_names, relation_between
 from memory.extraction.types import MemoryKind
 
 MAX_SENTENCE_CHARS = 2_000
@@ -57,7 +59,8 @@ _NUMBERED_LABEL = re.compile(r"^(?:step|phase|part|option|section|stage|item) \w
 
 @dataclass(frozen=True)
 class Clause:
-    """A memory candidate: its kind, its content as written (clipped) and the relations it states."""
+    """A memory taken as written (a table row, a "Key: value" item, the agent's role): its kind,
+    its content (clipped) and the relations it states."""
 
     kind: MemoryKind
     content: str
@@ -65,16 +68,37 @@ class Clause:
     position: int
 
 
-def _clause(text: str, role: str, position: int, *, capitalize: bool = False) -> Clause | None:
+@dataclass(frozen=True)
+class Prose:
+    """A sentence for the parser. ``label``: the heading or lead-in of the list it is an item of,
+    so an item that is not a statement of its own can still be kept as "Label: item"."""
+
+    text: str
+    role: str
+    position: int
+    label: str | None = None
+
+
+def _prose(text: str, role: str, position: int, label: str | None = None) -> Prose | None:
     text = text.strip(" ,;")[:MAX_SENTENCE_CHARS]
     work = working_text(text)
     if not enough_words(work) or is_question(text, work) or is_filler(work):
         return None
-    kind = memory_kind(work, role)
-    if kind is None:
+    return Prose(text, role, position, label)
+
+
+def prose_kind(text: str, role: str) -> MemoryKind | None:
+    """The kind of memory a kept statement is, judged on its original wording (in the speaker's
+    own voice); None for the assistant's instructions to the reader and promises."""
+    return memory_kind(working_text(text), role)
+
+
+def label_item(prose: Prose) -> Clause | None:
+    """ "Label: item" for a list item that is not a sentence ("- Mem0: memory layer for agents"
+    under "The top competitors are:")."""
+    if prose.label is None or prose.role != "assistant":
         return None
-    relations = () if kind == "attribute" else clause_relations(work, role)
-    return Clause(kind, clip(sentence_case(text) if capitalize else text), relations, position)
+    return key_value_clause(prose.label, prose.text, prose.position, predicate="includes")
 
 
 def key_value_clause(key: str, value: str, position: int, *, predicate: str | None = None) -> Clause | None:
@@ -109,30 +133,28 @@ def key_name(key: str) -> str | None:
     return key.strip(" *_")
 
 
-def _sentence_clauses(sentence: str, role: str, position: int, *, item: bool, label: str | None):
+def _sentence_units(sentence: str, role: str, position: int, *, item: bool, label: str | None):
     sentence = sentence.strip()
     text = INTERJECTION.sub("", sentence).strip()
     if not text:
         return
-    stripped = text != sentence
     pair = KEY_VALUE.match(text) or (_DASH_KEY_VALUE.match(text) if item else None)
     key = key_name(pair["key"]) if pair else None
     if key is not None:
         if key.lower() not in LABEL_KEYS and not _NUMBERED_LABEL.match(key):
-            clause = key_value_clause(key, pair["value"], position)
+            clause = key_value_clause(key, pair["value"], position) if role == "assistant" else None
             if clause is not None:
                 yield clause
-            return
-        text, stripped = pair["value"], True  # "Note: the API uses JWT" is the sentence after the label
-    elif item and label and not enough_words(working_text(text)):
+            return  # the user's "Research: X" is a task, not a finding
+        text = pair["value"]  # "Note: the API uses JWT" is the sentence after the label
+    elif item and label and role == "assistant" and not enough_words(working_text(text)):
         clause = key_value_clause(label, text, position, predicate="includes")
         if clause is not None:
             yield clause
         return
-    for part in _CLAUSE_SPLIT.split(text):
-        clause = _clause(part, role, position, capitalize=stripped)
-        if clause is not None:
-            yield clause
+    unit = _prose(text, role, position, label if item else None)
+    if unit is not None:
+        yield unit
 
 
 def _label(text: str) -> str | None:
@@ -141,7 +163,7 @@ def _label(text: str) -> str | None:
     return sentence_case(label) if label and len(label.split()) <= 6 and not is_filler(label) else None
 
 
-def _speaker_clauses(text: str, role: str, position: int) -> Iterator[Clause]:
+def _speaker_units(text: str, role: str, position: int) -> Iterator[Clause | Prose]:
     heading_label = lead_label = None
     for kind, block in markdown_blocks(text):
         if kind == "heading":
@@ -149,7 +171,7 @@ def _speaker_clauses(text: str, role: str, position: int) -> Iterator[Clause]:
             continue
         if kind == "row":
             work = working_text(block)
-            if enough_words(work):
+            if enough_words(work) and role == "assistant":
                 yield Clause("fact", clip(block), (), position)
             continue
         sentences = split_sentences(block)
@@ -159,7 +181,7 @@ def _speaker_clauses(text: str, role: str, position: int) -> Iterator[Clause]:
                 lead_label = _label(sentences.pop())
         for sentence in sentences:
             label = (lead_label or heading_label) if kind == "item" else None
-            yield from _sentence_clauses(sentence, role, position, item=kind == "item", label=label)
+            yield from _sentence_units(sentence, role, position, item=kind == "item", label=label)
 
 
 def _instruction_clauses(text: str, position: int) -> Iterator[Clause]:
@@ -180,13 +202,14 @@ def _instruction_clauses(text: str, position: int) -> Iterator[Clause]:
         yield Clause("attribute", clip(f"{lead} {work[match.end() :]}."), (), position)
 
 
-def message_clauses(message: object) -> Iterator[Clause]:
-    """The clauses of one message, in order; tolerant of any object with role/position/content."""
+def message_units(message: object, text: str | None = None) -> Iterator[Clause | Prose]:
+    """What to read out of one message, in order; tolerant of any object with role/position/content.
+    ``text``: the message's cleaned text when the caller already has it."""
     role = str(getattr(message, "role", "") or "").lower()
     position = getattr(message, "position", 0)
     position = position if isinstance(position, int) else 0
-    text = clean_message(getattr(message, "content", ""))
+    text = clean_message(getattr(message, "content", "")) if text is None else text
     if role in SPEAKER_ROLES:
-        yield from _speaker_clauses(text, role, position)
+        yield from _speaker_units(text, role, position)
     elif role in INSTRUCTION_ROLES:
         yield from _instruction_clauses(text, position)

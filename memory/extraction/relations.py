@@ -18,6 +18,7 @@ from memory.extraction.statements import FIRST_PERSON, SECOND_PERSON, Statement,
 
 MAX_NODE_CHARS = 100
 MAX_NODE_WORDS = 8
+MAX_LIST_RELATIONS = 8  # "The top competitors are A, B, C, D and E": one edge each
 _NOUNS = frozenset({"NOUN", "PROPN", "NUM"})
 _MODIFIERS = frozenset({"compound", "amod", "nummod", "poss", "nmod", "quantmod", "case"})
 _OBJECT_DEPS = frozenset({"dobj", "obj"})
@@ -46,6 +47,24 @@ class Relation:
     object_type: str | None
 
 
+def is_nounlike(token: Token) -> bool:
+    """A noun, a name or a number; also a capitalised word inside a sentence that the small model
+    tagged as an adjective ("The top competitors are Mem0, ...")."""
+    if token.pos_ in _NOUNS:
+        return True
+    return token.pos_ in ("ADJ", "X") and token.text[:1].isupper() and token.i > token.sent.start
+
+
+def entity_text(token: Token) -> str | None:
+    """The whole named entity a token belongs to ("March 5", "$49", "Acme Corp."), if any."""
+    if not token.ent_type_:
+        return None
+    for entity in token.doc.ents:
+        if entity.start <= token.i < entity.end:
+            return entity.text.strip()
+    return None
+
+
 def noun_phrase(head: Token, voice: Voice) -> str | None:
     """The noun phrase headed by ``head``, without determiners, with "my" named; None when the
     head is not a noun (a pronoun, an adjective, a clause)."""
@@ -53,8 +72,11 @@ def noun_phrase(head: Token, voice: Voice) -> str | None:
         return voice.speaker
     if head.lower_ in SECOND_PERSON:
         return voice.listener
-    if head.pos_ not in _NOUNS:
+    if not is_nounlike(head):
         return None
+    entity = entity_text(head)
+    if entity is not None and head.ent_type_ in ("DATE", "TIME", "MONEY", "PERSON", "GPE", "LOC", "ORG", "FAC"):
+        return entity if len(entity) <= MAX_NODE_CHARS else None
     words: list[str] = []
     for token in head.subtree:
         if token.i > head.i:
@@ -68,10 +90,22 @@ def noun_phrase(head: Token, voice: Voice) -> str | None:
                 inner = noun_phrase(objects[0], voice)
                 if inner:
                     words.extend(["of", inner])
-    text = " ".join(w for w in words if w).replace(" 's", "'s").strip()
+    text = " ".join(w for w in words if w).replace(" 's", "'s").replace("$ ", "$").strip()
     if not text or len(text) > MAX_NODE_CHARS or len(text.split()) > MAX_NODE_WORDS:
         return None
     return text
+
+
+def _is_specific(head: Token) -> bool:
+    """A node worth a place in the graph: a name, a number, a date, or a noun with something that
+    narrows it ("support group", "daughter's birthday", "loads of books"); a bare common noun
+    ("opportunity", "way", "pets") says too little to connect anything."""
+    if head.pos_ in ("PROPN", "NUM") or head.ent_type_ or head.lower_ in FIRST_PERSON or not head.pos_ == "NOUN":
+        return head.pos_ != "PRON" or head.lower_ in FIRST_PERSON
+    return any(
+        c.dep_ in ("compound", "amod", "poss", "nummod", "nmod") or (c.dep_ == "prep" and c.lower_ == "of")
+        for c in head.children
+    )
 
 
 def _modifies(token: Token, head: Token) -> bool:
@@ -89,7 +123,7 @@ def _modifies(token: Token, head: Token) -> bool:
 
 def _named(token: Token, voice: Voice) -> str:
     lower = token.lower_
-    if lower in ("my", "our") :
+    if lower in ("my", "our"):
         return "the user's" if voice.speaker == "The user" else f"{voice.speaker}'s"
     if lower in ("your",) and voice.listener:
         return "the user's" if voice.listener == "The user" else f"{voice.listener}'s"
@@ -129,19 +163,23 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
     verb = subject.head
     relations: list[Relation] = []
 
+    if not _is_specific(subject) and subject.lower_ not in FIRST_PERSON:
+        return []
+
     def add(predicate: str, head: Token) -> None:
         name = noun_phrase(head, voice)
-        if name and name.lower() != subject_name.lower():
+        if name and name.lower() != subject_name.lower() and _is_specific(head):
             relations.append(Relation(subject_name, subject_type, predicate, name, _entity_type(head)))
 
     if verb.lemma_ == "be":
         for child in verb.children:
-            if child.dep_ == "attr" and child.pos_ in _NOUNS:
+            if child.dep_ in ("attr", "acomp") and is_nounlike(child):
                 determiner = next((c for c in child.children if c.dep_ == "det"), None)
                 indefinite = determiner is not None and determiner.lower_ in ("a", "an")
-                add("is_a" if indefinite else "is", child)
-                for conj in child.conjuncts:
-                    add("is_a" if indefinite else "is", conj)
+                predicate = "includes" if child.conjuncts else "is_a" if indefinite else "is"
+                for member in (child, *child.conjuncts):
+                    add(predicate, member)
+                return relations[:MAX_LIST_RELATIONS]
             elif child.dep_ == "prep":
                 for pobj in (c for c in child.children if c.dep_ == "pobj"):
                     add(f"is_{child.lower_}", pobj)
@@ -159,6 +197,8 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
     for child in verb.children:
         if child.dep_ == "prep" and child.lower_ != "of":
             for pobj in (c for c in child.children if c.dep_ == "pobj"):
+                if pobj.ent_type_ in ("DATE", "TIME"):
+                    continue  # when is said by the memory's date, not by a graph node
                 if not relations or pobj.pos_ == "PROPN" or pobj.ent_type_:
                     add(f"{base}_{child.lower_}", pobj)
     return relations[:3]

@@ -14,9 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
+MONTHS = "January February March April May June July August September October November December".split()
 SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 2)}
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -25,7 +23,7 @@ _NUMBER_WORDS = {
 _COUNT = r"(?P<count>\d{1,2}|a couple of|a few|couple of|few|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
 _EXPRESSION = re.compile(
     r"\b(?:(?P<day>yesterday|today|tonight|tomorrow|last night|this (?:morning|afternoon|evening))"
-    r"|(?P<rel>last|this|next|past) (?P<unit>week|weekend|month|year|" + "|".join(WEEKDAYS) + "|" + "|".join(SEASONS) + ")"
+    r"|(?P<rel>last|this|next|past) (?P<unit>week|weekend|month|year|" + "|".join((*WEEKDAYS, *SEASONS)) + ")"
     r"|" + _COUNT + r" (?P<ago_unit>day|week|month|year)s? ago)\b",
     re.IGNORECASE,
 )

@@ -127,7 +127,9 @@ def _edge_trimmed(sentence: Span, subject: Token | None) -> tuple[int, int]:
     return start, end
 
 
-_SIDE_CLAUSES = frozenset({"advcl", "relcl", "ccomp", "xcomp", "conj", "acl", "parataxis"})
+# Clauses that can go without leaving their head incomplete (adjuncts, coordinated and loose
+# clauses); a complement ("let you know", "want you to") cannot.
+_SIDE_CLAUSES = frozenset({"advcl", "relcl", "conj", "parataxis"})
 
 
 def _without_clauses_about_the_listener(tokens: list[Token], root: Token) -> list[Token] | None:
@@ -139,6 +141,8 @@ def _without_clauses_about_the_listener(tokens: list[Token], root: Token) -> lis
             continue
         clause = token
         while clause.head.i != clause.i and clause.head.i != root.i and clause.dep_ not in _SIDE_CLAUSES:
+            if clause.dep_ in ("ccomp", "xcomp"):
+                return None
             clause = clause.head
         if clause.dep_ not in _SIDE_CLAUSES:
             return None
@@ -151,6 +155,40 @@ def _without_clauses_about_the_listener(tokens: list[Token], root: Token) -> lis
     while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
         kept.pop()
     return kept or None
+
+
+_PRONOUN_OBJECTS = frozenset("it them this that these those they he she him her one".split())
+_CORE_DEPS = frozenset({"dobj", "obj", "dative", "attr", "pobj", "nsubj", "nsubjpass"})
+
+
+def _leans_on_context(root: Token, tokens: list[Token]) -> bool:
+    """A core argument of the main clause is a pronoun only the conversation resolves ("Joanna
+    would recommend it", "Caroline bets they bring joy", "John will not give up on it")."""
+    kept = {t.i for t in tokens}
+    for token in tokens:
+        if token.lower_ not in _PRONOUN_OBJECTS or token.pos_ not in ("PRON", "DET") or token.dep_ not in _CORE_DEPS:
+            continue
+        if token.dep_ == "det":
+            continue
+        governor = token.head if token.dep_ != "pobj" else token.head.head
+        clause = governor
+        while clause.dep_ in ("xcomp", "prep", "aux") and clause.head.i != clause.i:
+            clause = clause.head
+        if clause.i == root.i or (clause.dep_ in ("ccomp", "conj") and clause.head.i == root.i and clause.i in kept):
+            return True
+    return False
+
+
+def _is_platitude(tokens: list[Token], subject: Token) -> bool:
+    """A remark about things in general: a bare common-noun subject (no determiner, possessor or
+    name) and nothing particular in the sentence (no name, number or person of the conversation)."""
+    if subject.dep_ == "expl":  # "There's so much adrenaline flowing"
+        return not any(t.pos_ in ("PROPN", "NUM") or t.lower_ in FIRST_PERSON for t in tokens)
+    if subject.pos_ not in ("NOUN",) or subject.lower_ in FIRST_PERSON:
+        return False
+    if any(c.dep_ in ("det", "poss", "compound", "nummod") for c in subject.children):
+        return False
+    return not any(t.pos_ in ("PROPN", "NUM") or t.lower_ in FIRST_PERSON for t in tokens)
 
 
 def _has_content(tokens: list[Token], subject: Token | None) -> bool:
@@ -179,9 +217,11 @@ def _speaker_possessive(name: str) -> str:
     return "The user's" if name == "The user" else f"{name}'s"
 
 
-def rewrite(sentence: Span, voice: Voice) -> Statement | None:
+def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False) -> Statement | None:
     """The sentence as a self-contained statement in the third person, or None when it is not a
-    statement worth keeping (see the module docstring)."""
+    statement worth keeping (see the module docstring). ``generic_only``: also drop general remarks
+    about nobody in particular ("Tough times can be a gateway to awesome things"), which in a
+    person's small talk are opinions of the moment, not knowledge."""
     if is_question(sentence):
         return None
     root = main_verb(sentence)
@@ -205,19 +245,23 @@ def rewrite(sentence: Span, voice: Voice) -> Statement | None:
         tokens = _without_clauses_about_the_listener(tokens, root)
         if tokens is None:
             return None  # about "you", whom this message does not name
-    if not _has_content(tokens, subject):
+    if not _has_content(tokens, subject) or _leans_on_context(root, tokens):
+        return None
+    if generic_only and _is_platitude(tokens, subject):
         return None
     text = _render(tokens, subject, voice, root)
     if text is None:
         return None
-    subject_text = voice.speaker if subject_word in FIRST_PERSON else (
-        (voice.listener or "") if subject_word in SECOND_PERSON else " ".join(t.text for t in subject.subtree)
+    subject_text = (
+        voice.speaker
+        if subject_word in FIRST_PERSON
+        else ((voice.listener or "") if subject_word in SECOND_PERSON else " ".join(t.text for t in subject.subtree))
     )
     return Statement(text=text, sentence=sentence, subject=subject, subject_text=subject_text)
 
 
 def _identity(tokens: list[Token], subject: Token, root: Token, voice: Voice) -> str | None:
-    """"I'm Dana" -> "The user's name is Dana": a first-person copula whose complement is a name."""
+    """ "I'm Dana" -> "The user's name is Dana": a first-person copula whose complement is a name."""
     if subject.lower_ not in ("i",) or root.lemma_ != "be":
         return None
     attrs = [child for child in root.children if child.dep_ == "attr"]
@@ -241,7 +285,7 @@ def _render(tokens: list[Token], subject: Token, voice: Voice, root: Token) -> s
                 continue  # "you" as the user: "the user" agrees as a third person too
             agree.add(_finite_of(token).i)
             for conj in token.head.conjuncts:
-                if conj.tag_ == "VBP" and not any(c.dep_ in SUBJECT_DEPS for c in conj.children):
+                if conj.tag_ in ("VBP", "VB") and not any(c.dep_ in SUBJECT_DEPS for c in conj.children):
                     agree.add(conj.i)
     words: list[str] = []
     spaces: list[str] = []
@@ -271,7 +315,9 @@ def _replacement(token: Token, voice: Voice, agree: set[int], *, at_start: bool)
     listener = voice.listener
     if lower in ("i", "we") and token.pos_ == "PRON":
         return speaker if not at_start or speaker != "The user" else speaker
-    if lower in ("me", "us", "myself", "ourselves") and token.pos_ == "PRON":
+    if lower in ("myself", "ourselves") and token.pos_ == "PRON":
+        return "themself" if token.dep_ != "npadvmod" else "personally"
+    if lower in ("me", "us") and token.pos_ == "PRON":
         return speaker if speaker != "The user" or at_start else "the user"
     if lower in ("my", "our", "mine", "ours") and token.pos_ in ("PRON", "DET"):
         possessive = _speaker_possessive(speaker)
@@ -314,3 +360,21 @@ def _agreeing(token: Token) -> str:
     if token.tag_ == "VBP":
         return third_person_singular(token.text, token.lemma_)
     return token.text
+
+
+def as_written(sentence: Span) -> Statement | None:
+    """A sentence the small model misparsed (its root is not a verb: "The module issues JWT tokens
+    that expire ..." read as one noun phrase) kept as written when it still reads as a plain
+    third-person statement: a finite verb, no pronoun of the conversation, at least six words."""
+    root = sentence.root
+    if root.pos_ in ("VERB", "AUX") or is_question(sentence) or not sentence.text.rstrip().endswith("."):
+        return None
+    words = [t for t in sentence if not t.is_punct]
+    if len(words) < 6 or words[0].lower_ in UNRESOLVED_SUBJECTS or words[0].pos_ in ("INTJ", "VERB"):
+        return None
+    if any(t.lower_ in FIRST_PERSON or t.lower_ in SECOND_PERSON for t in words):
+        return None
+    if not any(t.tag_ in ("VBZ", "VBP", "VBD") for t in sentence):
+        return None
+    text = " ".join(sentence.text.split())
+    return Statement(text=text, sentence=sentence, subject=None, subject_text="")

@@ -263,9 +263,8 @@ def _extract_all(jobs: list[AugmentationJob], outcomes: dict[int, JobOutcome]):
         messages[message.exchange_id].append(message)
     vectors = dedup.entities_vectors(sorted({job.entity_id for job in jobs}), embedder.name, embedder.dimensions)
     related = _related_memories(jobs, messages, vectors, embedder)
-    extracted = []
-    for job in jobs:
-        exchange = ExchangeInput(
+    exchanges = {
+        job.pk: ExchangeInput(
             entity_id=job.entity.external_id,
             process_id=job.process.external_id,
             messages=tuple(
@@ -273,6 +272,12 @@ def _extract_all(jobs: list[AugmentationJob], outcomes: dict[int, JobOutcome]):
             ),
             occurred_at=job.exchange.occurred_at,
         )
+        for job in jobs
+    }
+    _prepare(extractor, list(exchanges.values()))
+    extracted = []
+    for job in jobs:
+        exchange = exchanges[job.pk]
         try:
             extraction = extractor(exchange, related[job.pk])
         except TRANSIENT_ERRORS as exc:
@@ -292,6 +297,17 @@ def _extract_all(jobs: list[AugmentationJob], outcomes: dict[int, JobOutcome]):
             )
         )
     return extracted, vectors
+
+
+def _prepare(extractor, exchanges: list[ExchangeInput]) -> None:
+    """Let an extractor that can work on the whole batch at once (the rules extractor parses every
+    message of the batch in one pass) do so before it is called job by job; optional."""
+    prepare = getattr(extractor, "prepare", None)
+    if callable(prepare):
+        try:
+            prepare(exchanges)
+        except Exception:
+            logger.exception("The extractor could not prepare a batch; its jobs run one by one.")
 
 
 def _store(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors]) -> dict[int, dict]:
