@@ -301,7 +301,8 @@ def _render(tokens: list[Token], subject: Token, voice: Voice, root: Token) -> s
     text = " ".join(text.split())
     if not text:
         return None
-    text = text[0].upper() + text[1:]
+    if not any(name and text.startswith(name) for name in (voice.speaker, voice.listener)):
+        text = text[0].upper() + text[1:]  # a process id ("billing_agent") keeps its spelling
     if text[-1] not in ".!":
         text += "."
     elif text[-1] == "!":
