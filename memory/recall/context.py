@@ -5,11 +5,19 @@ milliseconds to a few seconds after it is recorded (longer with an LLM extractor
 agent that hands off to the next one and returns at once would otherwise leave a gap: the next
 agent's recall would not see the work yet. So recall also serves, raw, the entity's exchanges from
 OTHER processes whose augmentation job is not finished (queued or running): newest first, at most
-`PENDING_LIMIT`, each truncated to `PENDING_CHARS`, system prompts and our own injected
-`<memori_context>` blocks left out. Once the job is done the exchange's memories are recalled
-instead and the raw text stops being served, so nothing is served twice for long. The caller's own
-pending exchanges are not served: they are its own conversation. The recall event records which
-jobs were pending and which exchanges were served.
+`PENDING_LIMIT`, each truncated to `PENDING_CHARS`, under its own heading saying it is not yet
+processed into memory. Once the job is done the exchange's memories are recalled instead and the
+raw text stops being served, so nothing is served twice for long. The caller's own pending
+exchanges are not served: they are its own conversation. The recall event records which jobs were
+pending and which exchanges were served.
+
+Raw, it carries only what augmentation would share (`shared_statements`): the exchange's own turn
+(from its last user message on: earlier messages an exchange may carry are its session's
+conversation), its statements but not its questions, and none of the agent's descriptions of
+itself ("I am the billing agent for this account and I handle refunds" becomes an attribute of
+that process, which no other process sees), judged by the extraction package
+(`memory.extraction.self_description`). System prompts and our own injected `<memori_context>`
+blocks are left out.
 
 History: with a session id, the prior user and assistant messages of this entity + process +
 session, oldest first, the last `HISTORY_LIMIT`, so an SDK can inject turns the caller did not resend.
@@ -17,11 +25,13 @@ session, oldest first, the last `HISTORY_LIMIT`, so an SDK can inject turns the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, QuerySet
 
+from memory.extraction.self_description import is_self_description
 from memory.models import AugmentationJob, Message
 from memory.recall.text import strip_memori_blocks
 
@@ -73,23 +83,28 @@ def pending_jobs(*, entity_id: int, caller_process_id: int | None) -> PendingJob
 
 
 def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
-    """The raw text of each pending exchange (one query for all their messages)."""
+    """What may be served raw of each pending exchange (one query for all their messages)."""
     if not jobs:
         return []
-    texts: dict[int, list[str]] = {job.exchange_id: [] for job in jobs}
+    turns: dict[int, list[tuple[str, str]]] = {job.exchange_id: [] for job in jobs}
     messages = (
-        Message.objects.filter(exchange_id__in=texts.keys())
+        Message.objects.filter(exchange_id__in=turns.keys())
         .exclude(role__in=(Message.Role.SYSTEM, Message.Role.DEVELOPER))
         .order_by("exchange_id", "position")
         .values_list("exchange_id", "role", "content")
     )
     for exchange_id, role, content in messages:
-        content = " ".join(strip_memori_blocks(content).split())
-        if content:
-            texts[exchange_id].append(f"{role}: {content}")
+        if role == Message.Role.USER:
+            turns[exchange_id] = []  # the exchange's own turn starts at its last user message
+        turns[exchange_id].append((role, content))
     work = []
     for job in jobs:
-        text = " / ".join(texts[job.exchange_id])
+        parts = []
+        for role, content in turns[job.exchange_id]:
+            shared = shared_statements(" ".join(strip_memori_blocks(content).split()), role)
+            if shared:
+                parts.append(f"{role}: {shared}")
+        text = " / ".join(parts)
         if len(text) > PENDING_CHARS:
             text = text[: PENDING_CHARS - 1].rstrip() + "…"
         if text:
@@ -103,6 +118,34 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
                 )
             )
     return work
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
+# A coordinated clause with a subject of its own: "..., and I handle refunds", "...; my role is ...".
+_CLAUSE = re.compile(r"\s*;\s+|,?\s+(?:and|but|so|while)\s+(?=(?:i|you|my|your|this agent)\b)", re.IGNORECASE)
+
+
+def shared_statements(text: str, role: str) -> str:
+    """The statements of one message that another process may read before augmentation: not its
+    questions, and not its clauses describing the agent itself (an attribute of that agent's
+    process, as the extraction package judges it)."""
+    kept = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?"):
+            continue
+        end = sentence[-1] if sentence[-1] in ".!" else "."
+        clauses = [clause for clause in _CLAUSE.split(sentence.rstrip(".!")) if clause.strip()]
+        shared = [clause for clause in clauses if not is_self_description(clause, role)]
+        if len(shared) == len(clauses):
+            kept.append(sentence)
+        elif shared:
+            kept.append(_capitalised("; ".join(shared)) + end)
+    return " ".join(kept)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def session_history(session_id: int | None) -> list[dict]:
