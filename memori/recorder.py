@@ -118,9 +118,12 @@ class Recorder:
         deadline = time.monotonic() + timeout
         if self._forked_away:
             return Recorder.for_server(self.transport, self._api_key, self._spool_root).catch_up(timeout)
-        if self.own_spooled_keys() and not self._deliver_spool(deadline=deadline, own_only=True):
-            return False
-        self.drain(max(0.0, deadline - time.monotonic()))
+        for _ in range(3):  # an exchange being spooled as the server came back is sent on the next pass
+            if self.own_spooled_keys() and not self._deliver_spool(deadline=deadline, own_only=True):
+                return False
+            self.drain(max(0.0, deadline - time.monotonic()))
+            if not self.own_spooled_keys() or time.monotonic() >= deadline:
+                break
         return True
 
     def own_spooled_keys(self) -> list[str]:

@@ -1,0 +1,476 @@
+"""Handoffs between agents through the whole stack: the real SDK, a real server, a real worker.
+
+Each scenario is a function that takes a running `Stack` (a fresh database, gunicorn and a Celery
+worker as `make run` starts them, the `rules` extractor, and the offline OpenAI-compatible model,
+which keeps every request it gets) and returns rows for the table printed at the end.
+
+    .venv/bin/python bench/handoffs.py                      # SQLite (the default settings)
+    .venv/bin/python bench/handoffs.py --postgres           # PostgreSQL + Redis
+    .venv/bin/python bench/handoffs.py --scenarios outage   # some scenarios only
+
+Scenarios:
+- `recall_under_import`: an agent calls its model in a loop while another tenant imports 200
+  exchanges (`POST /api/v1/exchanges/bulk/`, 20 at a time) and the worker augments them. Client
+  latency p50/p95 of the recall (`mem.recall`) and of the whole wrapped call (recall + the offline
+  model), and calls whose prompt got no memory block. Targets: recall p95 <= 250 ms on SQLite,
+  <= 100 ms on PostgreSQL, no empty block.
+- `outage`: the memory server goes down (a proxy answering 503) while an agent makes calls, comes
+  back, and the agent's next call is made at once: exchanges lost, duplicated, and whether that
+  next call saw what the agent said during the outage. Target: 0 lost, 0 duplicated, seen.
+
+Figures move with the machine's load: the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from memori_site.offline_llm import OfflineLLM  # noqa: E402 (after the path is set)
+
+POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+POSTGRES_DATABASE = "memori_bench_handoffs"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PYTHON = sys.executable
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+# -- the stack ---------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(method: str, url: str, body: dict | None = None, api_key: str = "", timeout: float = 60) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (local URL)
+        return json.loads(response.read() or b"{}")
+
+
+@dataclass
+class Stack:
+    """A fresh database, gunicorn, a Celery worker and the offline model, for one backend."""
+
+    backend: str  # "sqlite" or "postgresql"
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="memori-handoffs-")))
+    port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    llm: OfflineLLM | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for name in ("DJANGO_SETTINGS_MODULE", "CELERY_TASK_ALWAYS_EAGER"):
+            env.pop(name, None)
+        env.update(
+            DEBUG="0",
+            SECRET_KEY="bench-only-not-a-secret",
+            MEMORI_VAR_DIR=str(self.root / "var"),
+            MEMORI_EXTRACTOR="rules",
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
+        if self.backend == "postgresql":
+            env["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + POSTGRES_DATABASE
+            env["CELERY_BROKER_URL"] = REDIS_URL
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{self.root / 'var' / 'memori.sqlite3'}"
+            env["CELERY_BROKER_URL"] = "filesystem://"
+        return env
+
+    def start(self) -> Stack:
+        (self.root / "var").mkdir(parents=True, exist_ok=True)
+        if self.backend == "postgresql":
+            _recreate_postgres_database()
+            _flush_redis()
+        self.manage("migrate", "--noinput")
+        for tenant in ("agents", "importer"):
+            self.keys[tenant] = self.manage("create_api_key", "--tenant", tenant, "--name", "bench").split()[-1]
+        log = (self.root / "web.log").open("wb")
+        # As bin/run (`make run`) starts them: gunicorn 2 x 4 threads, a worker of concurrency 2.
+        web = [PYTHON, "-m", "gunicorn", "memori_site.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2"]
+        web += ["--threads", "4"]
+        self.processes.append(subprocess.Popen(web, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        log = (self.root / "worker.log").open("wb")
+        worker = [CELERY, "-A", "memori_site", "worker", "--pool=prefork", "-c", "2", "-l", "WARNING"]
+        worker += ["--without-gossip", "--without-mingle", "-n", f"handoffs-{uuid.uuid4().hex[:6]}@%h"]
+        self.processes.append(subprocess.Popen(worker, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        self.llm = OfflineLLM().start()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http_json("GET", self.url + "/api/v1/health/", timeout=5)
+                break
+            except (OSError, urllib.error.HTTPError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start: {(self.root / 'web.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+        return self
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def stop(self) -> None:
+        if self.llm is not None:
+            self.llm.stop()
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def agent(self, entity: str, process: str, *, tenant: str = "agents", api_url: str | None = None):
+        """A real agent: an OpenAI client on the offline model, wrapped by a Memori of its own."""
+        from openai import OpenAI
+
+        from memori import Memori
+
+        client = OpenAI(base_url=self.llm.base_url, api_key="x", max_retries=0)
+        mem = Memori(api_url=api_url or self.url, api_key=self.keys[tenant], spool_dir=self.root / "spool")
+        mem.llm.register(client)
+        mem.attribution(entity_id=entity, process_id=process)
+        return client, mem
+
+
+def _recreate_postgres_database() -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
+
+
+def _flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+# -- measuring ---------------------------------------------------------------------------------
+@dataclass
+class Row:
+    scenario: str
+    measure: str
+    value: str
+    target: str = ""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def timed(function: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = function()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def has_memory_block(request: dict) -> bool:
+    return any(
+        "<memori_context>" in str(message.get("content"))
+        for message in request.get("messages", [])
+        if message.get("role") in ("system", "developer")
+    )
+
+
+def latency_rows(scenario: str, label: str, values: list[float], target: float | None) -> list[Row]:
+    if not values:
+        return [Row(scenario, label, "no calls")]
+    p50, p95 = statistics.median(values), percentile(values, 0.95)
+    return [
+        Row(scenario, f"{label} p50 / p95 (ms)", f"{p50:.0f} / {p95:.0f}", f"p95 <= {target:.0f}" if target else ""),
+        Row(scenario, f"{label} max (ms), n", f"{max(values):.0f}, {len(values)}"),
+    ]
+
+
+# -- scenario: recall while another tenant imports ---------------------------------------------
+SEED_FINDINGS = {
+    "research_agent": "The payment gateway retries failed card charges three times before giving up.",
+    "billing_agent": "Refunds for duplicate card charges are issued within five business days.",
+    "support_agent": "The customer reported a duplicate card charge on the March invoice.",
+    "analysis_agent": "Duplicate charges rose after the payment gateway timeout was lowered to two seconds.",
+}
+QUERY = "Why was the customer charged twice on their card, and when is the refund issued?"
+IMPORTED = 200
+IMPORT_CHUNK = 20
+IMPORT_ROUNDS = 4  # for enough calls under load to read a p95
+
+
+def _import_payload(start: int, *, prefix: str) -> dict:
+    exchanges = []
+    for n in range(start, start + IMPORT_CHUNK):
+        exchanges.append(
+            {
+                "entity_id": f"{prefix}_site_{n % 5}",
+                "process_id": f"legacy_agent_{n % 3}",
+                "idempotency_key": f"import-{n}-{uuid.uuid4().hex[:8]}",
+                "occurred_at": "2025-01-15T10:00:00Z",
+                "messages": [
+                    {"role": "user", "content": f"Ticket {n}: the warehouse scanner {n} fails to sync at night."},
+                    {
+                        "role": "assistant",
+                        "content": f"The scanner {n} runs firmware 2.{n % 9} and syncs to the Oslo depot. "
+                        f"The night shift prefers manual counts for aisle {n % 40}.",
+                    },
+                ],
+            }
+        )
+    return {"exchanges": exchanges}
+
+
+def _import_and_augment(stack: Stack, done: threading.Event, stats: dict, round_: int) -> None:
+    """Import IMPORTED exchanges (new entities each round) and wait until they are all augmented."""
+    started = time.perf_counter()
+    job_ids: list[int] = []
+    for start in range(0, IMPORTED, IMPORT_CHUNK):
+        payload = _import_payload(start, prefix=f"round{round_}")
+        answer = http_json("POST", stack.url + "/api/v1/exchanges/bulk/", payload, stack.keys["importer"])
+        job_ids += [item["job_id"] for item in answer["results"]]
+    stats.setdefault("imported_s", []).append(time.perf_counter() - started)
+    while job_ids:
+        answer = http_json(
+            "GET",
+            stack.url + "/api/v1/jobs/?" + urllib.parse.urlencode({"ids": ",".join(map(str, job_ids)), "wait": 5}),
+            api_key=stack.keys["importer"],
+        )
+        job_ids = [job["id"] for job in answer["jobs"] if job["status"] not in ("done", "failed")]
+    stats.setdefault("augmented_s", []).append(time.perf_counter() - started)
+    done.set()
+
+
+def recall_under_import(stack: Stack) -> list[Row]:
+    name = "recall while 200 exchanges are imported"
+    for process, finding in SEED_FINDINGS.items():
+        client, mem = stack.agent("customer_42", process)
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": finding}])
+        mem.augmentation.wait(timeout=120)
+    client, mem = stack.agent("customer_42", "synthesis_agent")
+    for _ in range(5):  # warm: the process exists, the index is cached, the key's last use is recent
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": QUERY}])
+        mem.recall(QUERY)
+    mem.flush()
+
+    def measure(until: Callable[[], bool], pause: float) -> tuple[list[float], list[float], int]:
+        recalls, calls, empty = [], [], 0
+        while not until():
+            elapsed, _ = timed(lambda: mem.recall(QUERY))
+            recalls.append(elapsed)
+            elapsed, _ = timed(
+                lambda: client.chat.completions.create(model="m", messages=[{"role": "user", "content": QUERY}])
+            )
+            calls.append(elapsed)
+            empty += not has_memory_block(stack.llm.received()[-1])
+            time.sleep(pause)
+        return recalls, calls, empty
+
+    quiet_recalls, quiet_calls, quiet_empty = measure(_after(20), 0.05)
+    recalls, calls, empty, stats = [], [], 0, {}
+    for round_ in range(IMPORT_ROUNDS):
+        done = threading.Event()
+        importer = threading.Thread(target=_import_and_augment, args=(stack, done, stats, round_), daemon=True)
+        importer.start()
+        more = measure(done.is_set, 0.05)
+        importer.join()
+        recalls, calls, empty = recalls + more[0], calls + more[1], empty + more[2]
+    target = 250 if stack.backend == "sqlite" else 100
+    return [
+        *latency_rows(name, "idle: recall", quiet_recalls, None),
+        Row(name, "idle: empty blocks", f"{quiet_empty} of {len(quiet_calls)}"),
+        *latency_rows(name, "under import: recall", recalls, target),
+        *latency_rows(name, "under import: call (recall + model)", calls, None),
+        Row(name, "under import: empty blocks", f"{empty} of {len(calls)}", "0"),
+        Row(
+            name,
+            f"import / augmented, mean of {IMPORT_ROUNDS} rounds (s)",
+            f"{statistics.mean(stats['imported_s']):.1f} / {statistics.mean(stats['augmented_s']):.1f}",
+        ),
+    ]
+
+
+def _after(count: int) -> Callable[[], bool]:
+    calls = iter(range(count + 1))
+    return lambda: next(calls) >= count
+
+
+# -- scenario: an outage of the memory server --------------------------------------------------
+class SwitchableProxy:
+    """Forwards HTTP to the server; while `.up` is False it answers 503, as a server that is down."""
+
+    def __init__(self, target: str) -> None:
+        self.target = urllib.parse.urlsplit(target)
+        self.up = True
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                return
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, data = 503, [], b""
+                if proxy.up:
+                    connection = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=60)
+                    forwarded = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                    connection.request(self.command, self.path, body=body or None, headers=forwarded)
+                    answer = connection.getresponse()
+                    status, headers, data = answer.status, answer.getheaders(), answer.read()
+                    connection.close()
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _forward
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+OUTAGE_CALLS = 10
+OUTAGE_ROUNDS = 3
+
+
+def _said(stack: Stack, entity: str) -> list[str]:
+    """Every user message the server holds for the entity (all its conversations)."""
+    key = stack.keys["agents"]
+    query = urllib.parse.urlencode({"entity_id": entity, "page_size": 500})
+    conversations = http_json("GET", f"{stack.url}/api/v1/conversations/?{query}", api_key=key)["results"]
+    said = []
+    for conversation in conversations:
+        url = f"{stack.url}/api/v1/conversations/{conversation['id']}/messages/?page_size=500"
+        said += [m["content"] for m in http_json("GET", url, api_key=key)["results"] if m["role"] == "user"]
+    return said
+
+
+def outage(stack: Stack) -> list[Row]:
+    """An agent keeps calling while the server is down (its exchanges are spooled), the server comes
+    back, and its next call is made at once: does that call see what the agent said meanwhile (the
+    SDK delivers its spool before recalling), and is every exchange stored exactly once?"""
+    name = "outage of the memory server"
+    proxy = SwitchableProxy(stack.url)
+    lost = duplicated = seen = 0
+    try:
+        for round_ in range(OUTAGE_ROUNDS):
+            entity = f"outage_{round_}"
+            client, mem = stack.agent(entity, "triage_agent", api_url=proxy.url)
+
+            def ask(text: str, client=client) -> None:
+                client.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
+
+            ask("Hello, I need help with a payment.")
+            mem.flush(timeout=30)
+            proxy.up = False
+            during = [f"Outage note {round_}.{n}: the scanner {n} failed at night." for n in range(OUTAGE_CALLS)]
+            for text in during:
+                ask(text)
+            proxy.up = True
+            ask("What did I tell you while you were away?")
+            sent = {m.get("content") for m in stack.llm.received()[-1]["messages"]}
+            seen += sum(text in sent for text in during)
+            mem.flush(timeout=60)
+            said = _said(stack, entity)
+            lost += sum(said.count(text) == 0 for text in during)
+            duplicated += sum(max(0, said.count(text) - 1) for text in during)
+    finally:
+        proxy.stop()
+    total = OUTAGE_CALLS * OUTAGE_ROUNDS
+    return [
+        Row(name, f"exchanges said during {OUTAGE_ROUNDS} outages", str(total)),
+        Row(name, "lost / duplicated", f"{lost} / {duplicated}", "0 / 0"),
+        Row(name, "seen by the first call after it", f"{seen} of {total}", f"{total} of {total}"),
+    ]
+
+
+SCENARIOS: dict[str, Callable[[Stack], list[Row]]] = {
+    "recall_under_import": recall_under_import,
+    "outage": outage,
+}
+
+
+# -- the table ---------------------------------------------------------------------------------
+def print_table(backend: str, rows: list[Row]) -> None:
+    width = max(len(f"{row.scenario}: {row.measure}") for row in rows)
+    print(f"\n== {backend} (load average {os.getloadavg()[0]:.1f}) ==")
+    for row in rows:
+        label = f"{row.scenario}: {row.measure}"
+        print(f"{label:<{width}}  {row.value:>18}  {row.target}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated: {', '.join(SCENARIOS)}")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    backend = "postgresql" if args.postgres else "sqlite"
+    rows: list[Row] = []
+    for name in chosen:
+        stack = Stack(backend).start()
+        try:
+            rows += SCENARIOS[name](stack)
+        except BaseException:
+            for log in ("web.log", "worker.log"):
+                print(f"--- {log} (last lines) ---\n{(stack.root / log).read_text(errors='replace')[-3000:]}")
+            raise
+        finally:
+            stack.stop()
+    print_table(backend, rows)
+
+
+if __name__ == "__main__":
+    main()
