@@ -170,7 +170,10 @@ MEMORI_EMBEDDING_API_KEY = env_str("MEMORI_EMBEDDING_API_KEY", "not-needed")
 MEMORI_EMBEDDING_MODEL = env_str("MEMORI_EMBEDDING_MODEL", "text-embedding-3-small")
 MEMORI_DEDUP_SIMILARITY = env_float("MEMORI_DEDUP_SIMILARITY", 0.95)
 MEMORI_RECALL_TOKEN_BUDGET = env_int("MEMORI_RECALL_TOKEN_BUDGET", 700)
-MEMORI_RECALL_LIMIT = env_int("MEMORI_RECALL_LIMIT", 20)
+# At most this many recalled items per call; 0: as many as the token budget holds (the budget decides).
+MEMORI_RECALL_LIMIT = env_int("MEMORI_RECALL_LIMIT", 0)
+# Share of the token budget other agents' recent work (handoffs) takes first; more if relevant memories leave room.
+MEMORI_RECALL_HANDOFF_SHARE = env_float("MEMORI_RECALL_HANDOFF_SHARE", 0.25)
 MEMORI_RECALL_CACHE_ENTITIES = env_int("MEMORI_RECALL_CACHE_ENTITIES", 256)
 MEMORI_RECALL_CACHE_ROWS = env_int("MEMORI_RECALL_CACHE_ROWS", 1_000_000)
 # Other processes' memories mentioned this recently are recalled even without matching (handoffs); 0 = off.

@@ -6,7 +6,8 @@ not for matching), and recent work from other agents not yet processed. Every me
 it was said and names the processes that contributed it, so an agent can tell whose work it builds
 on and place it in time. The whole block,
 delimiters included, stays within the token budget: pending work may take up to `PENDING_SHARE` of
-it, handoffs up to `HANDOFF_SHARE` (and whatever the memories leave), memories (in rank order) the rest.
+it, handoffs up to `handoff_share` (`MEMORI_RECALL_HANDOFF_SHARE`, and whatever the memories leave),
+memories (in rank order) the rest.
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ def pending_line(process_id: str, when: str, text: str) -> str:
 
 
 def render(
-    memory_lines: list[Line], pending_lines: list[Line], budget: int, handoff_lines: Sequence[Line] = ()
+    memory_lines: list[Line],
+    pending_lines: list[Line],
+    budget: int,
+    handoff_lines: Sequence[Line] = (),
+    *,
+    handoff_share: float = HANDOFF_SHARE,
 ) -> Block:
     """Fit lines into `budget` tokens and lay them out by section: pending work first (up to its
     share), then handoffs (up to theirs), then memories, then more handoffs if room is left.
@@ -87,7 +93,7 @@ def render(
     pending_kept = fit_to_budget(pending_costs, int((budget - overhead) * PENDING_SHARE))
     remaining = budget - overhead - sum(pending_costs[:pending_kept])
     handoff_costs = _costs(handoff_lines)
-    handoff_kept = fit_to_budget(handoff_costs, min(int((budget - overhead) * HANDOFF_SHARE), remaining))
+    handoff_kept = fit_to_budget(handoff_costs, min(int((budget - overhead) * handoff_share), remaining))
     remaining -= sum(handoff_costs[:handoff_kept])
     memory_costs = _costs(memory_lines)
     memory_kept = fit_to_budget(memory_costs, remaining)

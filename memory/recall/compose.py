@@ -112,6 +112,7 @@ def block_lines(
 ) -> list[blocks.Line]:
     """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
     of every line of the block (these and the other sections'), for the supersession notes."""
+    superseded = [row for row in in_block if index.is_superseded[row]]
     return [
         blocks.Line(
             section=section_of(c.hit),
@@ -120,14 +121,21 @@ def block_lines(
                 c.hit.content,
                 c.hit.processes,
                 said=said_on(float(index.first_seen[c.row])),
-                note=validity_note(index, c.row, allowed=allowed, in_block=in_block),
+                note=validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded),
             ),
         )
         for c in candidates
     ]
 
 
-def validity_note(index: EntityIndex, row: int, *, allowed: np.ndarray, in_block: Collection[int]) -> str:
+def validity_note(
+    index: EntityIndex,
+    row: int,
+    *,
+    allowed: np.ndarray,
+    in_block: Collection[int],
+    superseded: Sequence[int] | None = None,
+) -> str:
     """How a line stands to supersession, in a few tokens (empty for most lines):
 
     - a superseded memory: "superseded 12 March 2026", plus `by: "<current memory>"` when that one
@@ -135,6 +143,8 @@ def validity_note(index: EntityIndex, row: int, *, allowed: np.ndarray, in_block
     - a current memory whose superseded version is in the block too: `current; replaces: "<older
       memory>"` (and "since <day>" when that differs from the day it was said), self-contained
       whether or not the older line fits the budget.
+
+    `superseded`: the superseded rows among `in_block`, when the caller has them at hand.
     """
     if index.is_superseded[row]:
         note = f"superseded {said_on(float(index.valid_to[row]))}"
@@ -142,11 +152,9 @@ def validity_note(index: EntityIndex, row: int, *, allowed: np.ndarray, in_block
         if current is not None and current not in in_block:
             note += f' by: "{_quoted(index.contents[current])}"'
         return note
-    replaced = [
-        other
-        for other in in_block
-        if other != row and index.is_superseded[other] and current_row(index, other, allowed) == row
-    ]
+    if superseded is None:
+        superseded = [other for other in in_block if index.is_superseded[other]]
+    replaced = [other for other in superseded if current_row(index, other, allowed) == row]
     if not replaced:
         return ""
     latest = max(replaced, key=lambda other: index.valid_to[other])

@@ -42,6 +42,7 @@ from memory.recall.validity import current_row
 from memory.recall.vector import top_rows
 
 DAY = 86400.0
+_VECTOR_BLOCK = 64  # candidate vectors fetched at once while collapsing near-duplicates
 _TOKEN = re.compile(r"[\w.:/-]+")
 
 
@@ -269,11 +270,15 @@ def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, thresho
     kept: list[Ranked] = []
     kept_texts: set[str] = set()
     kept_vectors: np.ndarray | None = None
+    block, block_start = np.zeros((0, 0), dtype=np.float32), -1  # vectors of rows, fetched a block at a time
     for i, row in enumerate(rows.tolist()):
         text = " ".join(index.contents[row].lower().split())
         if text in kept_texts:
             continue
-        vector = index.vectors.vectors(np.asarray([row]))[0]
+        start = i - i % _VECTOR_BLOCK
+        if start != block_start:
+            block, block_start = index.vectors.vectors(rows[start : start + _VECTOR_BLOCK]), start
+        vector = block[i - start]
         if kept_vectors is None:
             kept_vectors = np.zeros((limit, vector.shape[0]), dtype=np.float32)
         anchor = int(via[i])

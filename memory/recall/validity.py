@@ -4,9 +4,10 @@ A memory stating a new value of a claim ("we moved payments to Adyen") supersede
 (memory/services/supersession.py sets its `valid_to` and `superseded_by`). The index loads both
 with every row. An incremental refresh (index.py) only appends new rows, so the validity of rows
 it already holds is checked with one query by primary and foreign key: the rows it knows as
-superseded (an operator may have restored one) and the rows a new memory with a claim superseded
-(the only memories that supersede are newly stored ones). Nothing is read when the entity has no
-superseded memory and no new claim: a warm recall reads nothing.
+superseded (an operator may have restored one, or one was said again and is current again), and
+the rows superseded by a new memory with a claim or by one of those (a superseded memory said
+again supersedes what replaced it). Nothing is read when the entity has no superseded memory and
+no new claim, and a warm recall reads nothing.
 
 Ranking (ranking.py, `current_first`) keeps each superseded result below the memory that is current for its
 claim, bringing that memory in if it was not a result: a fact restated six times never outranks
@@ -55,7 +56,7 @@ def validity_changes(index: EntityIndex, new_claim_ids: Sequence[int]) -> dict[s
     known = index.ids[index.is_superseded].tolist()
     if not known and not new_claim_ids:
         return None
-    stored = _stored_validity(known, list(new_claim_ids))
+    stored = _stored_validity(known, [*new_claim_ids, *known])
     if not stored:
         return None
     rows = index.memory_rows_of(np.asarray([row[0] for row in stored], dtype=np.int64))
@@ -71,13 +72,14 @@ def validity_changes(index: EntityIndex, new_claim_ids: Sequence[int]) -> dict[s
     return {"valid_to": valid_to, "superseded_by": superseded_by} if changed else None
 
 
-def _stored_validity(known: list[int], new_claim_ids: list[int]) -> list[tuple]:
-    """(id, valid_to, superseded_by_id) of the given memories and of those the new ones superseded:
-    by primary key and by the superseded_by foreign key's index, in chunks within parameter limits."""
+def _stored_validity(known: list[int], superseding: list[int]) -> list[tuple]:
+    """(id, valid_to, superseded_by_id) of the `known` memories and of those `superseding` ones
+    superseded: by primary key and by the superseded_by foreign key's index, in chunks within
+    every database's parameter limit."""
     rows: list[tuple] = []
     columns = ("id", "valid_to", "superseded_by_id")
-    for start in range(0, max(len(known), len(new_claim_ids)), _ID_CHUNK):
-        chunk, claims = known[start : start + _ID_CHUNK], new_claim_ids[start : start + _ID_CHUNK]
-        where = Q(id__in=chunk) | Q(superseded_by_id__in=claims)
+    for start in range(0, max(len(known), len(superseding)), _ID_CHUNK):
+        chunk, by = known[start : start + _ID_CHUNK], superseding[start : start + _ID_CHUNK]
+        where = Q(id__in=chunk) | Q(superseded_by_id__in=by)
         rows += Memory.objects.filter(where).order_by().values_list(*columns)
     return rows

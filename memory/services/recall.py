@@ -39,7 +39,8 @@ from memory.services.identity import parse_session_uuid, process_get_or_create, 
 MAX_LIMIT = 100
 MAX_TOKEN_BUDGET = 32_000
 MAX_QUERY_CHARS = 4_000
-RANKED_PER_PLACE = 2  # results ranked per place in the limit: the places of left-out restated triples are refilled
+MIN_LINE_TOKENS = 12  # the shortest dated memory line: what a budget without an item limit is divided by
+RANKED_EXTRA = 0.5  # results ranked beyond the limit, per place: refill the places of left-out restated triples
 
 
 @dataclass
@@ -49,9 +50,10 @@ class RecallRequest:
     process_id: str
     query: str
     session_id: str | None = None
-    limit: int | None = None
+    limit: int | None = None  # at most this many items; None: MEMORI_RECALL_LIMIT (0: as many as the budget holds)
     token_budget: int | None = None
     include_pending: bool = True
+    handoff_share: float | None = None  # of the budget for other agents' recent work; None: the setting
     record_event: bool = True
 
 
@@ -110,12 +112,16 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     entity_external_id = validate_external_id(request.entity_id, label="entity_id")
     process_external_id = validate_external_id(request.process_id, label="process_id")
     session_uuid = parse_session_uuid(request.session_id) if request.session_id else None
-    limit = _clamp(request.limit or settings.MEMORI_RECALL_LIMIT, 1, MAX_LIMIT)
     budget = _clamp(
         settings.MEMORI_RECALL_TOKEN_BUDGET if request.token_budget is None else request.token_budget,
         0,
         MAX_TOKEN_BUDGET,
     )
+    limit = _item_limit(request.limit or getattr(settings, "MEMORI_RECALL_LIMIT", 0), budget)
+    handoff_share = request.handoff_share
+    if handoff_share is None:
+        handoff_share = getattr(settings, "MEMORI_RECALL_HANDOFF_SHARE", blocks.HANDOFF_SHARE)
+    handoff_share = min(max(float(handoff_share), 0.0), 1.0)
     query = (request.query or "")[:MAX_QUERY_CHARS]
 
     step = time.perf_counter()
@@ -141,12 +147,15 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             query_vector=query_vector,
             allowed=index.allowed_for(process_pk),
             caller_process_id=process_pk,
-            limit=limit * RANKED_PER_PLACE,
+            limit=limit + int(limit * RANKED_EXTRA) + 1,
         )
         ranked = without_restated_triples(index, ranked)
         candidates = handoff_candidates(index, caller_process_id=process_pk, now=time.time())
-        ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit)
-        handoffs = _handoffs_ranked(index, handoffs, query, query_vector, process_pk)
+
+        def score(rows):
+            return scores_of(index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk)
+
+        ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit, score=score)
         return ranked + without_restated_triples(index, handoffs, stated_before=ranked)
 
     step = time.perf_counter()
@@ -175,6 +184,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         _pending_lines(pending),
         budget,
         block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block),
+        handoff_share=handoff_share,
     )
     hits = [c.hit for c in results[: block.memory_lines] + handoffs[: block.handoff_lines]]
     pending = pending[: block.pending_lines]
@@ -223,19 +233,16 @@ def _fresh_index(entity: Entity, jobs: PendingJobs, embedder_name: str) -> Entit
     return recall_cache().get(IndexKey(entity.pk, entity.created_at, version, embedder_name))
 
 
-def _handoffs_ranked(index: EntityIndex, handoffs, query: str, query_vector, process_pk: int | None) -> list[Ranked]:
-    """Admitted handoffs as results, with the scores ranking gives them (below its threshold, or
-    outranked: that is why they needed the handoff)."""
-    rows = np.asarray([h.row for h in handoffs], dtype=np.int64)
-    dense, lexical, fused = scores_of(index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk)
-    return [
-        Ranked(row=h.row, dense=float(d), lexical=float(lx), fused=float(f), handoff_from=h.process_name)
-        for h, d, lx, f in zip(handoffs, dense.tolist(), lexical.tolist(), fused.tolist(), strict=True)
-    ]
-
-
 def _is_handoff(hit: HitRecord) -> bool:
     return bool(hit.via and hit.via.startswith(VIA_PREFIX))
+
+
+def _item_limit(limit: int | None, budget: int) -> int:
+    """At most `limit` items when one is set; otherwise as many as the token budget can hold (a
+    line costs at least `MIN_LINE_TOKENS`): the budget, not a count, decides how full the block is."""
+    if limit:
+        return _clamp(limit, 1, MAX_LIMIT)
+    return _clamp(budget // MIN_LINE_TOKENS, 1, MAX_LIMIT)
 
 
 def _clamp(value: int, low: int, high: int) -> int:

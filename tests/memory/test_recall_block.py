@@ -2,8 +2,9 @@
 an imported conversation, not the import time); and what it leaves out: a triple beside the memory
 that already states it.
 
-Conversations are LoCoMo's conversation 0 (Caroline and Melanie, May-June 2023), imported with
-their original times and augmented inline with the configured extractor, as the Celery task does.
+Conversations are from LoCoMo's conversation 0 (Caroline and Melanie, May-June 2023), imported with
+their original times and augmented inline as the Celery task does, with the test line extractor
+(it says exactly which memories a turn yields; the offline extractor has its own tests).
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ from memory.services.storing import Mention, memory_upsert, triple_upsert
 pytestmark = pytest.mark.django_db
 
 CONVERSATION = "conv-26"
-SUPPORT_GROUP = "Caroline: I went to a LGBTQ support group yesterday and it was so powerful."
-CHARITY_RACE = "Melanie: I ran a charity race for mental health last Saturday, it was really rewarding."
+SUPPORT_GROUP = "Caroline: fact: Caroline went to a LGBTQ support group yesterday and it was so powerful"
+CHARITY_RACE = "Melanie: fact: Melanie ran a charity race for mental health last Saturday"
+
+
+@pytest.fixture(autouse=True)
+def line_extractor(settings):
+    settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
 
 
 def imported(tenant, *turns: tuple[str, datetime], with_occurred_at: bool = True) -> None:
@@ -34,7 +40,9 @@ def imported(tenant, *turns: tuple[str, datetime], with_occurred_at: bool = True
         ExchangeInput(
             entity_id=CONVERSATION,
             process_id=text.split(":")[0],
-            messages=[MessageInput(role="user", content=text, created_at=None if with_occurred_at else at)],
+            messages=[
+                MessageInput(role="user", content=text.split(": ", 1)[1], created_at=None if with_occurred_at else at)
+            ],
             occurred_at=at if with_occurred_at else None,
         )
         for text, at in turns
@@ -157,3 +165,14 @@ def test_the_memory_that_restates_a_higher_ranked_triple_takes_its_place(tenant)
     kept = without_restated_triples(index, ranked)
 
     assert [int(index.ids[r.row]) for r in kept] == [birthday.pk, clarinet.pk, park.pk]
+
+
+def test_without_an_item_limit_the_token_budget_decides_how_full_the_block_is(tenant):
+    for number in range(60):
+        said(tenant, "Melanie", f"Melanie painted picture number {number} of the lake at sunrise", on=JULY)
+
+    result = recall(tenant, "Which pictures did Melanie paint of the lake?", token_budget=500)
+    capped = recall(tenant, "Which pictures did Melanie paint of the lake?", token_budget=500, limit=5)
+
+    assert len(result.items) > 20 and 500 - 30 < result.token_count <= 500
+    assert len(capped.items) == 5

@@ -1,11 +1,12 @@
 """Co-mentions: memories extracted from the same exchange are recalled together.
 
-The product promise behind it (seed sample uc3_dev_team.py): the coder says "Implement user
-authentication with JWT tokens. Use bcrypt for passwords.", and the reviewer, asking to "Review the
-authentication implementation.", recalls both JWT tokens and bcrypt, also once augmentation has
-finished and the raw exchange is no longer served as pending context. Exchanges are recorded and
-augmented inline, as the Celery task does, an hour ago: older than the handoff window, so only
-relevance and co-mentions decide (recent handoffs are test_recall_handoff.py's subject).
+The product promise behind it (seed sample uc3_dev_team.py): the coder reports that user
+authentication uses JWT tokens and that passwords are hashed with bcrypt, and the reviewer, asking
+to "Review the authentication implementation.", recalls both JWT tokens and bcrypt, also once
+augmentation has finished and the raw exchange is no longer served as pending context. Exchanges
+are recorded and augmented inline, as the Celery task does, an hour ago: older than the handoff
+window, so only relevance and co-mentions decide (recent handoffs are test_recall_handoff.py's
+subject). The test line extractor says exactly which memories each exchange yields.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from memory.services.recording import ExchangeInput, MessageInput, record_exchan
 pytestmark = pytest.mark.django_db
 
 REPO = "repo_myapp"
+DECISIONS = "fact: User authentication uses JWT tokens\nfact: Passwords are hashed with bcrypt"
+SERVERS = "fact: The staging server runs Ubuntu 22.04\nfact: Backups are copied to S3 every night"
+
+
+@pytest.fixture(autouse=True)
+def line_extractor(settings):
+    settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
 
 
 def say(tenant, process_id: str, text: str) -> None:
@@ -43,7 +51,7 @@ def recall(tenant, process_id: str, query: str):
 
 
 def test_the_reviewer_recalls_every_decision_the_coder_made_in_one_exchange(tenant):
-    say(tenant, "coder_agent", "Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    say(tenant, "coder_agent", DECISIONS)
 
     result = recall(tenant, "reviewer_agent", "Review the authentication implementation.")
 
@@ -53,12 +61,12 @@ def test_the_reviewer_recalls_every_decision_the_coder_made_in_one_exchange(tena
 
 
 def test_a_co_mentioned_memory_is_marked_and_ranked_below_the_memory_that_brought_it(tenant):
-    say(tenant, "coder_agent", "Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    say(tenant, "coder_agent", DECISIONS)
 
     items = recall(tenant, "reviewer_agent", "Review the authentication implementation.").items
 
-    jwt = next(item for item in items if item.content == "Implement user authentication with JWT tokens.")
-    bcrypt = next(item for item in items if item.content == "Use bcrypt for passwords.")
+    jwt = next(item for item in items if item.content == "User authentication uses JWT tokens")
+    bcrypt = next(item for item in items if item.content == "Passwords are hashed with bcrypt")
     assert jwt.via is None
     assert bcrypt.via is not None and bcrypt.via.startswith("co-mentioned with ")
     assert bcrypt.score < jwt.score
@@ -66,9 +74,9 @@ def test_a_co_mentioned_memory_is_marked_and_ranked_below_the_memory_that_brough
 
 
 def test_memories_from_an_unrelated_exchange_are_still_left_out(tenant):
-    say(tenant, "ops_agent", "The staging server runs Ubuntu 22.04. Backups are copied to S3 every night.")
+    say(tenant, "ops_agent", SERVERS)
     recall(tenant, "reviewer_agent", "Review the authentication implementation.")  # a warm cache, then a new write
-    say(tenant, "coder_agent", "Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    say(tenant, "coder_agent", DECISIONS)
 
     result = recall(tenant, "reviewer_agent", "Review the authentication implementation.")
 
@@ -77,7 +85,7 @@ def test_memories_from_an_unrelated_exchange_are_still_left_out(tenant):
 
 
 def test_a_co_mentioned_memory_never_joins_when_its_exchange_matched_nothing(tenant):
-    say(tenant, "coder_agent", "Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    say(tenant, "coder_agent", DECISIONS)
 
     result = recall(tenant, "reviewer_agent", "Which operating system does the staging server run?")
 

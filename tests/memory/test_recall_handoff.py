@@ -1,11 +1,12 @@
 """Handoffs: what other agents of the entity contributed in the last minutes is recalled even when
-it shares no word with the query.
+it shares no word with the query, every agent getting its fair share of the block.
 
-The product promise behind it (seed sample uc4_parallel.py): four agents research in parallel, then
-a synthesis agent asks to "Synthesize all research findings into strategic recommendations." and
-must see the work of all four, also once augmentation has finished (the raw exchanges are then no
-longer served as pending context) and whatever words the agents' replies used. Exchanges are
-recorded and augmented inline, as the Celery task does.
+The product promise behind it (seed sample uc4_parallel.py): agents research in parallel, then a
+synthesis agent asks to "Synthesize all research findings into strategic recommendations." and
+must see the work of all of them, also once augmentation has finished (the raw exchanges are then
+no longer served as pending context) and whatever words their findings used. Exchanges are
+recorded and augmented inline, as the Celery task does, with the test line extractor saying
+exactly which memories each yields (the offline extractor has its own tests).
 """
 
 from __future__ import annotations
@@ -25,16 +26,44 @@ pytestmark = pytest.mark.django_db
 
 PROJECT = "project_alpha"
 SYNTHESIS_QUERY = "Synthesize all research findings into strategic recommendations."
-PARALLEL_TASKS = {
-    "market_research": "Analyze the AI market landscape",
-    "competitor_analysis": "Research top 5 competitors",
-    "technical_research": "Evaluate vector database options",
-    "pricing_research": "Research pricing strategies",
+PARALLEL_FINDINGS = {
+    "market_research": "The AI infrastructure market reached 2.4 billion dollars in 2024",
+    "competitor_analysis": "The top competitors are Mem0, Zep, Letta, LangMem and Memori",
+    "technical_research": "Qdrant gave the lowest query latency among the vector databases tested",
+    "pricing_research": "Usage-based pricing converts better than seat licences for developer tools",
 }
+MORE_FINDINGS = [  # twenty more agents' headline findings: a burst of 24 with the four above
+    "GDPR requires deleting a user's memories within 30 days of a request",
+    "Refresh tokens are stored unencrypted in the Redis cache",
+    "Two senior backend engineers start on the first of June",
+    "Most support tickets last week were about failed CSV imports",
+    "Seven of ten testers could not find the export button",
+    "GPU spending doubled in March because of idle inference nodes",
+    "Acme Corp signed a pilot worth 80 thousand euros",
+    "LangChain agreed to list our SDK on its integrations page",
+    "The quickstart guide still shows the deprecated v1 API key header",
+    "Ingestion stalls when batches exceed 500 documents",
+    "The Android app crashes on uploads larger than 20 MB",
+    "Eleven percent of customer records have no country code",
+    "Signups from the Product Hunt launch converted at 14 percent",
+    "Three enterprise invoices were charged twice in April",
+    "The flaky scheduler test fails once in forty runs",
+    "The KubeCon booth costs 12 thousand dollars for three days",
+    "Developers associate our logo with databases rather than agents",
+    "The March outage lasted 47 minutes and was caused by an expired certificate",
+    "At the current burn the runway lasts 19 months",
+    "Graph-based memory improved multi-hop answers by 9 points in the MemGPT study",
+]
 
 
-def say(tenant, process_id: str, text: str, *, reply: str = "Done.", entity_id: str = PROJECT, ago=timedelta(0)):
-    """One agent's exchange, recorded and fully augmented (what `mem.augmentation.wait()` waits for)."""
+@pytest.fixture(autouse=True)
+def line_extractor(settings):
+    settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
+
+
+def say(tenant, process_id: str, *facts: str, task: str = "Report your findings.", entity_id=PROJECT, ago=None):
+    """One agent's exchange, recorded and fully augmented (what `mem.augmentation.wait()` waits for):
+    its task and the facts its reply states."""
     recorded = record_exchange(
         tenant=tenant,
         data=ExchangeInput(
@@ -42,10 +71,10 @@ def say(tenant, process_id: str, text: str, *, reply: str = "Done.", entity_id: 
             process_id=process_id,
             messages=[
                 MessageInput(role="system", content=f"You are a {process_id.removesuffix('_agent')} agent."),
-                MessageInput(role="user", content=text),
-                MessageInput(role="assistant", content=reply),
+                MessageInput(role="user", content=task),
+                MessageInput(role="assistant", content="\n".join(f"fact: {fact}" for fact in facts)),
             ],
-            occurred_at=timezone.now() - ago,
+            occurred_at=timezone.now() - (ago or timedelta(0)),
         ),
     )
     assert augment_job(recorded.job.pk).status == "done"
@@ -58,25 +87,68 @@ def recall(tenant, process_id: str, query: str, *, entity_id: str = PROJECT, **o
 
 
 def run_parallel_agents(tenant, **options) -> None:
-    for role, task in PARALLEL_TASKS.items():
-        say(tenant, f"{role}_agent", task, reply=f"Done: the task is to {task.lower()}.", **options)
+    for role, finding in PARALLEL_FINDINGS.items():
+        say(tenant, f"{role}_agent", finding, **options)
+
+
+def handed(result) -> list:
+    return [item for item in result.items if item.via and item.via.startswith("handoff from ")]
 
 
 def test_the_synthesis_agent_recalls_all_four_parallel_agents_once_augmented(tenant):
     run_parallel_agents(tenant)
-    assert not set(tokenize("Done: the task is to evaluate vector database options.")) & set(
-        tokenize(SYNTHESIS_QUERY)
-    )  # the reply gives lexical matching nothing to hold on to
+    technical = PARALLEL_FINDINGS["technical_research"]
+    assert not set(tokenize(technical)) & set(tokenize(SYNTHESIS_QUERY))  # nothing for lexical matching
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
     assert result.pending == []  # all augmented: only memories are served
-    block = result.block.lower()
-    for words in ("market landscape", "competitors", "vector database", "pricing strategies"):
-        assert words in block
-    technical = [item for item in result.items if "vector database" in item.content]
-    assert technical and all(item.via == "handoff from technical_research_agent" for item in technical)
+    assert all(finding in result.block for finding in PARALLEL_FINDINGS.values())
+    assert [item.via for item in result.items if item.content == technical] == ["handoff from technical_research_agent"]
     assert "## Just added by other agents (recent handoffs)" in result.block
+
+
+def test_every_one_of_twelve_parallel_agents_reaches_the_synthesis_agent_within_the_default_budget(tenant):
+    findings = [*PARALLEL_FINDINGS.values(), *MORE_FINDINGS][:12]
+    for number, finding in enumerate(findings):
+        say(tenant, f"agent_{number}", finding)
+
+    result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
+
+    assert [finding for finding in findings if finding not in result.block] == []
+    assert result.token_count <= 700
+
+
+def test_with_twenty_four_agents_every_one_is_represented_the_last_to_speak_first(tenant):
+    findings = [*PARALLEL_FINDINGS.values(), *MORE_FINDINGS]
+    for number, finding in enumerate(findings):
+        say(tenant, f"agent_{number}", finding, ago=timedelta(seconds=len(findings) - number))
+
+    result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
+
+    assert [finding for finding in findings if finding not in result.block] == []
+    assert result.token_count <= 700
+    sources = [item.via.removeprefix("handoff from ") for item in handed(result)]
+    assert sources == [f"agent_{number}" for number in reversed(range(24)) if f"agent_{number}" in sources]
+
+
+def test_each_agent_gives_what_matches_the_query_first_and_else_its_newest_work(tenant):
+    say(tenant, "ops_agent", "Ingestion latency doubled after the upgrade", ago=timedelta(seconds=30))
+    say(tenant, "ops_agent", "The staging cluster moved to Frankfurt", ago=timedelta(seconds=20))
+    say(tenant, "qa_agent", "The nightly build is green again", ago=timedelta(seconds=10))
+    say(tenant, "qa_agent", "Nobody reported a latency problem", ago=timedelta(seconds=40))
+
+    synthesis = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY, limit=4)
+    latency = recall(tenant, "synthesis_agent", "Any news on latency?", limit=2)
+
+    assert [item.content for item in handed(synthesis)] == [
+        "The nightly build is green again",  # the last to speak first, each its newest work
+        "The staging cluster moved to Frankfurt",
+    ]
+    assert [item.content for item in handed(latency)] == [
+        "Ingestion latency doubled after the upgrade"  # ops_agent has no result yet: its turn, what matches first
+    ]
+    assert [item.content for item in latency.items if not item.via] == ["Nobody reported a latency problem"]
 
 
 def test_without_handoffs_the_technical_agents_work_would_be_missed(tenant, settings):
@@ -85,7 +157,7 @@ def test_without_handoffs_the_technical_agents_work_would_be_missed(tenant, sett
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
-    assert "vector database" not in result.block.lower()  # the gap the handoff window closes
+    assert "Qdrant" not in result.block  # the gap the handoff window closes
 
 
 def test_the_recall_event_records_why_each_handoff_was_included(tenant):
@@ -96,8 +168,8 @@ def test_the_recall_event_records_why_each_handoff_was_included(tenant):
     hits = list(RecallHit.objects.filter(event_id=result.event_id).order_by("rank"))
     assert [(hit.content, hit.via) for hit in hits] == [(item.content, item.via or "") for item in result.items]
     handoffs = [hit for hit in hits if hit.via.startswith("handoff from ")]
-    assert {hit.via for hit in handoffs} == {"handoff from technical_research_agent"}
-    assert all(hit.contributing_processes == ["technical_research_agent"] for hit in handoffs)
+    assert "handoff from technical_research_agent" in {hit.via for hit in handoffs}
+    assert all(hit.contributing_processes == [hit.via.removeprefix("handoff from ")] for hit in handoffs)
     assert all(hit.dense_score is not None and hit.lexical_score is not None for hit in handoffs)
 
 
@@ -106,67 +178,89 @@ def test_work_older_than_the_window_is_recalled_for_relevance_only(tenant):
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
-    assert "vector database" not in result.block.lower()
-    assert not any(item.via and item.via.startswith("handoff") for item in result.items)
+    assert "Qdrant" not in result.block
+    assert handed(result) == []
 
 
 def test_a_process_is_not_handed_its_own_recent_work(tenant):
-    say(tenant, "technical_research_agent", "Evaluate vector database options")
-    say(tenant, "pricing_agent", "Compare the subscription tiers")
+    say(tenant, "technical_research_agent", PARALLEL_FINDINGS["technical_research"])
+    say(tenant, "pricing_agent", "The enterprise tier costs 400 dollars a month")
 
     result = recall(tenant, "technical_research_agent", SYNTHESIS_QUERY)
 
-    handed = [item for item in result.items if item.via and item.via.startswith("handoff from ")]
-    assert handed and {item.via for item in handed} == {"handoff from pricing_agent"}
+    assert handed(result) and {item.via for item in handed(result)} == {"handoff from pricing_agent"}
 
 
 def test_another_entitys_recent_work_is_never_handed_over(tenant, other_tenant):
-    say(tenant, "technical_research_agent", "Evaluate vector database options", entity_id="project_beta")
-    say(other_tenant, "technical_research_agent", "Evaluate vector database options")
-    say(tenant, "market_research_agent", "Analyze the AI market landscape")
+    say(tenant, "technical_research_agent", PARALLEL_FINDINGS["technical_research"], entity_id="project_beta")
+    say(other_tenant, "technical_research_agent", PARALLEL_FINDINGS["technical_research"])
+    say(tenant, "market_research_agent", PARALLEL_FINDINGS["market_research"])
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
-    assert "vector database" not in result.block.lower()
-    assert "market landscape" in result.block.lower()
+    assert "Qdrant" not in result.block
+    assert PARALLEL_FINDINGS["market_research"] in result.block
 
 
 def test_another_processs_attributes_are_never_handed_over(tenant):
-    say(tenant, "technical_research_agent", "Evaluate vector database options")
-    attributes = Memory.objects.filter(kind="attribute").values_list("content", flat=True)
-    assert attributes  # "This agent is a technical_research agent." is the other process's own
+    say(tenant, "billing_agent", "Three enterprise invoices were charged twice in April")
+    recorded = record_exchange(
+        tenant=tenant,
+        data=ExchangeInput(
+            entity_id=PROJECT,
+            process_id="billing_agent",
+            messages=[MessageInput(role="user", content="attribute: Handles refunds up to 500 euros")],
+        ),
+    )
+    assert augment_job(recorded.job.pk).status == "done"
+    assert Memory.objects.filter(kind="attribute").exists()
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
-    assert "vector database" in result.block.lower()
+    assert "charged twice" in result.block
     assert not any(item.kind == "attribute" for item in result.items)
-    assert not any(content in result.block for content in attributes)
+    assert "refunds up to 500 euros" not in result.block
 
 
-def test_handoffs_are_bounded_per_process_and_by_the_limit(tenant):
+def test_handoffs_take_turns_between_processes_and_are_bounded_by_the_limit_and_budget(tenant):
     notes = [f"Benchmark run {n} of the ingestion cluster took {n * 7} minutes" for n in range(1, 11)]
-    say(tenant, "ops_agent", " ".join(f"{note}." for note in notes))
-    say(tenant, "billing_agent", "Invoices are sent as PDF attachments.")
+    say(tenant, "ops_agent", *notes)
+    say(tenant, "billing_agent", "Invoices are sent as PDF attachments")
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
     small = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY, limit=2)
+    tight = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY, token_budget=120)
 
-    handed = [item for item in result.items if item.via and item.via.startswith("handoff from ")]
-    assert sum(item.via == "handoff from ops_agent" for item in handed) == 3  # the newest few, not all ten
-    assert any(item.via == "handoff from billing_agent" for item in handed)  # every process gets its share
-    assert len(small.items) <= 2
-    assert result.token_count <= 700
+    sources = [item.via for item in handed(result)]
+    assert sources[:2] == ["handoff from billing_agent", "handoff from ops_agent"]  # a turn each first
+    assert sources.count("handoff from ops_agent") == 10  # then the rest, as the budget allows
+    assert len(small.items) <= 2 and handed(small)
+    assert tight.token_count <= 120 and [item.via for item in handed(tight)][:2] == sources[:2]
 
 
-def test_a_handoff_never_repeats_a_result(tenant):
-    say(tenant, "research_agent", "Research findings: recommendations for strategic planning are ready.")
+def test_a_handoff_never_repeats_a_result_or_another_handoff(tenant):
+    say(tenant, "research_agent", "The research findings recommend strategic planning around enterprise customers")
+    say(tenant, "analyst_agent", "The research findings recommend strategic planning around enterprise customers!")
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
 
     memory_ids = [item.memory_id for item in result.items]
     assert memory_ids and len(memory_ids) == len(set(memory_ids))
-    contents = [" ".join(item.content.lower().split()) for item in result.items]
+    contents = [" ".join(item.content.lower().rstrip("!").split()) for item in result.items]
     assert len(contents) == len(set(contents))
+
+
+def test_a_smaller_handoff_share_leaves_more_of_the_budget_to_relevant_memories(tenant):
+    for number, finding in enumerate(MORE_FINDINGS[:8]):
+        say(tenant, f"agent_{number}", finding, ago=timedelta(hours=1))  # relevant or not, not recent
+    run_parallel_agents(tenant)
+
+    question = "What did the testers and the GPU spending show?"
+    wide = recall(tenant, "synthesis_agent", question, token_budget=250, handoff_share=0.5)
+    narrow = recall(tenant, "synthesis_agent", question, token_budget=250, handoff_share=0)
+
+    assert len(handed(wide)) > len(handed(narrow))
+    assert "export button" in narrow.block and "GPU spending" in narrow.block
 
 
 def test_the_block_stays_within_a_small_budget_with_handoffs(tenant):

@@ -111,6 +111,19 @@ def test_a_warm_cache_sees_a_new_supersession_and_its_undoing_at_once(tenant):
     assert "superseded" not in restored.block and "replaces" not in restored.block
 
 
+def test_a_warm_cache_sees_a_superseded_memory_said_again_become_current_and_supersede_its_replacement(tenant):
+    say(tenant, STRIPE, at=MARCH_5)
+    say(tenant, ADYEN, at=MARCH_12)
+    recall(tenant, "Stripe payments")  # cached: Stripe superseded by Adyen
+    say(tenant, STRIPE, at=MARCH_12 + timedelta(days=7))  # no new row: validity of two existing ones changes
+
+    result = recall(tenant, "Which provider handles payments, Stripe or Adyen?")
+
+    lines = memory_lines(result.block)
+    assert lines[0].startswith('- [5 March 2026] (current since 19 March 2026; replaces: "We moved payments to Adyen")')
+    assert lines[1] == "- [12 March 2026] (superseded 19 March 2026) We moved payments to Adyen [billing_agent]"
+
+
 def test_an_index_refreshed_after_a_supersession_equals_one_built_from_scratch(tenant):
     import numpy as np
 

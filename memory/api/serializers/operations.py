@@ -20,6 +20,13 @@ class RecallInputSerializer(serializers.Serializer):
     limit = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=200)
     token_budget = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
     include_pending = serializers.BooleanField(required=False, default=True)
+    handoff_share = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Share of the token budget other agents' recent work takes first (default: the server's setting).",
+    )
 
     def to_recall_request(self, tenant):
         """The validated input as the recall service's request (the API and the SDK's direct mode)."""
@@ -35,6 +42,7 @@ class RecallInputSerializer(serializers.Serializer):
             limit=data.get("limit"),
             token_budget=data.get("token_budget"),
             include_pending=data["include_pending"],
+            handoff_share=data.get("handoff_share"),
         )
 
 

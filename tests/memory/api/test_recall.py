@@ -29,6 +29,15 @@ def test_it_returns_ranked_memories_and_records_an_event(api):
     assert RecallEvent.objects.filter(pk=body["event_id"]).exists()
 
 
+def test_the_share_of_other_agents_recent_work_can_be_set_per_call(api):
+    remember(api, "The customer asked for a refund of 120 euros.", process_id="triage_agent")
+
+    response = _recall(api, "Anything new?", handoff_share=0.5)
+
+    assert response.status_code == 200, response.json()
+    assert "refund of 120 euros" in response.json()["block"]  # recent work of another agent, as a handoff
+
+
 def test_other_processes_pending_exchanges_are_served_raw(api):
     record(api, "My invoice number is INV-2024-77.", process_id="triage_agent")
 
@@ -45,7 +54,8 @@ def test_another_tenants_memory_is_never_recalled(api, other_api):
 
 
 def test_it_validates_the_request(api):
-    for extra in ({"limit": 0}, {"limit": -5}, {"token_budget": 0}, {"session_id": "nope"}, {"query": "a\x00b"}):
+    invalid = ({"limit": 0}, {"limit": -5}, {"token_budget": 0}, {"session_id": "nope"}, {"handoff_share": 1.5})
+    for extra in (*invalid, {"query": "a\x00b"}):
         assert_error(_recall(api, "x", **extra) if "query" not in extra else _recall(api, **extra), 400, "invalid")
     assert_error(api.post("/api/v1/recall/", {"query": "x"}, format="json"), 400, "invalid")
 
