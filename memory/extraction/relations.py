@@ -22,6 +22,7 @@ MAX_LIST_RELATIONS = 8  # "The top competitors are A, B, C, D and E": one edge e
 _NOUNS = frozenset({"NOUN", "PROPN", "NUM"})
 _MODIFIERS = frozenset({"compound", "amod", "nummod", "poss", "nmod", "quantmod", "case"})
 _OBJECT_DEPS = frozenset({"dobj", "obj"})
+_MODALS = {"ca": "can", "wo": "will", "sha": "shall"}
 _ENTITY_TYPES = {
     "PERSON": "person",
     "ORG": "organisation",
@@ -146,8 +147,14 @@ def _verb_form(verb: Token) -> str:
         form = "is_" + verb.lower_
     else:
         form = verb.lower_
+    modal = next((c.lower_ for c in auxiliaries if c.tag_ == "MD"), None)
     if negated:
-        form = ("does_not_" + verb.lemma_.lower()) if verb.tag_ in ("VBP", "VBZ", "VB") else "not_" + form
+        if modal is not None:
+            form = f"{_MODALS.get(modal, modal)}_not_{verb.lemma_.lower()}"
+        elif verb.tag_ in ("VBP", "VBZ", "VB"):
+            form = "does_not_" + verb.lemma_.lower()
+        else:
+            form = "not_" + form
     return form
 
 

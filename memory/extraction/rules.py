@@ -127,11 +127,33 @@ def _take_clause(clause: Clause, out: _Collector) -> None:
             out.triple(rel.subject, None, rel.label, rel.object, None, clause.position)
 
 
+def is_english(doc) -> bool:
+    """The parser reads English only. English prose is about one word in three a stop word
+    ("the", "of", "is"); a sentence with almost none is another language (or a list of names)."""
+    words = [t for t in doc if t.is_alpha]
+    if not words:
+        return False
+    if sum(1 for t in words if t.text.isascii()) < 0.8 * len(words):
+        return False
+    return len(words) < 5 or sum(1 for t in words if t.is_stop) >= 0.15 * len(words)
+
+
+def _take_as_written(prose: Prose, out: _Collector) -> None:
+    """Prose in another language is kept as written (a statement, not a question or greeting, as
+    clauses.py judged): no rewrite and no triples, since the parse would be of the wrong language."""
+    kind = prose_kind(prose.text, prose.role)
+    if kind is not None:
+        out.memory(kind, clip(prose.text), prose.position)
+
+
 def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _Collector) -> None:
+    if not is_english(doc):
+        _take_as_written(prose, out)
+        return
     kept_any = False
     for sentence in doc.sents:
         chatting = prose.role != "assistant"
-        statement = rewrite(sentence, voice, generic_only=chatting) or (None if chatting else as_written(sentence))
+        statement = rewrite(sentence, voice, generic_only=chatting) or as_written(sentence)
         if statement is None:
             continue
         kind = prose_kind(sentence.text, prose.role)

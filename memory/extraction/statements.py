@@ -315,7 +315,7 @@ def _replacement(token: Token, voice: Voice, agree: set[int], *, at_start: bool)
     speaker = voice.speaker
     listener = voice.listener
     if lower in ("i", "we") and token.pos_ == "PRON":
-        return speaker if not at_start or speaker != "The user" else speaker
+        return "the user" if speaker == "The user" and not at_start else speaker
     if lower in ("myself", "ourselves") and token.pos_ == "PRON":
         return "themself" if token.dep_ != "npadvmod" else "personally"
     if lower in ("me", "us") and token.pos_ == "PRON":
@@ -364,18 +364,21 @@ def _agreeing(token: Token) -> str:
 
 
 def as_written(sentence: Span) -> Statement | None:
-    """A sentence the small model misparsed (its root is not a verb: "The module issues JWT tokens
-    that expire ..." read as one noun phrase) kept as written when it still reads as a plain
-    third-person statement: a finite verb, no pronoun of the conversation, at least six words."""
+    """A sentence the small model misparsed (its root is not a verb, "The module issues JWT tokens
+    that expire ..." read as one noun phrase, or its verb lost its subject, "The staging cluster
+    runs Kubernetes 1.30") kept as written when it still reads as a plain third-person statement:
+    a finite verb after the first word, no pronoun of the conversation, at least five words."""
     root = sentence.root
-    if root.pos_ in ("VERB", "AUX") or is_question(sentence) or not sentence.text.rstrip().endswith("."):
+    if root.pos_ in ("VERB", "AUX") and subject_of(root) is not None:
+        return None  # parsed well: rewrite() has judged it
+    if is_question(sentence) or not sentence.text.rstrip().endswith("."):
         return None
     words = [t for t in sentence if not t.is_punct]
-    if len(words) < 6 or words[0].lower_ in UNRESOLVED_SUBJECTS or words[0].pos_ in ("INTJ", "VERB"):
+    if len(words) < 5 or words[0].lower_ in UNRESOLVED_SUBJECTS or words[0].pos_ in ("INTJ", "VERB", "AUX"):
         return None
     if any(t.lower_ in FIRST_PERSON or t.lower_ in SECOND_PERSON for t in words):
         return None
-    if not any(t.tag_ in ("VBZ", "VBP", "VBD") for t in sentence):
+    if not any(t.tag_ in ("VBZ", "VBP", "VBD") for t in words[1:]) or words[0].tag_ == "VB":
         return None
     text = " ".join(sentence.text.split())
     return Statement(text=text, sentence=sentence, subject=None, subject_text="")
