@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Token
 
+from memory.extraction.node_types import node_type
 from memory.extraction.statements import FIRST_PERSON, SECOND_PERSON, Statement, Voice, third_person_singular
 
 MAX_NODE_CHARS = 100
@@ -170,13 +171,16 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
     verb = subject.head
     relations: list[Relation] = []
 
-    if not _is_specific(subject) and subject.lower_ not in FIRST_PERSON:
-        return []
+    general_subject = not _is_specific(subject) and subject.lower_ not in FIRST_PERSON
 
     def add(predicate: str, head: Token) -> None:
         name = noun_phrase(head, voice)
-        if name and name.lower() != subject_name.lower() and _is_specific(head):
-            relations.append(Relation(subject_name, subject_type, predicate, name, _entity_type(head)))
+        if not name or name.lower() == subject_name.lower():
+            return
+        named = head.pos_ == "PROPN" or bool(head.ent_type_) or node_type(name, predicate, is_object=True) != "concept"
+        if (general_subject and not named) or not (_is_specific(head) or named):
+            return  # "Pets have a way": a general subject needs a named object ("Passwords hashed with bcrypt")
+        relations.append(Relation(subject_name, subject_type, predicate, name, _entity_type(head)))
 
     if verb.lemma_ == "be":
         for child in verb.children:

@@ -135,7 +135,7 @@ def is_english(doc) -> bool:
         return False
     if sum(1 for t in words if t.text.isascii()) < 0.8 * len(words):
         return False
-    return len(words) < 5 or sum(1 for t in words if t.is_stop) >= 0.15 * len(words)
+    return len(words) < 8 or sum(1 for t in words if t.is_stop) >= 0.1 * len(words)
 
 
 def _take_as_written(prose: Prose, out: _Collector) -> None:

@@ -256,7 +256,12 @@ def test_an_unknown_extractor_setting_fails_the_job_saying_what_to_set(tenant, s
 def test_the_default_rules_extractor_runs_offline(tenant, settings):
     settings.MEMORI_EXTRACTOR = "rules"
 
-    job = _augment(tenant, user="Implement user authentication with JWT tokens. Use bcrypt for passwords.")
+    job = _augment(
+        tenant,
+        user="Implement user authentication with JWT tokens. Use bcrypt for passwords.",
+        assistant="The login endpoint issues JWT tokens. Passwords are hashed with bcrypt.",
+    )
 
     assert job.status == "done" and job.extractor == "rules"
-    assert Memory.objects.filter(content__contains="bcrypt").exists()
+    assert Memory.objects.filter(content="Passwords are hashed with bcrypt.").exists()
+    assert not Memory.objects.filter(content__startswith="Implement").exists()  # the task is not memory

@@ -67,11 +67,12 @@ def test_seed_sample_exchanges_become_every_kind_of_memory_with_provenance(tenan
     repo = Memory.objects.filter(entity__external_id="repo_myapp")
     assert repo.filter(kind="fact", content__contains="JWT tokens").exists()
     assert repo.filter(kind="fact", content__contains="bcrypt").exists()
+    assert not repo.filter(content__startswith="Implement").exists()  # the user's task is not a fact
     attribute = repo.get(kind="attribute")
     assert attribute.owner_process.external_id == "coder_agent" and "coding agent" in attribute.content
     assert Triple.objects.filter(entity__external_id="repo_myapp", object__name__icontains="bcrypt").exists()
     customer = Memory.objects.filter(entity__external_id="customer_456")
-    assert customer.filter(kind="fact", content__contains="charged twice").exists()
+    assert customer.filter(kind="fact", content__contains="the user was just charged twice").exists()
     assert customer.filter(kind="preference", content__contains="email updates").exists()
     assert Memory.objects.filter(entity__external_id="project_alpha", kind="skill").exists()
     jwt = repo.filter(content__contains="JWT").order_by("pk").first()
