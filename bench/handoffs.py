@@ -157,6 +157,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.backend == "postgresql":
+            _drop_postgres_database()
 
     def agent(self, entity: str, process: str, *, tenant: str = "agents", api_url: str | None = None):
         """A real agent: an OpenAI client on the offline model, wrapped by a Memori of its own."""
@@ -174,9 +176,16 @@ class Stack:
 def _recreate_postgres_database() -> None:
     import psycopg
 
+    _drop_postgres_database()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
+
+
+def _drop_postgres_database() -> None:
+    import psycopg
+
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
 
 
 def _flush_redis() -> None:
