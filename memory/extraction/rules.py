@@ -22,6 +22,7 @@ Existing related memories are not consulted: updates are decided when storing, f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -65,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MEMORIES = 50
 MAX_TRIPLES = 50
+MAX_JOINED_CHARS = 400  # a memory and the sentences that lean on it
 MIN_STATEMENT_WORDS = 5  # "Caroline is happy." says nothing that lasts
 USER = "The user"
 _SPEAKER_LABEL = re.compile(r"^\s*(?P<name>[A-Z][\w'.-]{0,40}(?: [A-Z][\w'.-]{0,40}){0,2})\s*:\s+(?=\S)")
@@ -100,6 +102,19 @@ class _Collector:
             return False
         self._contents.add(normalized)
         self.memories.append(ExtractedMemory(kind, content, position, claim=claim))
+        return True
+
+    def extend_last(self, sentence: str, position: int) -> bool:
+        """Join a sentence that leans on the last memory to it, within MAX_JOINED_CHARS."""
+        if not self.memories or self.memories[-1].source_position != position:
+            return False
+        last = self.memories[-1]
+        joined = f"{last.content} {sentence}"
+        if len(joined) > MAX_JOINED_CHARS:
+            return False
+        self._contents.discard(normalize_text(last.content))
+        self._contents.add(normalize_text(joined))
+        self.memories[-1] = dataclasses.replace(last, content=joined)
         return True
 
     def triple(self, subject, subject_type, predicate, obj, object_type, position: int) -> None:
@@ -146,24 +161,34 @@ def _take_as_written(prose: Prose, out: _Collector) -> None:
         out.memory(kind, clip(prose.text), prose.position)
 
 
-def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _Collector) -> None:
+def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _Collector, follows: bool) -> bool:
+    """Keep the statements of one sentence; True when the last one kept is a statement a next
+    sentence of the same message may lean on ("... a gift from Caroline's grandma. It stands for
+    love, faith and strength." is one memory)."""
     if not is_english(doc):
         _take_as_written(prose, out)
-        return
+        return False
     kept_any = False
     for sentence in doc.sents:
         chatting = prose.role != "assistant"
-        statement = rewrite(sentence, voice, generic_only=chatting) or as_written(sentence)
+        statement = rewrite(sentence, voice, generic_only=chatting, follow_on=follows) or as_written(sentence)
         if statement is None:
+            follows = False
             continue
         kind = prose_kind(sentence.text, prose.role)
-        if kind is None or len(statement.text.split()) < MIN_STATEMENT_WORDS:
+        if kind is None or (len(statement.text.split()) < MIN_STATEMENT_WORDS and not statement.continues):
+            follows = False
             continue
-        content = clip(resolve_relative_dates(statement.text, exchange.occurred_at))
+        content = resolve_relative_dates(statement.text, exchange.occurred_at)
+        if statement.continues:
+            follows = out.extend_last(content, prose.position)
+            kept_any = kept_any or follows
+            continue
         claim = statement_claim(statement, voice) if kind != "skill" else None
-        if not out.memory(kind, content, prose.position, claim):
+        if not out.memory(kind, clip(content), prose.position, claim):
+            follows = False
             continue
-        kept_any = True
+        kept_any = follows = True
         if kind == "attribute":
             continue  # an agent's description of itself stays private: no shared graph edge
         for rel in statement_relations(statement, voice):
@@ -172,6 +197,7 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
         clause = label_item(prose)
         if clause is not None:
             _take_clause(clause, out)
+    return follows
 
 
 def _units(exchange: ExchangeInput) -> tuple[list[Clause], list[tuple[Prose, Voice]]]:
@@ -211,10 +237,12 @@ def _extract(exchange: ExchangeInput) -> Extraction:
     for clause in clauses:
         _take_clause(clause, out)
     docs = _parse([unit.text for unit, _ in prose_units]) if prose_units else []
+    follows, last_position = False, None
     for (unit, voice), doc in zip(prose_units, docs, strict=True):
         if out.full:
             break
-        _take_prose(unit, doc, voice, exchange, out)
+        follows = _take_prose(unit, doc, voice, exchange, out, follows and unit.position == last_position)
+        last_position = unit.position
     return Extraction(tuple(out.memories), tuple(out.triples))
 
 

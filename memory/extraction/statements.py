@@ -19,6 +19,7 @@ from spacy.tokens import Span, Token
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"})
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "yourselves", "ya", "u"})
+ANAPHORS = frozenset("it this that these those they them he she him her".split())  # point back to a neighbour
 UNRESOLVED_SUBJECTS = frozenset(
     "it this that these those they them he she him her which who what one there here everything something"
     " nothing anything everyone someone anyone all both".split()
@@ -56,6 +57,7 @@ class Statement:
     sentence: Span
     subject: Token | None
     subject_text: str
+    continues: bool = False  # leans on the statement before it ("It stands for love and faith.")
 
 
 def third_person_singular(verb: str, lemma: str) -> str:
@@ -112,7 +114,7 @@ def _edge_trimmed(sentence: Span, subject: Token | None) -> tuple[int, int]:
         token = doc[start]
         lower = token.lower_
         nxt = doc[start + 1] if start + 1 < end else None
-        if token.is_punct or token.pos_ == "INTJ" or token.dep_ == "intj" or lower in _DISCOURSE:
+        if token.is_punct or token.pos_ in ("INTJ", "CCONJ") or token.dep_ == "intj" or lower in _DISCOURSE:
             start += 1
         elif token.pos_ == "PROPN" and nxt is not None and nxt.is_punct and token.dep_ not in SUBJECT_DEPS:
             start += 1  # "Mel, I went..." - a vocative
@@ -217,11 +219,13 @@ def _speaker_possessive(name: str) -> str:
     return "The user's" if name == "The user" else f"{name}'s"
 
 
-def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False) -> Statement | None:
+def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False, follow_on: bool = False) -> Statement | None:
     """The sentence as a self-contained statement in the third person, or None when it is not a
     statement worth keeping (see the module docstring). ``generic_only``: also drop general remarks
     about nobody in particular ("Tough times can be a gateway to awesome things"), which in a
-    person's small talk are opinions of the moment, not knowledge."""
+    person in small talk are opinions of the moment, not knowledge. ``follow_on``: the sentence
+    comes right after a kept statement of the same message, so one whose "it"/"this"/"they" points
+    back is returned marked ``continues`` (to be joined to that statement) instead of dropped."""
     if is_question(sentence):
         return None
     root = main_verb(sentence)
@@ -233,8 +237,11 @@ def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False) -> Stat
     if any(child.dep_ == "mark" for child in root.children) and root.dep_ == "ROOT":
         return None  # a subordinate clause on its own ("Because it was late.")
     subject_word = subject.lower_
+    continues = False
     if subject_word in UNRESOLVED_SUBJECTS and subject.dep_ != "expl":
-        return None  # "It was so powerful": who or what "it" is stays in the conversation
+        if not (follow_on and subject_word in ANAPHORS):
+            return None  # "It was so powerful": who or what "it" is stays in the conversation
+        continues = True
     if subject.dep_ == "expl" and subject_word not in ("there",):
         return None
     start, end = _edge_trimmed(sentence, subject)
@@ -245,9 +252,13 @@ def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False) -> Stat
         tokens = _without_clauses_about_the_listener(tokens, root)
         if tokens is None:
             return None  # about "you", whom this message does not name
-    if not _has_content(tokens, subject) or _leans_on_context(root, tokens):
+    if not _has_content(tokens, subject):
         return None
-    if generic_only and _is_platitude(tokens, subject):
+    if _leans_on_context(root, tokens):
+        if not follow_on:
+            return None
+        continues = True
+    if generic_only and not continues and _is_platitude(tokens, subject):
         return None
     text = _render(tokens, subject, voice, root)
     if text is None:
@@ -257,7 +268,7 @@ def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False) -> Stat
         if subject_word in FIRST_PERSON
         else ((voice.listener or "") if subject_word in SECOND_PERSON else " ".join(t.text for t in subject.subtree))
     )
-    return Statement(text=text, sentence=sentence, subject=subject, subject_text=subject_text)
+    return Statement(text=text, sentence=sentence, subject=subject, subject_text=subject_text, continues=continues)
 
 
 def _identity(tokens: list[Token], subject: Token, root: Token, voice: Voice) -> str | None:
@@ -293,8 +304,9 @@ def _render(tokens: list[Token], subject: Token, voice: Voice, root: Token) -> s
         word = _replacement(token, voice, agree, at_start=index == 0)
         if word is None:
             return None
-        if words and not spaces[-1] and word[:1].isalpha() and words[-1][-1:].isalnum():
-            spaces[-1] = " "  # "I've" -> "Joanna has", "it's" -> "it is"
+        changed = word != token.text or (index > 0 and words[-1] != tokens[index - 1].text)
+        if changed and words and not spaces[-1] and word[:1].isalpha() and words[-1][-1:].isalnum():
+            spaces[-1] = " "  # "I've" -> "Joanna has", "it's" -> "it is"; "gonna" stays one word
         words.append(word)
         spaces.append(token.whitespace_)
     text = "".join(w + s for w, s in zip(words, spaces, strict=True)).strip()
