@@ -44,6 +44,7 @@ from memory.extraction.node_types import node_type
 from memory.extraction.normalize import normalize_text
 from memory.extraction.relations import MAX_NODE_CHARS, statement_relations
 from memory.extraction.relative_dates import resolve_relative_dates
+from memory.extraction.self_description import is_self_description
 from memory.extraction.sentences import MAX_CONTENT_CHARS, MAX_MESSAGE_CHARS, MIN_WORDS, clean_message, clip
 from memory.extraction.statements import Voice, as_written, rewrite
 from memory.extraction.types import ExchangeInput, ExtractedMemory, ExtractedTriple, Extraction, RelatedMemory
@@ -161,6 +162,18 @@ def _take_as_written(prose: Prose, out: _Collector) -> None:
         out.memory(kind, clip(prose.text), prose.position)
 
 
+def _private_clause(text: str) -> bool:
+    return is_self_description(text, "assistant")
+
+
+def _take_self_description(sentence, voice: Voice, prose: Prose, out: _Collector) -> bool:
+    """The agent describing itself ("I am the billing agent", "I can approve credits up to 500
+    euros"): an attribute of its process, never shared, with no graph edge."""
+    statement = rewrite(sentence, voice)
+    text = statement.text if statement is not None else " ".join(sentence.text.split())
+    return out.memory("attribute", clip(text), prose.position)
+
+
 def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _Collector, follows: bool) -> bool:
     """Keep the statements of one sentence; True when the last one kept is a statement a next
     sentence of the same message may lean on ("... a gift from Caroline's grandma. It stands for
@@ -171,7 +184,12 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
     kept_any = False
     for sentence in doc.sents:
         chatting = prose.role != "assistant"
-        statement = rewrite(sentence, voice, generic_only=chatting, follow_on=follows) or as_written(sentence)
+        if not chatting and is_self_description(sentence.text, prose.role):
+            follows = _take_self_description(sentence, voice, prose, out)
+            continue
+        private = None if chatting else _private_clause
+        statement = rewrite(sentence, voice, generic_only=chatting, follow_on=follows, private=private)
+        statement = statement or as_written(sentence)
         if statement is None:
             follows = False
             continue
@@ -189,6 +207,8 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
             follows = False
             continue
         kept_any = follows = True
+        for clause in statement.set_apart:
+            _take_self_description(clause, voice, prose, out)
         if kind == "attribute":
             continue  # an agent's description of itself stays private: no shared graph edge
         for rel in statement_relations(statement, voice):

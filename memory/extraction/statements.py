@@ -12,6 +12,7 @@ edges are dropped ("Wow, I ... , Mel!").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
@@ -58,6 +59,7 @@ class Statement:
     subject: Token | None
     subject_text: str
     continues: bool = False  # leans on the statement before it ("It stands for love and faith.")
+    set_apart: tuple[Span, ...] = ()  # coordinated clauses cut out by ``private`` (see rewrite)
 
 
 def third_person_singular(verb: str, lemma: str) -> str:
@@ -219,13 +221,22 @@ def _speaker_possessive(name: str) -> str:
     return "The user's" if name == "The user" else f"{name}'s"
 
 
-def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False, follow_on: bool = False) -> Statement | None:
+def rewrite(
+    sentence: Span,
+    voice: Voice,
+    *,
+    generic_only: bool = False,
+    follow_on: bool = False,
+    private: Callable[[str], bool] | None = None,
+) -> Statement | None:
     """The sentence as a self-contained statement in the third person, or None when it is not a
     statement worth keeping (see the module docstring). ``generic_only``: also drop general remarks
     about nobody in particular ("Tough times can be a gateway to awesome things"), which in a
     person in small talk are opinions of the moment, not knowledge. ``follow_on``: the sentence
     comes right after a kept statement of the same message, so one whose "it"/"this"/"they" points
-    back is returned marked ``continues`` (to be joined to that statement) instead of dropped."""
+    back is returned marked ``continues`` (to be joined to that statement) instead of dropped.
+    ``private``: a test of a coordinated clause's text ("..., and I can approve credits up to
+    500 euros"); a clause it accepts is cut out of the statement and returned in ``set_apart``."""
     if is_question(sentence):
         return None
     root = main_verb(sentence)
@@ -252,6 +263,11 @@ def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False, follow_
         tokens = _without_clauses_about_the_listener(tokens, root)
         if tokens is None:
             return None  # about "you", whom this message does not name
+    set_apart: tuple[Span, ...] = ()
+    if private is not None:
+        tokens, set_apart = _set_apart(tokens, root, private)
+        if not tokens:
+            return None
     if not _has_content(tokens, subject):
         return None
     if _leans_on_context(root, tokens):
@@ -268,7 +284,36 @@ def rewrite(sentence: Span, voice: Voice, *, generic_only: bool = False, follow_
         if subject_word in FIRST_PERSON
         else ((voice.listener or "") if subject_word in SECOND_PERSON else " ".join(t.text for t in subject.subtree))
     )
-    return Statement(text=text, sentence=sentence, subject=subject, subject_text=subject_text, continues=continues)
+    return Statement(
+        text=text,
+        sentence=sentence,
+        subject=subject,
+        subject_text=subject_text,
+        continues=continues,
+        set_apart=set_apart,
+    )
+
+
+def _set_apart(tokens: list[Token], root: Token, private: Callable[[str], bool]) -> tuple[list[Token], tuple]:
+    """Coordinated clauses with a subject of their own that ``private`` claims, cut out."""
+    doc = root.doc
+    cut: list[Span] = []
+    drop: set[int] = set()
+    for clause in root.children:
+        if clause.dep_ not in ("conj", "parataxis") or not any(c.dep_ in SUBJECT_DEPS for c in clause.children):
+            continue
+        span = doc[clause.left_edge.i : clause.right_edge.i + 1]
+        if private(span.text):
+            cut.append(span)
+            drop.update(range(span.start, span.end))
+            left = span.start - 1
+            while left >= 0 and doc[left].dep_ in ("cc", "punct") and left not in drop:
+                drop.add(left)
+                left -= 1
+    kept = [t for t in tokens if t.i not in drop]
+    while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
+        kept.pop()
+    return kept, tuple(cut)
 
 
 def _identity(tokens: list[Token], subject: Token, root: Token, voice: Voice) -> str | None:

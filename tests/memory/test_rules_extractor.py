@@ -232,6 +232,19 @@ def test_likes_are_preferences_abilities_skills_and_the_agents_self_description_
     assert [m.kind for m in attribute.memories] == ["attribute"] and attribute.triples == ()
 
 
+def test_what_the_agent_says_it_can_do_is_cut_out_of_a_shared_fact_and_kept_as_its_attribute():
+    extraction = _said(
+        "A refund was issued on March 3, and I can approve credits up to 500 euros.",
+        role="assistant",
+        process="billing_agent",
+    )
+
+    assert [(m.kind, m.content) for m in extraction.memories] == [
+        ("fact", "A refund was issued on March 3."),
+        ("attribute", "billing_agent can approve credits up to 500 euros."),
+    ]
+
+
 def test_our_own_injected_memory_is_not_extracted_again():
     extraction = _said(
         "<memori_context>\n- Payments go through Stripe. [billing_agent]\n</memori_context>\n"
