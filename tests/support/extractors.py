@@ -7,7 +7,7 @@
     contradiction 42: The deadline is Monday      (marks existing memory 42)
     update 42: The deadline moved to Monday
     claim: payments | go_through | Stripe | name   (the state claim of the memory on the line above)
-Any other line is ignored. ``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
+Any other line is ignored. ``VerbatimExtractor`` keeps every sentence as written. ``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
 (a job to kill a worker in the middle of). ``related_seen`` keeps what the last call was shown.
 """
 
@@ -91,3 +91,21 @@ def unavailable_extractor(exchange: ExchangeInput, related: Sequence[RelatedMemo
     from memory.extraction.registry import ExtractorUnavailable
 
     raise ExtractorUnavailable("extraction backend unreachable")
+
+
+class VerbatimExtractor:
+    """An extractor as naive as this project's first: every sentence of every message, as written,
+    is a fact (a stand-in for "an older extractor" when re-extracting)."""
+
+    name = "verbatim"
+
+    def __call__(self, exchange: ExchangeInput, related: Sequence[RelatedMemory] = ()) -> Extraction:
+        import re
+
+        memories = [
+            ExtractedMemory("fact", sentence.strip(), message.position)
+            for message in exchange.messages
+            for sentence in re.split(r"(?<=[.!?])\s+", message.content)
+            if sentence.strip()
+        ]
+        return Extraction(memories=tuple(memories))
