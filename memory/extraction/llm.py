@@ -121,7 +121,16 @@ _VALIDATOR = jsonschema.Draft202012Validator(_accepting_replies_without_claims(E
 SYSTEM_PROMPT = """You extract long-term memory from one exchange between a user and an AI agent.
 Return JSON only, matching the given schema.
 
-memories: durable knowledge worth recalling in later conversations, each a short self-contained sentence.
+memories: durable knowledge worth recalling in later conversations, each a short self-contained sentence
+that still makes sense outside this conversation:
+- name its subject: never "I", "my", "we" or "you"; write the speaker's name when the message says who
+  speaks ("Melanie: we celebrated my daughter's birthday" -> "Melanie celebrated her daughter's
+  birthday"), "The user" for the user, the agent's process id for the agent ("billing_agent refunded
+  the duplicate charge");
+- resolve relative times against the exchange's time given below ("yesterday (7 May 2023)");
+- not memory: greetings, thanks, reactions and small talk ("Wow, that's cool!"), questions, the
+  user's orders and tasks to the agent ("Research: X", "Review the authentication module"), a photo
+  caption alone, and a sentence that only makes sense beside its neighbour (join them instead).
 - kind "fact": something true about the project, customer or world ("The API uses JWT tokens").
 - kind "preference": what the user or team likes, dislikes or wants ("The customer prefers email updates").
 - kind "skill": what someone can do or is experienced in ("The team knows Kubernetes").
@@ -141,12 +150,13 @@ memories: durable knowledge worth recalling in later conversations, each a short
   Use the same subject and attribute as an existing memory about the same thing. Events and
   lasting facts ("Caroline went to Paris", "The API uses JWT tokens" when several may be used) have
   claim null.
-Do not repeat an existing memory unchanged. Skip questions, greetings, filler and code.
+Do not repeat an existing memory unchanged. Skip code.
 Never extract anything inside <memori_context> blocks.
 
-triples: simple subject-predicate-object relations ("API", "uses", "JWT"); predicate in lower
-snake_case ("located_in", "does_not_want"); types are coarse: technology, organisation, person,
-place, concept."""
+triples: subject-predicate-object relations between two noun phrases (names or noun chunks, never a
+pronoun, an adjective or a reaction word): ("Melanie", "celebrated", "Melanie's daughter's birthday"),
+("authentication module", "issues", "JWT tokens"); predicate a verb or preposition in lower snake_case
+("located_in", "does_not_want"); types are coarse: technology, organisation, person, place, concept."""
 
 
 class LLMExtractor:
@@ -232,8 +242,9 @@ def build_prompt(exchange: ExchangeInput, related: Sequence[RelatedMemory]) -> s
         if budget <= 0:
             break
     existing = [{"id": m.memory_id, "kind": m.kind, "content": m.content[:500]} for m in related]
+    when = exchange.occurred_at.strftime("%A %d %B %Y, %H:%M %Z") if exchange.occurred_at else "unknown"
     return (
-        f"Agent (process): {exchange.process_id}\nEntity: {exchange.entity_id}\n\n"
+        f"Agent (process): {exchange.process_id}\nEntity: {exchange.entity_id}\nExchange time: {when}\n\n"
         f"Existing memories of this entity (mark updates and contradictions by id):\n"
         f"{json.dumps(existing, ensure_ascii=False)}\n\n"
         f"Exchange messages:\n{json.dumps(messages, ensure_ascii=False)}"
