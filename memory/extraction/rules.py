@@ -23,6 +23,7 @@ Existing related memories are not consulted: updates are decided when storing, f
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -76,12 +77,24 @@ _BRACKETED = re.compile(r"\s*\[[^\]\n]{0,500}\]")  # "[shares a photo: ...]": an
 
 def voice_of(role: str, process_id: str, text: str) -> tuple[Voice, str]:
     """Who "I" and "you" are in a message, and its text without a leading speaker label."""
-    label = _SPEAKER_LABEL.match(text)
-    if label is not None:
+    label = _SPEAKER_LABEL.match(text) if role != "assistant" else None
+    if label is not None and is_speaker_name(label["name"], process_id):
         return Voice(label["name"]), text[label.end() :]
     if role == "assistant":
         return Voice(process_id or "The assistant", USER), text
     return Voice(USER, process_id or None), text
+
+
+@functools.lru_cache(maxsize=4096)
+def is_speaker_name(label: str, process_id: str) -> bool:
+    """Whether "<label>: ..." names who speaks ("Caroline: I went ...") rather than labels what
+    follows ("Note: I prefer email"): the label is the process's own name, or the parser reads it
+    as a proper name or a person."""
+    if label.casefold() == (process_id or "").casefold():
+        return True
+    doc = parse_many([f"{label}: I went home."])[0]
+    words = doc[: len(label.split())]
+    return all(token.pos_ == "PROPN" or token.ent_type_ == "PERSON" for token in words)
 
 
 class _Collector:

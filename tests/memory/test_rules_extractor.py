@@ -28,8 +28,10 @@ def _exchange(*messages: tuple[str, str], process: str = "research_agent", at=SA
     return ExchangeInput(entity_id="project_alpha", process_id=process, messages=numbered, occurred_at=at)
 
 
-def _said(text: str, role: str = "user", process: str = "research_agent") -> Extraction:
-    return extract(_exchange((role, text), process=process))
+def _said(text: str, role: str = "user", process: str | None = None) -> Extraction:
+    """One message; a "Name: ..." line is recorded by that speaker's process, as LoCoMo is."""
+    label = re.match(r"^([A-Z][a-z]+): ", text)
+    return extract(_exchange((role, text), process=process or (label[1] if label else "research_agent")))
 
 
 def _contents(extraction: Extraction, kind: str | None = None) -> list[str]:
@@ -91,6 +93,15 @@ def test_the_agents_reply_speaks_of_the_agent_by_its_process_and_of_you_as_the_u
     assert _contents(extraction) == [
         "billing_agent checked the billing logs: the user's card was charged twice on March 3.",
         "billing_agent refunded the duplicate charge.",
+    ]
+
+
+def test_a_label_is_a_speaker_only_when_it_names_someone():
+    assert _contents(_said("Dana: I was charged twice for my plan.", process="triage_agent")) == [
+        "Dana was charged twice for Dana's plan."
+    ]
+    assert _contents(_said("Note: I prefer email over phone calls.", process="triage_agent")) == [
+        "The user prefers email over phone calls."
     ]
 
 
