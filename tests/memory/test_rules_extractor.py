@@ -340,9 +340,8 @@ def test_without_a_time_nothing_is_resolved():
     assert (
         _said("Caroline: I went to a support group yesterday.").memories[0].content.endswith("yesterday (7 May 2023).")
     )
-    undated = extract(
-        ExchangeInput("e", "p", (ExchangeMessage(0, "user", "Caroline: I went to a support group yesterday."),))
-    )
+    message = ExchangeMessage(0, "user", "Caroline: I went to a support group yesterday.")
+    undated = extract(ExchangeInput("e", "Caroline", (message,)))
     assert undated.memories[0].content == "Caroline went to a support group yesterday."
 
 
