@@ -542,14 +542,21 @@ def recall(tenant, entity_id: str, query: str, limit: int | None, budget: int | 
 
 
 def turns_of_items(items) -> dict[tuple[str, int], set[str]]:
-    """The distinct turns (message names) each recalled memory or triple was mentioned in."""
+    """The distinct turns (message names) each recalled memory or triple was mentioned in, and the
+    turn each recalled episode is (its exchange's message)."""
     from django.db.models import Q
 
-    from memory.models import Provenance
+    from memory.models import Episode, Provenance
 
     memory_ids = [i.memory_id for i in items if i.memory_id]
     triple_ids = [i.triple_id for i in items if i.triple_id]
+    episode_ids = [i.episode_id for i in items if getattr(i, "episode_id", None)]
     turns: dict[tuple[str, int], set[str]] = defaultdict(set)
+    if episode_ids:
+        for episode_id, name in Episode.objects.filter(pk__in=episode_ids).values_list(
+            "pk", "exchange__messages__name"
+        ):
+            turns[("episode", episode_id)].add(name)
     if not (memory_ids or triple_ids):
         return turns
     rows = (

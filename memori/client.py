@@ -53,7 +53,8 @@ def validate_id(value: object, *, label: str) -> str:
 
 @dataclass(frozen=True)
 class RecalledMemory:
-    """One memory recall would inject: a fact/preference/skill/attribute, or a knowledge-graph triple."""
+    """One item recall would inject: a fact/preference/skill/attribute, a knowledge-graph triple, or an
+    episode (a past exchange as it was said)."""
 
     kind: str
     content: str
@@ -61,6 +62,7 @@ class RecalledMemory:
     processes: list[str] = field(default_factory=list)
     memory_id: int | None = None
     triple_id: int | None = None
+    episode_id: int | None = None
 
 
 @dataclass
@@ -172,6 +174,7 @@ class Memori:
                 processes=list(item.get("processes") or []),
                 memory_id=item.get("memory_id"),
                 triple_id=item.get("triple_id"),
+                episode_id=item.get("episode_id"),
             )
             for item in answer.get("items", [])
         ]

@@ -174,6 +174,10 @@ MEMORI_RECALL_TOKEN_BUDGET = env_int("MEMORI_RECALL_TOKEN_BUDGET", 700)
 MEMORI_RECALL_LIMIT = env_int("MEMORI_RECALL_LIMIT", 0)
 # Share of the token budget other agents' recent work (handoffs) takes first; more if relevant memories leave room.
 MEMORI_RECALL_HANDOFF_SHARE = env_float("MEMORI_RECALL_HANDOFF_SHARE", 0.25)
+# Episodes: past exchanges as they were said, recalled beside memories for what extraction did not keep.
+MEMORI_RECALL_EPISODES = env_bool("MEMORI_RECALL_EPISODES", True)
+# The most of the token budget episodes may take.
+MEMORI_RECALL_EPISODE_SHARE = env_float("MEMORI_RECALL_EPISODE_SHARE", 0.5)
 MEMORI_RECALL_CACHE_ENTITIES = env_int("MEMORI_RECALL_CACHE_ENTITIES", 256)
 MEMORI_RECALL_CACHE_ROWS = env_int("MEMORI_RECALL_CACHE_ROWS", 1_000_000)
 # Other processes' memories mentioned this recently are recalled even without matching (handoffs); 0 = off.

@@ -1,5 +1,6 @@
 from memory.models.audit import AuditEntry
 from memory.models.conversations import Conversation, Exchange, Message
+from memory.models.episodes import Episode
 from memory.models.graph import Node, Predicate, Triple
 from memory.models.identity import EXTERNAL_ID_MAX_LENGTH, Entity, Process, Session
 from memory.models.jobs import AugmentationJob
@@ -17,6 +18,7 @@ __all__ = [
     "Contradiction",
     "Conversation",
     "Entity",
+    "Episode",
     "Exchange",
     "Memory",
     "MemoryKind",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from memory.models.episodes import Episode
 from memory.models.graph import Triple
 from memory.models.identity import Entity, Process, Session
 from memory.models.memories import Memory
@@ -41,12 +42,13 @@ class RecallEvent(models.Model):
 
 
 class RecallHit(models.Model):
-    """One memory or triple returned by a recall, with its scores (snapshot kept if it is deleted)."""
+    """One memory, triple or episode returned by a recall, with its scores (snapshot kept if it is deleted)."""
 
     event = models.ForeignKey(RecallEvent, on_delete=models.CASCADE, related_name="hits")
     rank = models.PositiveIntegerField()
     memory = models.ForeignKey(Memory, null=True, blank=True, on_delete=models.SET_NULL, related_name="recall_hits")
     triple = models.ForeignKey(Triple, null=True, blank=True, on_delete=models.SET_NULL, related_name="recall_hits")
+    episode = models.ForeignKey(Episode, null=True, blank=True, on_delete=models.SET_NULL, related_name="recall_hits")
     kind = models.CharField(max_length=16)
     content = models.TextField()
     dense_score = models.FloatField(null=True, blank=True)

@@ -1,13 +1,14 @@
 """The text recall injects into a prompt, inside `<memori_context>` ... `</memori_context>`.
 
 Sections, each only when it has lines: facts/preferences/skills, the caller's own attributes, the
-knowledge graph, other agents' memories of the last minutes (handoffs, admitted for being recent,
-not for matching), and recent work from other agents not yet processed. Every memory line says when
-it was said and names the processes that contributed it, so an agent can tell whose work it builds
-on and place it in time. The whole block,
-delimiters included, stays within the token budget: pending work may take up to `PENDING_SHARE` of
-it, handoffs up to `handoff_share` (`MEMORI_RECALL_HANDOFF_SHARE`, and whatever the memories leave),
-memories (in rank order) the rest.
+knowledge graph, past exchanges as they were said (episodes, for what no memory holds), other
+agents' memories of the last minutes (handoffs, admitted for being recent, not for matching), and
+recent work from other agents not yet processed. Every memory line says when it was said and names
+the processes that contributed it, so an agent can tell whose work it builds on and place it in
+time. The whole block, delimiters included, stays within the token budget: pending work may take
+up to `PENDING_SHARE` of it, handoffs up to `handoff_share` (`MEMORI_RECALL_HANDOFF_SHARE`, and
+whatever the memories leave), results (memories and episodes, in rank order) the rest, episodes at
+most `episode_share` of it (`MEMORI_RECALL_EPISODE_SHARE`).
 """
 
 from __future__ import annotations
@@ -23,21 +24,24 @@ CLOSE = "</memori_context>"
 INTRO = "Shared memory of this entity, recalled for this request ([date said] memory [sources])."
 PENDING_SHARE = 0.5
 HANDOFF_SHARE = 0.25
+EPISODE_SHARE = 0.5
 MAX_PROCESS_NAMES = 3
 
 SECTION_MEMORIES = "memories"
 SECTION_ATTRIBUTES = "attributes"
 SECTION_GRAPH = "graph"
+SECTION_EPISODES = "episodes"
 SECTION_HANDOFF = "handoff"
 SECTION_PENDING = "pending"
 HEADINGS = {
     SECTION_MEMORIES: "## Facts, preferences and skills",
     SECTION_ATTRIBUTES: "## Your attributes (only you see these)",
     SECTION_GRAPH: "## Knowledge graph",
+    SECTION_EPISODES: "## From past conversations",
     SECTION_HANDOFF: "## Just added by other agents (recent handoffs)",
     SECTION_PENDING: "## Recent work from other agents, not yet processed into memory",
 }
-ORDER = (SECTION_MEMORIES, SECTION_ATTRIBUTES, SECTION_GRAPH, SECTION_HANDOFF, SECTION_PENDING)
+ORDER = (SECTION_MEMORIES, SECTION_ATTRIBUTES, SECTION_GRAPH, SECTION_EPISODES, SECTION_HANDOFF, SECTION_PENDING)
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ class Line:
 class Block:
     text: str
     token_count: int
-    memory_lines: int  # how many of the memory lines (in the given order) made it in
+    memory_lines: int  # how many of the memory lines (in the given order, episodes aside) made it in
     pending_lines: int
     handoff_lines: int = 0
+    episode_lines: int = 0  # how many of the episode lines among them (in order) made it in
 
 
 def memory_line(kind: str, content: str, processes: list[str], *, said: str = "", note: str = "") -> str:
@@ -66,6 +71,14 @@ def memory_line(kind: str, content: str, processes: list[str], *, said: str = ""
     return f"- {when}{label}{' '.join(content.split())}{source}"
 
 
+def episode_line(content: str, process: str, *, said: str) -> str:
+    """`- [8 May 2023] Caroline: … [shares a photo: …]`: the exchange as it was said, ending with
+    its process unless the text starts with it (a speaker's label)."""
+    text = " ".join(content.split())
+    source = "" if not process or text.startswith(f"{process}:") else f" [{process}]"
+    return f"- [{said}] {text}{source}"
+
+
 def pending_line(process_id: str, when: str, text: str) -> str:
     return f"- [{process_id}, {when}] {text}"
 
@@ -77,9 +90,13 @@ def render(
     handoff_lines: Sequence[Line] = (),
     *,
     handoff_share: float = HANDOFF_SHARE,
+    episode_share: float = EPISODE_SHARE,
 ) -> Block:
     """Fit lines into `budget` tokens and lay them out by section: pending work first (up to its
     share), then handoffs (up to theirs), then memories, then more handoffs if room is left.
+    `memory_lines` may hold episode lines (their section) in rank order among the others: they
+    are taken in that order too, until one does not fit in the room left or in `episode_share` of
+    the budget; the others go on (each stream keeps its first lines).
 
     The block's token count is the sum of its parts' counts (delimiters, intro, each heading once,
     each line), each cached: WordPiece splits on whitespace before anything else, so text joined
@@ -95,26 +112,52 @@ def render(
     handoff_costs = _costs(handoff_lines)
     handoff_kept = fit_to_budget(handoff_costs, min(int((budget - overhead) * handoff_share), remaining))
     remaining -= sum(handoff_costs[:handoff_kept])
-    memory_costs = _costs(memory_lines)
-    memory_kept = fit_to_budget(memory_costs, remaining)
-    remaining -= sum(memory_costs[:memory_kept])
+    results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share))
+    remaining -= results.tokens
     handoff_kept += fit_to_budget(handoff_costs[handoff_kept:], remaining)
-    if not (memory_kept or pending_kept or handoff_kept):
+    if not (results.lines or pending_kept or handoff_kept):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
-    tokens = (
-        overhead
-        + sum(memory_costs[:memory_kept])
-        + sum(pending_costs[:pending_kept])
-        + sum(handoff_costs[:handoff_kept])
-    )
-    text = _layout(memory_lines[:memory_kept] + handoff_lines[:handoff_kept] + pending_lines[:pending_kept])
+    tokens = overhead + results.tokens + sum(pending_costs[:pending_kept]) + sum(handoff_costs[:handoff_kept])
+    text = _layout(results.lines + handoff_lines[:handoff_kept] + pending_lines[:pending_kept])
     return Block(
         text=text,
         token_count=tokens,
-        memory_lines=memory_kept,
+        memory_lines=results.memories,
         pending_lines=pending_kept,
         handoff_lines=handoff_kept,
+        episode_lines=results.episodes,
     )
+
+
+@dataclass
+class _Fitted:
+    lines: list[Line]
+    tokens: int = 0
+    memories: int = 0
+    episodes: int = 0
+
+
+def _fit_results(lines: list[Line], room: int, episode_room: int) -> _Fitted:
+    """The result lines, in order, that fit: memory lines until the first that does not fit in
+    `room`; episode lines until the first that does not fit in `room` or in `episode_room`."""
+    fitted = _Fitted(lines=[])
+    episodes_full = False
+    for line, cost in zip(lines, _costs(lines), strict=True):
+        if line.section == SECTION_EPISODES:
+            if episodes_full:
+                continue
+            if cost > room - fitted.tokens or cost > episode_room:
+                episodes_full = True
+                continue
+            episode_room -= cost
+            fitted.episodes += 1
+        elif cost > room - fitted.tokens:
+            break
+        else:
+            fitted.memories += 1
+        fitted.tokens += cost
+        fitted.lines.append(line)
+    return fitted
 
 
 def _costs(lines: list[Line]) -> list[int]:

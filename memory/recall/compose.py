@@ -1,5 +1,5 @@
-"""How the ranked results become the block's lines: when each was said, and no triple beside the
-memory that already states it.
+"""How the ranked results become the block's lines: when each was said, no triple beside the
+memory that already states it, and no episode a memory above it already tells.
 
 **When.** Every memory and triple line starts with the date it was first said: its first mention's
 original time (an imported exchange's `occurred_at`, not the import time), as "7 May 2023" (full
@@ -13,10 +13,17 @@ as for search, memory/recall/text.py) all appear in a memory line of the block s
 line does not, so it is left out and its place goes to other results. When the memory that states
 it ranks below the triple, the memory takes the triple's place: the relation made the fact
 relevant, and the memory says it whole.
+
+**Episodes.** An exchange as it was said (memory/models/episodes.py) is a line of its own section,
+`- [8 May 2023] Caroline: … [shares a photo: …]` (ending with its process when the text does not
+start with it). It is left out when the memory lines ranked above it, or the handoffs placed before
+it, already hold its words (`is_told`): extraction kept what it said, in a form that stands on its
+own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +34,14 @@ import numpy as np
 
 from memory.recall import block as blocks
 from memory.recall.events import HitRecord
-from memory.recall.index import TRIPLE, EntityIndex
+from memory.recall.index import TRIPLE, EntityIndex, memory_mask
 from memory.recall.text import tokenize
 from memory.recall.validity import current_row
 
 DAY = 86400
 QUOTED_WORDS = 12  # of the other version a supersession note quotes
+EPISODE_COVERED = 0.8  # share of an episode's words memory lines above it must hold to leave it out
+EPISODE_NEW_WORDS = 3  # or at most this many words left over (with at least as many told)
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,8 @@ def without_restated_triples(
     contributor's name (the "[Caroline]" a line ends with)."""
     if not any(index.kinds[r.row] == TRIPLE for r in results):
         return list(results)
-    terms = {r.row: _line_terms(index, r.row) for r in results if index.kinds[r.row] != TRIPLE}
-    before = [_line_terms(index, r.row) for r in stated_before if index.kinds[r.row] != TRIPLE]
+    terms = {r.row: _line_terms(index, r.row) for r in results if memory_mask(index.kinds[r.row])}
+    before = [_line_terms(index, r.row) for r in stated_before if memory_mask(index.kinds[r.row])]
     kept = list(results)
     position = 0
     while position < len(kept):
@@ -90,6 +99,46 @@ def without_restated_triples(
             kept[position] = kept.pop(restating)
             position += 1
     return kept
+
+
+def without_told_episodes(index: EntityIndex, results: Sequence[P], *, told_before: Sequence[Placed] = ()) -> list[P]:
+    """`results` in order, less the episodes that the memory lines ranked above them, or those of
+    `told_before` (lines placed before them: handoffs), already tell (`is_told`)."""
+    if not any(index.is_episode[r.row] for r in results):
+        return list(results)
+    told: set[str] = set()
+    for r in told_before:
+        if memory_mask(index.kinds[r.row]):
+            told |= _line_terms(index, r.row)
+    kept: list[P] = []
+    for r in results:
+        if index.is_episode[r.row]:
+            if is_told(_episode_terms(index.contents[r.row]), told):
+                continue
+        elif memory_mask(index.kinds[r.row]):
+            told |= _line_terms(index, r.row)
+        kept.append(r)
+    return kept
+
+
+def is_told(words: frozenset[str], told: set[str]) -> bool:
+    """An episode is told by memory lines holding `EPISODE_COVERED` of its words, or half of them
+    with at most `EPISODE_NEW_WORDS` left over (the task an agent was given, a "yesterday" the
+    memory resolved to a date)."""
+    if not words:
+        return False
+    covered = len(words & told)
+    left = len(words) - covered
+    return covered >= EPISODE_COVERED * len(words) or (covered >= left and left <= EPISODE_NEW_WORDS)
+
+
+_ROLE_LABEL = re.compile(r"(?:^|(?<= / ))(?:user|assistant): ")
+
+
+@lru_cache(maxsize=16384)
+def _episode_terms(content: str) -> frozenset[str]:
+    """An episode's words, without the role labels of its parts."""
+    return frozenset(tokenize(_ROLE_LABEL.sub("", content)))
 
 
 def _line_terms(index: EntityIndex, row: int) -> frozenset[str]:
@@ -113,19 +162,16 @@ def block_lines(
     """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
     of every line of the block (these and the other sections'), for the supersession notes."""
     superseded = [row for row in in_block if index.is_superseded[row]]
-    return [
-        blocks.Line(
-            section=section_of(c.hit),
-            text=blocks.memory_line(
-                c.hit.kind,
-                c.hit.content,
-                c.hit.processes,
-                said=said_on(float(index.first_seen[c.row])),
-                note=validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded),
-            ),
-        )
-        for c in candidates
-    ]
+    lines = []
+    for c in candidates:
+        said = said_on(float(index.first_seen[c.row]))
+        if index.is_episode[c.row]:
+            text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said)
+        else:
+            note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
+            text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
+        lines.append(blocks.Line(section=section_of(c.hit), text=text))
+    return lines
 
 
 def validity_note(

@@ -11,7 +11,8 @@ raw text stops being served, so nothing is served twice for long. The caller's o
 exchanges are not served: they are its own conversation. The recall event records which jobs were
 pending and which exchanges were served.
 
-Raw, it carries only what augmentation would share (`shared_statements`): the exchange's own turn
+Raw, it carries only what augmentation would share (`shared_statements`, from the extraction
+package, which builds each augmented exchange's episode the same way): the exchange's own turn
 (from its last user message on: earlier messages an exchange may carry are its session's
 conversation), its statements but not its questions, and none of the agent's descriptions of
 itself ("I am the billing agent for this account and I handle refunds" becomes an attribute of
@@ -25,13 +26,12 @@ session, oldest first, the last `HISTORY_LIMIT`, so an SDK can inject turns the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, QuerySet
 
-from memory.extraction.self_description import is_self_description
+from memory.extraction.episodes import shared_statements
 from memory.models import AugmentationJob, Message
 from memory.recall.text import strip_memori_blocks
 
@@ -118,34 +118,6 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
                 )
             )
     return work
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
-# A coordinated clause with a subject of its own: "..., and I handle refunds", "...; my role is ...".
-_CLAUSE = re.compile(r"\s*;\s+|,?\s+(?:and|but|so|while)\s+(?=(?:i|you|my|your|this agent)\b)", re.IGNORECASE)
-
-
-def shared_statements(text: str, role: str) -> str:
-    """The statements of one message that another process may read before augmentation: not its
-    questions, and not its clauses describing the agent itself (an attribute of that agent's
-    process, as the extraction package judges it)."""
-    kept = []
-    for sentence in _SENTENCE_END.split(text):
-        sentence = sentence.strip()
-        if not sentence or sentence.endswith("?"):
-            continue
-        end = sentence[-1] if sentence[-1] in ".!" else "."
-        clauses = [clause for clause in _CLAUSE.split(sentence.rstrip(".!")) if clause.strip()]
-        shared = [clause for clause in clauses if not is_self_description(clause, role)]
-        if len(shared) == len(clauses):
-            kept.append(sentence)
-        elif shared:
-            kept.append(_capitalised("; ".join(shared)) + end)
-    return " ".join(kept)
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def session_history(session_id: int | None) -> list[dict]:

@@ -56,6 +56,7 @@ class HitRecord:
     fused_score: float
     processes: list[str]
     via: str | None = None  # "co-mentioned with memory 12", "handoff from coder": recalled without matching
+    episode_id: int | None = None  # an episode (kind "episode"): an exchange as it was said
 
 
 @dataclass
@@ -264,6 +265,7 @@ def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
         rank=rank,
         memory_id=hit.memory_id,
         triple_id=hit.triple_id,
+        episode_id=hit.episode_id,
         kind=hit.kind,
         content=hit.content,
         dense_score=hit.dense_score,

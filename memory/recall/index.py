@@ -1,11 +1,12 @@
 """The per-entity recall index, cached in every web and worker process.
 
-What recall searches is everything an entity knows: all its facts, preferences, skills and triples
-plus every process's attributes (masked per caller at query time, so one cached index serves all
-of the entity's processes). Loading it costs one pass over the entity's rows; after that a recall
-touches the database only to read `Entity.memory_version`, which every memory write bumps. When it
-differs from the cached one (a write in any OS process), the index is rebuilt from the database
-before the search, so a new memory is seen by the very next recall everywhere.
+What recall searches is everything an entity knows: all its facts, preferences, skills, triples and
+episodes plus every process's attributes (masked per caller at query time, so one cached index
+serves all of the entity's processes; so are the episodes of the caller's own session). Loading it
+costs one pass over the entity's rows; after that a recall touches the database only to read
+`Entity.memory_version`, which every memory write bumps. When it differs from the cached one (a
+write in any OS process), the index is rebuilt from the database before the search, so a new
+memory is seen by the very next recall everywhere.
 
 Each build or refresh also loads the mentions of the last `MEMORI_RECALL_HANDOFF_SECONDS` (one
 indexed query, recent.py), so handoffs (handoff.py) cost a warm recall nothing.
@@ -29,11 +30,12 @@ from functools import cached_property
 import numpy as np
 from django.conf import settings
 
-from memory.models import Memory, Triple
+from memory.models import Episode, Memory, Triple
 from memory.recall.lexical import BM25Index
 from memory.recall.recent import NO_RECENT_MENTIONS, RecentMentions, load_recent_mentions
 from memory.recall.rows import (
     ATTRIBUTE,
+    EPISODE,
     HAS_CLAIM,
     KIND_CODE,
     KINDS,
@@ -42,6 +44,7 @@ from memory.recall.rows import (
     columns_of,
     fingerprint,
     load_rows,
+    memory_mask,
     raw_rows,
 )
 from memory.recall.validity import validity_changes
@@ -50,6 +53,7 @@ from memory.recall.vector import NumpyVectorIndex, VectorIndex
 # The row kinds live in rows.py; recall imports them from here with the index.
 __all__ = [
     "ATTRIBUTE",
+    "EPISODE",
     "KIND_CODE",
     "KINDS",
     "SHARED",
@@ -58,6 +62,7 @@ __all__ = [
     "IndexKey",
     "RecallCache",
     "build_entity_index",
+    "memory_mask",
     "recall_cache",
     "refresh_entity_index",
 ]
@@ -77,7 +82,7 @@ class IndexKey:
 @dataclass(frozen=True)
 class EntityIndex:
     key: IndexKey
-    ids: np.ndarray  # database id of each row (memory or triple id, per `kinds`)
+    ids: np.ndarray  # database id of each row (memory, triple or episode id, per `kinds`)
     kinds: np.ndarray  # int8 codes into KINDS
     owners: np.ndarray  # int64 owner process id for attributes, SHARED otherwise
     first_process_ids: np.ndarray  # int64, 0 if unknown
@@ -92,6 +97,7 @@ class EntityIndex:
     valid_to: np.ndarray  # float64 epoch seconds a later memory superseded it; NaN while current (validity.py)
     superseded_by: np.ndarray  # int64 id of the memory that superseded it; 0 if none
     has_claim: np.ndarray  # bool: states a claim, so it may supersede others
+    sessions: np.ndarray  # int64 session of an episode's exchange; 0 for memories and triples
     vectors: VectorIndex
     lexical: BM25Index
     missing_embeddings: int  # rows stored without a vector of the current embedder (run `reembed`)
@@ -118,8 +124,12 @@ class EntityIndex:
         return rows
 
     @cached_property
+    def is_episode(self) -> np.ndarray:
+        return self.kinds == EPISODE
+
+    @cached_property
     def _memory_ids_sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        memory_rows = np.flatnonzero(self.kinds != TRIPLE)
+        memory_rows = np.flatnonzero(memory_mask(self.kinds))
         order = np.argsort(self.ids[memory_rows], kind="stable")
         return self.ids[memory_rows][order], memory_rows[order]
 
@@ -148,15 +158,23 @@ class EntityIndex:
             self.comention_groups,
             self.valid_to,
             self.superseded_by,
+            self.sessions,
         )
         strings = sum(sys.getsizeof(text) for text in self.contents) + 8 * len(self.contents)
         return sum(array.nbytes for array in arrays) + strings + self.vectors.nbytes + self.lexical.nbytes
 
-    def allowed_for(self, process_id: int | None) -> np.ndarray:
-        """Rows the calling process may see: shared rows plus its own attributes, nothing else."""
-        if process_id is None:
-            return self.shared_mask
-        return self.shared_mask | (self.owners == process_id)
+    def allowed_for(
+        self, process_id: int | None, *, session_id: int | None = None, episodes: bool = True
+    ) -> np.ndarray:
+        """Rows the calling process may see: shared rows plus its own attributes, nothing else;
+        episodes only with `episodes`, and never those of the caller's own session (`session_id`:
+        its session history already holds them)."""
+        allowed = self.shared_mask if process_id is None else self.shared_mask | (self.owners == process_id)
+        if not episodes:
+            return allowed & ~self.is_episode
+        if session_id:
+            return allowed & (self.sessions != session_id)
+        return allowed
 
     def comentioned_with(self, row: int) -> np.ndarray:
         """The other rows extracted from the exchange `row` was first extracted from (none for rows
@@ -172,7 +190,8 @@ REFRESH_MAX_NEW_SHARE = 0.25  # above this many new rows (share of the index), r
 
 
 def build_entity_index(key: IndexKey) -> EntityIndex:
-    """Load every memory and triple of the entity (two queries, co-mention groups included) and index them."""
+    """Load every memory, triple and episode of the entity (three queries, co-mention groups
+    included) and index them."""
     started = time.perf_counter()
     rows = load_rows(key.entity_id)
     return _new_index(key, rows, started)
@@ -181,12 +200,12 @@ def build_entity_index(key: IndexKey) -> EntityIndex:
 def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     """The index for a newer memory version, reusing `old` when the entity only gained rows.
 
-    The common write is an augmentation job adding memories or mentions. A light scan (ids and
-    content hashes only, no vectors) proves that every cached row still exists unchanged; then
-    only the new rows are loaded, embedded rows appended and tokenized. An edit or a deletion
-    (fingerprint mismatch, missing row) falls back to a full rebuild. Supersession changes the
-    validity of existing rows: checked by key (validity.py). Mention counts and recency of
-    existing rows are refreshed by full rebuilds only (they are light priors).
+    The common write is an augmentation job adding memories, mentions and an episode. A light scan
+    (ids and content hashes only, no vectors) proves that every cached row still exists unchanged;
+    then only the new rows are loaded, embedded rows appended and tokenized. An edit or a deletion
+    (fingerprint mismatch, missing row) falls back to a full rebuild (episodes are never edited).
+    Supersession changes the validity of existing rows: checked by key (validity.py). Mention
+    counts and recency of existing rows are refreshed by full rebuilds only (they are light priors).
     """
     started = time.perf_counter()
     scanned = raw_rows(
@@ -196,25 +215,37 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     )
     memory_ids = np.fromiter((row[0] for row in scanned), dtype=np.int64, count=len(scanned))
     fingerprints = np.fromiter((fingerprint(*row[1:]) for row in scanned), dtype=np.int64, count=len(scanned))
-    triples = raw_rows(Triple.objects.filter(entity_id=key.entity_id).order_by().values_list("id"))
-    triple_ids = np.fromiter((row[0] for row in triples), dtype=np.int64, count=len(triples))
-    is_triple = old.kinds == TRIPLE
-    unchanged = _all_present(old.ids[~is_triple], old.fingerprints[~is_triple], memory_ids, fingerprints)
+    triple_ids = _ids(Triple.objects.filter(entity_id=key.entity_id))
+    episode_ids = _ids(Episode.objects.filter(entity_id=key.entity_id))
+    is_memory, is_triple, is_episode = memory_mask(old.kinds), old.kinds == TRIPLE, old.is_episode
+    unchanged = _all_present(old.ids[is_memory], old.fingerprints[is_memory], memory_ids, fingerprints)
     unchanged = unchanged and _all_present(old.ids[is_triple], None, triple_ids, None)
-    new_memory_ids = memory_ids[~np.isin(memory_ids, old.ids[~is_triple])].tolist()
+    unchanged = unchanged and _all_present(old.ids[is_episode], None, episode_ids, None)
+    new_memory_ids = memory_ids[~np.isin(memory_ids, old.ids[is_memory])].tolist()
     new_triple_ids = triple_ids[~np.isin(triple_ids, old.ids[is_triple])].tolist()
-    new_count = len(new_memory_ids) + len(new_triple_ids)
+    new_episode_ids = episode_ids[~np.isin(episode_ids, old.ids[is_episode])].tolist()
+    new_count = len(new_memory_ids) + len(new_triple_ids) + len(new_episode_ids)
     if not unchanged or new_count > max(REFRESH_MAX_NEW_SHARE * old.size, 1000):
         return build_entity_index(key)
     if not new_count:
-        recent = load_recent_mentions(key.entity_id, old.ids, is_triple)
+        recent = load_recent_mentions(key.entity_id, old.ids, old.kinds)
         index = dataclasses.replace(old, key=key, recent_mentions=recent)
     else:
-        rows = load_rows(key.entity_id, memory_ids=sorted(new_memory_ids), triple_ids=sorted(new_triple_ids))
+        rows = load_rows(
+            key.entity_id,
+            memory_ids=sorted(new_memory_ids),
+            triple_ids=sorted(new_triple_ids),
+            episode_ids=sorted(new_episode_ids),
+        )
         index = _appended(old, key, rows, started)
     claims = [row[0] for row in rows if row[HAS_CLAIM]] if new_count else []
     changes = validity_changes(index, claims)
     return dataclasses.replace(index, **(changes or {}), build_ms=(time.perf_counter() - started) * 1000)
+
+
+def _ids(queryset) -> np.ndarray:
+    rows = raw_rows(queryset.order_by().values_list("id"))
+    return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
 
 def _all_present(ids: np.ndarray, values: np.ndarray | None, found_ids: np.ndarray, found: np.ndarray | None) -> bool:
@@ -237,7 +268,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
         **columns,
         vectors=NumpyVectorIndex(matrix),
         lexical=BM25Index(columns["contents"]),
-        recent_mentions=load_recent_mentions(key.entity_id, columns["ids"], columns["kinds"] == TRIPLE),
+        recent_mentions=load_recent_mentions(key.entity_id, columns["ids"], columns["kinds"]),
         build_ms=(time.perf_counter() - started) * 1000,
     )
 
@@ -259,7 +290,7 @@ def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> En
         **merged,
         vectors=old.vectors.appended(matrix),
         lexical=old.lexical.extended(new["contents"]),
-        recent_mentions=load_recent_mentions(key.entity_id, merged["ids"], merged["kinds"] == TRIPLE),
+        recent_mentions=load_recent_mentions(key.entity_id, merged["ids"], merged["kinds"]),
         build_ms=(time.perf_counter() - started) * 1000,
     )
 

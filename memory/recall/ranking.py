@@ -11,7 +11,8 @@
 3. Light priors, worth a few ranks at most: mention count (said by several processes or many
    times; LoCoMo +0.05 recall@10), recency (relative to the entity's newest memory, so old imported
    data is not penalised as a whole), the caller's own contributions; contradicted memories lose a
-   little.
+   little; an episode (an exchange as it was said, memory/models/episodes.py) loses a little less,
+   so a memory wins a tie with the exchange it was extracted from.
 4. Threshold: a row must match lexically or be densely similar enough to be relevant at all, so a
    query about nothing the entity knows returns nothing rather than the least-bad memories.
 5. Co-mentions: memories extracted from the same exchange are context for each other (decisions
@@ -24,7 +25,8 @@
    restated six times never outranks its update.
 7. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
    are collapsed, so paraphrases of one fact never fill the budget; a memory takes the place of a
-   higher-ranked triple it nearly duplicates (the sentence says in full what the triple abbreviates).
+   higher-ranked triple or episode it nearly duplicates (the sentence says in full what the triple
+   abbreviates, and in a form that stands on its own what the episode said in passing).
 The token budget is applied last, by `fit_to_budget`, on the rendered lines.
 """
 
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory.recall.index import TRIPLE, EntityIndex
+from memory.recall.index import EntityIndex, memory_mask
 from memory.recall.validity import current_row
 from memory.recall.vector import top_rows
 
@@ -58,6 +60,7 @@ class RankingConfig:
     own_weight: float = 0.02
     contradicted_penalty: float = 0.05
     superseded_penalty: float = 0.1  # a memory a later one replaced (validity.py)
+    episode_penalty: float = 0.01  # an exchange as it was said: a memory stating the same wins the tie
     min_dense: float = 0.35  # rows without a lexical match need at least this cosine
     duplicate_similarity: float = 0.92
     comention_anchors: int = 5  # best results that may bring rows extracted from the same exchange
@@ -262,6 +265,7 @@ def _priors(index: EntityIndex, rows: np.ndarray, caller_process_id, config: Ran
         + config.own_weight * own
         - config.contradicted_penalty * index.contradicted[rows]
         - config.superseded_penalty * index.is_superseded[rows]
+        - config.episode_penalty * index.is_episode[rows]
     ).astype(np.float32)
 
 
@@ -294,8 +298,11 @@ def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, thresho
             numbers = _numbers(text)
             repeated = [j for j in similar.tolist() if _numbers(index.contents[kept[j].row].lower()) == numbers]
             if repeated:
-                # A memory says in full what a near-duplicate triple abbreviates: it takes the triple's place.
-                if index.kinds[row] != TRIPLE and all(index.kinds[kept[j].row] == TRIPLE for j in repeated):
+                # A memory says in full what a near-duplicate triple or episode says: it takes its place.
+                if (
+                    memory_mask(index.kinds[row])
+                    and not memory_mask(index.kinds[[kept[j].row for j in repeated]]).any()
+                ):
                     kept[repeated[0]], kept_vectors[repeated[0]] = result, vector
                     kept_texts.add(text)
                 continue

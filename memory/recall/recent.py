@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from memory.models import Provenance
+from memory.recall.rows import TRIPLE, memory_mask
 
 LOADED_MENTIONS = 2000  # newest recent mentions kept with an index: a burst bigger than this is cut
 
@@ -47,9 +48,10 @@ NO_RECENT_MENTIONS = RecentMentions(
 )
 
 
-def load_recent_mentions(entity_id: int, ids: np.ndarray, is_triple: np.ndarray) -> RecentMentions:
-    """The entity's mentions within the handoff window, mapped to index rows (`ids`, `is_triple`
-    as in the index). One query, served by the (entity, -mentioned_at) provenance index."""
+def load_recent_mentions(entity_id: int, ids: np.ndarray, kinds: np.ndarray) -> RecentMentions:
+    """The entity's mentions within the handoff window, mapped to index rows (`ids`, `kinds` as
+    in the index; episodes have no mentions). One query, served by the (entity, -mentioned_at)
+    provenance index."""
     window = window_seconds()
     if window <= 0 or not ids.size:
         return NO_RECENT_MENTIONS
@@ -64,7 +66,8 @@ def load_recent_mentions(entity_id: int, ids: np.ndarray, is_triple: np.ndarray)
     rows_of = {}
     for triple, wanted in ((False, {m[0] for m in mentions if m[0]}), (True, {m[1] for m in mentions if m[1]})):
         if wanted:
-            found = np.flatnonzero(np.isin(ids, list(wanted)) & (is_triple == triple))
+            of_kind = kinds == TRIPLE if triple else memory_mask(kinds)
+            found = np.flatnonzero(np.isin(ids, list(wanted)) & of_kind)
             rows_of.update(((triple, int(ids[row])), int(row)) for row in found)
     kept = [
         (rows_of[key], process_id, mentioned_at.timestamp())

@@ -1,5 +1,6 @@
-"""An entity's memories and triples as the recall index holds them: one tuple per row, loaded in
-one pass (co-mention group, validity and claim flag included), and turned into columns.
+"""An entity's memories, triples and episodes as the recall index holds them: one tuple per row,
+loaded in one pass (co-mention group, validity, claim flag and an episode's session included), and
+turned into columns.
 
 The index (index.py) builds from these, and refreshes by loading only new rows the same way.
 """
@@ -13,15 +14,22 @@ from django.db import connections
 from django.db.models import OuterRef, Q, Subquery
 
 from memory.embedding import from_bytes, get_embedder
-from memory.models import Memory, Provenance, Triple
+from memory.models import Episode, Memory, Provenance, Triple
 from memory.recall.validity import epoch
 
 # Row kinds, as small integer codes in the index.
-KINDS = ("fact", "preference", "skill", "attribute", "triple")
+KINDS = ("fact", "preference", "skill", "attribute", "triple", "episode")
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 TRIPLE = KIND_CODE["triple"]
 ATTRIBUTE = KIND_CODE["attribute"]
+EPISODE = KIND_CODE["episode"]
 SHARED = 0  # owner process id of rows every process of the entity may see
+
+
+def memory_mask(kinds: np.ndarray) -> np.ndarray:
+    """Which rows are memories (facts, preferences, skills, attributes): not triples nor episodes."""
+    return kinds < TRIPLE
+
 
 _COLUMNS = (
     "id",
@@ -59,10 +67,18 @@ def _first_exchange(target: str) -> Subquery:
     return Subquery(mentions.order_by("exchange_id").values("exchange_id")[:1])
 
 
-def load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids: list[int] | None = None) -> list:
-    """Rows as tuples: the _COLUMNS, then kind code, owner, fingerprint and co-mention group. All of
-    the entity's rows, or only the given ids (in chunks, within every database's parameter limit).
-    The co-mention group comes in the same query as the row (a correlated subquery on provenance)."""
+def load_rows(
+    entity_id: int,
+    *,
+    memory_ids: list[int] | None = None,
+    triple_ids: list[int] | None = None,
+    episode_ids: list[int] | None = None,
+) -> list:
+    """Rows as tuples: the _COLUMNS, then kind code, owner, fingerprint, co-mention group, validity,
+    claim flag and session (an episode's; 0 for the others). All of the entity's rows, or only the
+    given ids (in chunks, within every database's parameter limit). The co-mention group comes in
+    the same query as the row (a correlated subquery on provenance). An episode is said once, by
+    its exchange's process, when the exchange took place; it has no co-mention group."""
     memory_rows = (
         Memory.objects.filter(entity_id=entity_id)
         .order_by()
@@ -71,17 +87,15 @@ def load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids
     triple_rows = Triple.objects.filter(entity_id=entity_id).order_by().annotate(group=_first_exchange("triple_id"))
     memory_columns = (*_COLUMNS, "kind", "owner_process_id", "content_hash", "group", *_VALIDITY)
     triple_columns = (*_COLUMNS, "group")
+    episode_rows = Episode.objects.filter(entity_id=entity_id).order_by()
     if memory_ids is None:
         memories = list(memory_rows.values_list(*memory_columns).iterator(chunk_size=5000))
         triples = list(triple_rows.values_list(*triple_columns).iterator(chunk_size=5000))
+        episodes = list(episode_rows.values_list(*_EPISODE_COLUMNS).iterator(chunk_size=5000))
     else:
-        memories, triples = [], []
-        for start in range(0, len(memory_ids), _ID_CHUNK):
-            chunk = memory_ids[start : start + _ID_CHUNK]
-            memories += memory_rows.filter(id__in=chunk).values_list(*memory_columns)
-        for start in range(0, len(triple_ids or ()), _ID_CHUNK):
-            chunk = triple_ids[start : start + _ID_CHUNK]
-            triples += triple_rows.filter(id__in=chunk).values_list(*triple_columns)
+        memories = _by_ids(memory_rows, memory_columns, memory_ids)
+        triples = _by_ids(triple_rows, triple_columns, triple_ids or [])
+        episodes = _by_ids(episode_rows, _EPISODE_COLUMNS, episode_ids or [])
     width = len(_COLUMNS)
     rows = [
         (
@@ -93,15 +107,42 @@ def load_rows(entity_id: int, *, memory_ids: list[int] | None = None, triple_ids
             epoch(row[width + 4]),
             row[width + 5] or 0,
             bool(row[width + 6]),
+            0,
         )
         for row in memories
     ]
-    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0, math.nan, 0, False) for row in triples]
+    rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0, math.nan, 0, False, 0) for row in triples]
+    rows += [
+        (pk, content, embedding, model, 1, at, process_id, process_name, False, at)
+        + (EPISODE, SHARED, 0, 0, math.nan, 0, False, session_id)
+        for pk, content, embedding, model, at, process_id, process_name, session_id in episodes
+    ]
+    return rows
+
+
+_EPISODE_COLUMNS = (
+    "id",
+    "content",
+    "embedding",
+    "embedding_model",
+    "occurred_at",
+    "process_id",
+    "process__external_id",
+    "session_id",
+)
+
+
+def _by_ids(queryset, columns: tuple[str, ...], ids: list[int]) -> list[tuple]:
+    rows: list[tuple] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows += queryset.filter(id__in=ids[start : start + _ID_CHUNK]).values_list(*columns)
     return rows
 
 
 # After the _COLUMNS in a row:
-_KIND, _OWNER, _FINGERPRINT, _GROUP, _VALID_TO, _SUPERSEDED_BY, HAS_CLAIM = range(len(_COLUMNS), len(_COLUMNS) + 7)
+_KIND, _OWNER, _FINGERPRINT, _GROUP, _VALID_TO, _SUPERSEDED_BY, HAS_CLAIM, _SESSION = range(
+    len(_COLUMNS), len(_COLUMNS) + 8
+)
 
 
 def columns_of(rows: list, embedder_name: str) -> dict:
@@ -123,6 +164,7 @@ def columns_of(rows: list, embedder_name: str) -> dict:
         "valid_to": np.fromiter((row[_VALID_TO] for row in rows), dtype=np.float64, count=count),
         "superseded_by": np.fromiter((row[_SUPERSEDED_BY] for row in rows), dtype=np.int64, count=count),
         "has_claim": np.fromiter((row[HAS_CLAIM] for row in rows), dtype=bool, count=count),
+        "sessions": np.fromiter((row[_SESSION] for row in rows), dtype=np.int64, count=count),
         "matrix": matrix,
         "missing_embeddings": missing,
     }

@@ -57,6 +57,7 @@ MAX_ERROR_CHARS = 2000
 NEVER_PUBLISHED_GRACE_SECONDS = 2.0
 REMEMBERED_FINISHED_JOBS = 100_000
 REPUBLISH_DELAY_SECONDS = 1.0
+CHANGES = ("memories_created", "mentions_added", "triples_created", "episodes_created")  # what moves memory_version
 
 Status = AugmentationJob.Status
 
@@ -321,7 +322,7 @@ def _store(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors])
                 result = results[item.job.pk]
                 result["extractor"] = item.extractor_name
                 result["related_memories"] = item.related_count
-                if result["memories_created"] or result["mentions_added"] or result["triples_created"]:
+                if any(result[name] for name in CHANGES):
                     changed.add(item.job.entity_id)
                 finished.append((item.job.pk, result, item.extractor_name))
             if changed:

@@ -18,6 +18,7 @@ from memory.models import (
     Contradiction,
     Conversation,
     Entity,
+    Episode,
     Exchange,
     Memory,
     MemoryKind,
@@ -149,6 +150,18 @@ class _Importer:
         )
         for message_data, message in zip(data["messages"], created, strict=True):
             self.messages[message_data["ref"]] = message
+        episode = data.get("episode")
+        if episode is not None:
+            Episode.objects.create(
+                entity=self.entity,
+                process=process,
+                session=session,
+                exchange=exchange,
+                content=episode["content"],
+                occurred_at=episode["occurred_at"],
+                embedding=self.vector(episode["embedding"], episode["content"]),
+                embedding_model=episode["embedding_model"],
+            )
         job_data = data.get("job")
         if job_data is not None:
             job = AugmentationJob.objects.create(exchange=exchange, entity=self.entity, process=process, **job_data)
@@ -159,11 +172,14 @@ class _Importer:
     def stats(self, data: dict) -> dict:
         values = {name: data[name] for name in STAT_FIELDS}
         values["first_process"] = self.process(data.get("first_process_id"))
-        try:
-            values["embedding"] = base64.b64decode(data["embedding"], validate=True) if data["embedding"] else None
-        except (binascii.Error, ValueError):
-            raise InvalidImport(f"embedding of {data['content'][:40]!r} is not valid base64.")
+        values["embedding"] = self.vector(data["embedding"], data["content"])
         return values
+
+    def vector(self, embedding: str | None, content: str) -> bytes | None:
+        try:
+            return base64.b64decode(embedding, validate=True) if embedding else None
+        except (binascii.Error, ValueError):
+            raise InvalidImport(f"embedding of {content[:40]!r} is not valid base64.")
 
     def import_memory(self, data: dict) -> None:
         owner = self.process(data.get("process_id"))

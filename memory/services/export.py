@@ -2,8 +2,8 @@
 
 The round trip is lossless for what the entity owns: memories and attributes (with embeddings and
 usage statistics), triples, every provenance mention (linked to its session, exchange, message and
-job), contradictions, and the conversations with all their messages. Recall events are history of
-use, not memory, and are not exported.
+job), contradictions, and the conversations with all their messages and each exchange's episode.
+Recall events are history of use, not memory, and are not exported.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from memory.models import (
     AugmentationJob,
     Contradiction,
     Entity,
+    Episode,
     Exchange,
     Memory,
     Message,
@@ -90,6 +91,17 @@ def _job(job: AugmentationJob | None) -> dict | None:
     return {name: getattr(job, name) for name in fields}
 
 
+def _episode(episode: Episode | None) -> dict | None:
+    if episode is None:
+        return None
+    return {
+        "content": episode.content,
+        "occurred_at": episode.occurred_at,
+        "embedding": _b64(episode.embedding),
+        "embedding_model": episode.embedding_model,
+    }
+
+
 def _exchange(exchange: Exchange) -> dict:
     job = getattr(exchange, "augmentation_job", None)
     return {
@@ -102,6 +114,7 @@ def _exchange(exchange: Exchange) -> dict:
         "occurred_at": exchange.occurred_at,
         "recorded_at": exchange.recorded_at,
         "job": _job(job),
+        "episode": _episode(getattr(exchange, "episode", None)),
         "messages": [
             {
                 "ref": message.pk,
@@ -143,7 +156,7 @@ def entity_export(*, entity: Entity) -> dict:
         .prefetch_related(
             Prefetch(
                 "exchanges",
-                queryset=Exchange.objects.select_related("augmentation_job")
+                queryset=Exchange.objects.select_related("augmentation_job", "episode")
                 .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("position")))
                 .order_by("occurred_at", "pk"),
             )

@@ -1,13 +1,14 @@
 """Storing a batch of jobs' extractions: memories, attributes and triples, each with a mention per
 source message, near-duplicates merged, contradictions recorded, and memories that state a claim
-superseding older values of it (memory/services/supersession.py).
+superseding older values of it (memory/services/supersession.py); and each exchange's episode
+(memory/services/episode_store.py).
 
 Called inside the batch's transaction (memory/services/augmentation.py). Decisions are taken job by
 job, in the batch's order, exactly as if the jobs had run one after another (a fact two jobs of the
 batch extract is created by the first and repeated by the second; a near-duplicate of a memory an
 earlier job of the batch created is merged into it); the writes are then made set-based, a few
 statements for the whole batch (memory/services/batch_storing.py), whose upserts are
-concurrency-safe and idempotent per job. New contents are embedded in one call, once.
+concurrency-safe and idempotent per job. New contents and episodes are embedded in one call, once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.conf import settings
 from memory.extraction.normalize import content_hash, normalize_node_name, normalize_predicate, normalize_text
 from memory.extraction.types import ExtractedMemory, ExtractedTriple, Extraction
 from memory.models import AugmentationJob, Contradiction, Memory, MemoryKind, Message
-from memory.services import batch_storing, contradictions, dedup
+from memory.services import batch_storing, contradictions, dedup, episode_store
 from memory.services.batch_storing import MemoryKey, NewMention
 from memory.services.storing import Mention, triple_content
 from memory.services.supersession import ClaimColumns, ClaimedMemory, supersede_claims
@@ -85,6 +86,7 @@ class _Counts:
     contradictions: int = 0
     updates: int = 0
     superseded: int = 0
+    episodes_created: int = 0
 
 
 @dataclass
@@ -104,9 +106,11 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     existing = batch_storing.existing_memory_ids({item.key(memory) for item in items for memory in item.memories})
     fresh_texts = {item_.content for item in items for item_ in item.memories if item.key(item_) not in existing}
     triple_texts = [triple_content(t.subject, t.predicate, t.object) for item in items for t in item.triples]
-    embedded, model_name = _embed(sorted(fresh_texts) + triple_texts)
+    episodes = episode_store.new_episodes([(item.job, item.messages) for item in items])
+    embedded, model_name = _embed(sorted(fresh_texts) + triple_texts + [episode.content for episode in episodes])
     vector_of = dict(zip(sorted(fresh_texts), embedded[: len(fresh_texts)], strict=True))
-    triple_vectors = iter(embedded[len(fresh_texts) :])
+    triple_vectors = iter(embedded[len(fresh_texts) : len(fresh_texts) + len(triple_texts)])
+    episode_vectors = [_to_bytes(vector) for vector in embedded[len(fresh_texts) + len(triple_texts) :]]
 
     targets = _decide_memories(items, counts, existing, vector_of, vectors)
     pending = {key: target for key, target in targets.values() if isinstance(target, _Pending)}
@@ -163,6 +167,9 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     _supersede(items, targets, pending, inserted, counts)
     for pk in contradictions.record_new_triple_contradictions(created):
         counts[creator[pk]].contradictions += 1
+    episode_store.episodes_insert(episodes, episode_vectors, embedding_model=model_name)
+    for episode in episodes:
+        counts[episode.job.pk].episodes_created += 1
     return {job_id: job_counts.__dict__.copy() for job_id, job_counts in counts.items()}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from memory.models import AuditEntry, Conversation, Entity, Memory, Process, Session
+from memory.models import AuditEntry, Conversation, Entity, Episode, Memory, Process, Session
 from memory.services.audit import Actor
 from memory.services.embedding_store import bump_memory_version
 
@@ -25,7 +25,8 @@ def _audit_delete(*, actor: Actor, tenant_id: int, object_type: str, object_id: 
 
 
 def entity_forget(*, entity: Entity, actor: Actor) -> None:
-    """Remove everything stored about the entity: memories, graph, conversations, jobs, recalls."""
+    """Remove everything stored about the entity: memories, graph, conversations and their
+    episodes, jobs, recalls."""
     with transaction.atomic():
         _audit_delete(
             actor=actor,
@@ -40,9 +41,11 @@ def entity_forget(*, entity: Entity, actor: Actor) -> None:
 
 
 def process_delete(*, process: Process, actor: Actor) -> None:
-    """Remove a process with its attributes, sessions and conversations (shared memories stay)."""
+    """Remove a process with its attributes, sessions, conversations and their episodes (shared
+    memories stay)."""
     with transaction.atomic():
         entity_ids = set(Memory.objects.filter(owner_process=process).values_list("entity_id", flat=True))
+        entity_ids |= set(Episode.objects.filter(process=process).values_list("entity_id", flat=True).distinct())
         _audit_delete(
             actor=actor,
             tenant_id=process.tenant_id,
@@ -51,13 +54,15 @@ def process_delete(*, process: Process, actor: Actor) -> None:
             before={"external_id": process.external_id},
         )
         process.delete()
-        for entity_id in entity_ids:
-            bump_memory_version(entity_id)
+        if entity_ids:
+            bump_memory_version(*entity_ids)
 
 
 def session_delete(*, session: Session, actor: Actor) -> None:
-    """Remove a session and its conversation; memories learnt from it stay (their provenance loses the link)."""
+    """Remove a session and its conversation with its episodes; memories learnt from it stay (their
+    provenance loses the link)."""
     with transaction.atomic():
+        had_episodes = Episode.objects.filter(session=session).exists()
         _audit_delete(
             actor=actor,
             tenant_id=session.entity.tenant_id,
@@ -67,10 +72,14 @@ def session_delete(*, session: Session, actor: Actor) -> None:
             before={"uuid": str(session.uuid), "process": session.process.external_id},
         )
         session.delete()
+        if had_episodes:
+            bump_memory_version(session.entity_id)  # recall caches drop its episodes
 
 
 def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
+    """Remove a conversation with its exchanges and their episodes (memories learnt from it stay)."""
     with transaction.atomic():
+        had_episodes = Episode.objects.filter(exchange__conversation=conversation).exists()
         _audit_delete(
             actor=actor,
             tenant_id=conversation.entity.tenant_id,
@@ -80,3 +89,5 @@ def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
             before={"session": str(conversation.session.uuid), "message_count": conversation.message_count},
         )
         conversation.delete()
+        if had_episodes:
+            bump_memory_version(conversation.entity_id)

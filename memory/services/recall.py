@@ -1,6 +1,6 @@
-"""Recall for one LLM call: the entity's relevant memories, other agents' memories of the last
-minutes (handoffs, memory/recall/handoff.py), other agents' pending work, and the session's
-history, as items and as one block of text to inject within a token budget.
+"""Recall for one LLM call: the entity's relevant memories and past exchanges (episodes), other
+agents' memories of the last minutes (handoffs, memory/recall/handoff.py), other agents' pending
+work, and the session's history, as items and as one block of text to inject within a token budget.
 
 The engine is in `memory.recall` (index, ranking, context, block, events); this module resolves the
 caller's identifiers, runs the steps in order, times them, and records the recall event.
@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Val
 from memory.embedding import get_embedder
 from memory.models import Entity, Process, Provenance, RecallEvent, Session, Tenant
 from memory.recall import block as blocks
-from memory.recall.compose import Candidate, block_lines, without_restated_triples
+from memory.recall.compose import Candidate, block_lines, without_restated_triples, without_told_episodes
 from memory.recall.context import (
     NOTHING_PENDING,
     PendingJobs,
@@ -32,7 +32,7 @@ from memory.recall.context import (
 )
 from memory.recall.events import HitRecord, store_recall_event
 from memory.recall.handoff import VIA_PREFIX, admit_handoffs, handoff_candidates
-from memory.recall.index import ATTRIBUTE, KINDS, TRIPLE, EntityIndex, IndexKey, recall_cache
+from memory.recall.index import ATTRIBUTE, EPISODE, KINDS, TRIPLE, EntityIndex, IndexKey, memory_mask, recall_cache
 from memory.recall.ranking import Ranked, rank, scores_of
 from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
 
@@ -54,12 +54,13 @@ class RecallRequest:
     token_budget: int | None = None
     include_pending: bool = True
     handoff_share: float | None = None  # of the budget for other agents' recent work; None: the setting
+    episodes: bool | None = None  # recall past exchanges as they were said; None: MEMORI_RECALL_EPISODES
     record_event: bool = True
 
 
 @dataclass
 class RecalledItem:
-    kind: str  # fact, preference, skill, attribute or triple
+    kind: str  # fact, preference, skill, attribute, triple or episode
     content: str
     score: float  # fused: dense and lexical relevance plus priors (a co-mentioned row: a share of its anchor's)
     dense_score: float
@@ -68,6 +69,7 @@ class RecalledItem:
     triple_id: int | None
     processes: list[str]
     via: str | None = None  # why it joined without matching: "co-mentioned with memory 12", "handoff from coder"
+    episode_id: int | None = None
 
 
 @dataclass
@@ -123,6 +125,8 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         handoff_share = getattr(settings, "MEMORI_RECALL_HANDOFF_SHARE", blocks.HANDOFF_SHARE)
     handoff_share = min(max(float(handoff_share), 0.0), 1.0)
     query = (request.query or "")[:MAX_QUERY_CHARS]
+    episodes = getattr(settings, "MEMORI_RECALL_EPISODES", True) if request.episodes is None else request.episodes
+    episode_share = min(max(float(getattr(settings, "MEMORI_RECALL_EPISODE_SHARE", blocks.EPISODE_SHARE)), 0.0), 1.0)
 
     step = time.perf_counter()
     entity = _entity_with_caller(request.tenant, entity_external_id, process_external_id, session_uuid)
@@ -140,12 +144,16 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     query_vector = embedder.embed([query])[0] if query.strip() else None
     timer.embed_ms = timer.lap(step)
 
+    def visible(index):
+        # Episodes answer a question: not without one, and not the caller's own session's (its history).
+        return index.allowed_for(process_pk, session_id=entity.session_pk, episodes=episodes and bool(query.strip()))
+
     def rank_on(index):
         ranked = rank(
             index,
             query=query,
             query_vector=query_vector,
-            allowed=index.allowed_for(process_pk),
+            allowed=visible(index),
             caller_process_id=process_pk,
             limit=limit + int(limit * RANKED_EXTRA) + 1,
         )
@@ -156,6 +164,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             return scores_of(index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk)
 
         ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit, score=score)
+        ranked = without_told_episodes(index, ranked, told_before=handoffs)
         return ranked + without_restated_triples(index, handoffs, stated_before=ranked)
 
     step = time.perf_counter()
@@ -177,7 +186,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
 
     handoffs = [c for c in candidates if _is_handoff(c.hit)]
     results = [c for c in candidates if not _is_handoff(c.hit)]
-    allowed = index.allowed_for(process_pk)
+    allowed = visible(index)
     in_block = {c.row for c in candidates}
     block = blocks.render(
         block_lines(index, results, _section, allowed=allowed, in_block=in_block),
@@ -185,8 +194,9 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         budget,
         block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block),
         handoff_share=handoff_share,
+        episode_share=episode_share,
     )
-    hits = [c.hit for c in results[: block.memory_lines] + handoffs[: block.handoff_lines]]
+    hits = [c.hit for c in _in_block(results, block)] + [c.hit for c in handoffs[: block.handoff_lines]]
     pending = pending[: block.pending_lines]
     result = RecallResult(
         items=[_item(hit) for hit in hits],
@@ -231,6 +241,21 @@ def _fresh_index(entity: Entity, jobs: PendingJobs, embedder_name: str) -> Entit
     if version is None or version == entity.memory_version:
         return None
     return recall_cache().get(IndexKey(entity.pk, entity.created_at, version, embedder_name))
+
+
+def _in_block(results: list[Candidate], block: blocks.Block) -> list[Candidate]:
+    """The results the block holds: its first memory lines and its first episode lines, in rank order."""
+    kept, memories, episodes = [], 0, 0
+    for candidate in results:
+        if candidate.hit.kind == KINDS[EPISODE]:
+            episodes += 1
+            if episodes <= block.episode_lines:
+                kept.append(candidate)
+        else:
+            memories += 1
+            if memories <= block.memory_lines:
+                kept.append(candidate)
+    return kept
 
 
 def _is_handoff(hit: HitRecord) -> bool:
@@ -280,13 +305,14 @@ def _entity_with_caller(
 
 
 def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
-    """Ranked rows with their contributing processes (one query for all of them)."""
+    """Ranked rows with their contributing processes (one query for all of them; an episode's is
+    its exchange's process, which the index holds)."""
     rows = np.asarray([r.row for r in ranked], dtype=np.int64)
-    is_triple = index.kinds[rows] == TRIPLE if rows.size else np.zeros(0, dtype=bool)
-    memory_ids = index.ids[rows][~is_triple].tolist() if rows.size else []
-    triple_ids = index.ids[rows][is_triple].tolist() if rows.size else []
+    kinds = index.kinds[rows]
+    memory_ids = index.ids[rows][memory_mask(kinds)].tolist()
+    triple_ids = index.ids[rows][kinds == TRIPLE].tolist()
     names: dict[tuple[str, int], set[str]] = {}
-    if rows.size:
+    if memory_ids or triple_ids:
         mentions = (
             Provenance.objects.filter(Q(memory_id__in=memory_ids) | Q(triple_id__in=triple_ids))
             .order_by()
@@ -300,7 +326,7 @@ def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
     for r in ranked:
         kind = KINDS[index.kinds[r.row]]
         db_id = int(index.ids[r.row])
-        target = ("triple", db_id) if kind == "triple" else ("memory", db_id)
+        target = (kind, db_id) if kind in ("triple", "episode") else ("memory", db_id)
         first = index.first_process_names[r.row]
         found = names.get(target, set())
         processes = ([first] if first else []) + sorted(found - {first})
@@ -308,8 +334,9 @@ def _hit_records(index: EntityIndex, ranked: list[Ranked]) -> list[HitRecord]:
             HitRecord(
                 kind=kind,
                 content=index.contents[r.row],
-                memory_id=None if kind == "triple" else db_id,
+                memory_id=db_id if target[0] == "memory" else None,
                 triple_id=db_id if kind == "triple" else None,
+                episode_id=db_id if kind == "episode" else None,
                 dense_score=round(r.dense, 6),
                 lexical_score=round(r.lexical, 6),
                 fused_score=round(r.fused, 6),
@@ -333,7 +360,11 @@ def _via(index: EntityIndex, r: Ranked) -> str | None:
     return f"co-mentioned with {kind} {int(index.ids[r.via])}"
 
 
-_SECTIONS = {KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES, KINDS[TRIPLE]: blocks.SECTION_GRAPH}
+_SECTIONS = {
+    KINDS[ATTRIBUTE]: blocks.SECTION_ATTRIBUTES,
+    KINDS[TRIPLE]: blocks.SECTION_GRAPH,
+    KINDS[EPISODE]: blocks.SECTION_EPISODES,
+}
 
 
 def _section(hit: HitRecord) -> str:
@@ -361,4 +392,5 @@ def _item(hit: HitRecord) -> RecalledItem:
         triple_id=hit.triple_id,
         processes=hit.processes,
         via=hit.via,
+        episode_id=hit.episode_id,
     )

@@ -153,6 +153,7 @@ def test_each_agent_gives_what_matches_the_query_first_and_else_its_newest_work(
 
 def test_without_handoffs_the_technical_agents_work_would_be_missed(tenant, settings):
     settings.MEMORI_RECALL_HANDOFF_SECONDS = 0
+    settings.MEMORI_RECALL_EPISODES = False  # its exchange ("Report your findings.") would match the query
     run_parallel_agents(tenant)
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)
@@ -173,7 +174,8 @@ def test_the_recall_event_records_why_each_handoff_was_included(tenant):
     assert all(hit.dense_score is not None and hit.lexical_score is not None for hit in handoffs)
 
 
-def test_work_older_than_the_window_is_recalled_for_relevance_only(tenant):
+def test_work_older_than_the_window_is_recalled_for_relevance_only(tenant, settings):
+    settings.MEMORI_RECALL_EPISODES = False  # its exchange ("Report your findings.") would match the query
     run_parallel_agents(tenant, ago=timedelta(hours=1))
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)

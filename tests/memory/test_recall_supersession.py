@@ -142,8 +142,10 @@ def test_an_index_refreshed_after_a_supersession_equals_one_built_from_scratch(t
 
     refreshed, fresh = refresh_entity_index(old, key), build_entity_index(key)
 
-    mine, theirs = np.argsort(refreshed.ids), np.argsort(fresh.ids)
+    # Rows of different kinds (memories, triples, episodes) may share an id: ordered by kind, then id.
+    mine, theirs = np.lexsort((refreshed.ids, refreshed.kinds)), np.lexsort((fresh.ids, fresh.kinds))
     assert np.array_equal(refreshed.ids[mine], fresh.ids[theirs])
+    assert np.array_equal(refreshed.kinds[mine], fresh.kinds[theirs])
     assert np.array_equal(refreshed.valid_to[mine], fresh.valid_to[theirs], equal_nan=True)
     assert np.array_equal(refreshed.superseded_by[mine], fresh.superseded_by[theirs])
     assert np.array_equal(refreshed.has_claim[mine], fresh.has_claim[theirs])

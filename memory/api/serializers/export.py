@@ -11,6 +11,7 @@ from memory.api.fields import (
     StrictIntegerField,
     json_contains_nul,
 )
+from memory.extraction.episodes import MAX_EPISODE_CHARS
 from memory.models import AugmentationJob, Contradiction, MemoryKind, Message
 from memory.services.editing import MAX_MEMORY_CHARS
 from memory.services.export import EXPORT_FORMAT, EXPORT_VERSION
@@ -102,6 +103,13 @@ class JobDocSerializer(serializers.Serializer):
         return value
 
 
+class EpisodeDocSerializer(serializers.Serializer):
+    content = CleanTextField(max_length=MAX_EPISODE_CHARS * 2)
+    occurred_at = serializers.DateTimeField()
+    embedding = serializers.CharField(allow_null=True, help_text="float32 vector, base64", max_length=1_000_000)
+    embedding_model = CleanTextField(allow_blank=True, max_length=100)
+
+
 class ExchangeDocSerializer(serializers.Serializer):
     ref = _ref()
     idempotency_key = ExternalIdField(allow_null=True, max_length=100)
@@ -113,6 +121,8 @@ class ExchangeDocSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     job = JobDocSerializer(allow_null=True)
     messages = serializers.ListField(child=MessageDocSerializer(), max_length=MAX_ROWS)
+    # Absent from older exports, and null for an exchange with nothing shareable or not augmented yet.
+    episode = EpisodeDocSerializer(required=False, allow_null=True)
 
 
 class ConversationDocSerializer(serializers.Serializer):

@@ -27,6 +27,12 @@ class RecallInputSerializer(serializers.Serializer):
         max_value=1.0,
         help_text="Share of the token budget other agents' recent work takes first (default: the server's setting).",
     )
+    episodes = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Recall past exchanges as they were said (episodes) beside memories (default: the server's setting).",
+    )
 
     def to_recall_request(self, tenant):
         """The validated input as the recall service's request (the API and the SDK's direct mode)."""
@@ -43,6 +49,7 @@ class RecallInputSerializer(serializers.Serializer):
             token_budget=data.get("token_budget"),
             include_pending=data["include_pending"],
             handoff_share=data.get("handoff_share"),
+            episodes=data.get("episodes"),
         )
 
 
@@ -54,6 +61,9 @@ class RecalledItemSerializer(serializers.Serializer):
     lexical_score = serializers.FloatField(allow_null=True)
     memory_id = serializers.IntegerField(allow_null=True)
     triple_id = serializers.IntegerField(allow_null=True)
+    episode_id = serializers.IntegerField(
+        allow_null=True, help_text="For kind 'episode': a past exchange as it was said, recalled whole."
+    )
     processes = serializers.ListField(child=serializers.CharField())
     via = serializers.CharField(
         allow_null=True,

@@ -1,4 +1,4 @@
-"""Re-embed every memory and triple with the current embedder (after changing MEMORI_EMBEDDER).
+"""Re-embed every memory, triple and episode with the current embedder (after changing MEMORI_EMBEDDER).
 
 Rows are read and written in batches by primary key, so it runs in constant memory and can be
 interrupted and re-run (`--stale-only` then skips what is already done). Every entity touched gets
@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import F
 
 from memory.embedding import get_embedder, to_bytes
-from memory.models import Entity, Memory, Triple
+from memory.models import Entity, Episode, Memory, Triple
 
 
 class Command(BaseCommand):
-    help = "Re-embed all memories and triples with the current embedder, with a progress bar."
+    help = "Re-embed all memories, triples and episodes with the current embedder, with a progress bar."
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=512)
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size=512, stale_only=False, **options):
         embedder = get_embedder()
         touched: set[int] = set()
-        for model in (Memory, Triple):
+        for model in (Memory, Triple, Episode):
             rows = model.objects.all()
             if stale_only:
                 rows = rows.exclude(embedding_model=embedder.name, embedding__isnull=False)

@@ -6,7 +6,8 @@ import json
 
 from django.utils import timezone
 
-from memory.models import AugmentationJob, Contradiction, Entity, Exchange, Memory, Process, Provenance
+from memory.models import AugmentationJob, Contradiction, Entity, Episode, Exchange, Memory, Process, Provenance
+from memory.services.augmentation import augment_job
 from memory.services.storing import Mention, memory_upsert, triple_upsert
 from tests.memory.api.conftest import assert_error, record, remember
 
@@ -99,3 +100,27 @@ def test_a_read_only_key_can_export_but_not_import(api, read_only_api):
     document = read_only_api.get("/api/v1/entities/customer_456/export/").json()
     document["entity"]["entity_id"] = "copy"
     assert_error(read_only_api.post("/api/v1/entities/import/", document, format="json"), 403)
+
+
+def test_episodes_round_trip_and_are_recalled_from_the_copy(api, other_api, settings):
+    settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"  # no memory: the episode alone answers
+    exchange = record(api, "Caroline: Here is my painting! [shares a photo: a lake under purple clouds]")
+    augment_job(Exchange.objects.get(pk=exchange["exchange_id"]).augmentation_job.pk)
+    document = api.get("/api/v1/entities/customer_456/export/").json()
+    episode = document["sessions"][0]["conversation"]["exchanges"][0]["episode"]
+    assert episode["content"] == (
+        "Caroline: Here is my painting! [shares a photo: a lake under purple clouds] / assistant: Noted."
+    )
+    assert episode["embedding"] and episode["embedding_model"]
+
+    assert other_api.post("/api/v1/entities/import/", document, format="json").status_code == 201
+
+    again = other_api.get("/api/v1/entities/customer_456/export/").json()
+    assert _without_volatile(again) == _without_volatile(document)
+    copy = Episode.objects.get(entity__tenant__name="globex")
+    original = Episode.objects.get(entity__tenant__name="acme")
+    assert (copy.embedding, copy.occurred_at) == (original.embedding, original.occurred_at)
+    assert copy.exchange.entity_id == copy.entity_id and copy.session.uuid == original.session.uuid
+    body = {"entity_id": "customer_456", "process_id": "reader", "query": "What colour were the clouds?"}
+    recalled = other_api.post("/api/v1/recall/", {**body, "episodes": True}, format="json").json()
+    assert any(item["episode_id"] == copy.pk for item in recalled["items"]), recalled

@@ -1,0 +1,100 @@
+"""What of an exchange other processes may read as it was said: its episode, and raw pending work.
+
+Extraction keeps clean, self-contained statements; what it cannot rewrite (a photo caption, a
+reply that leans on what came before) would be lost. So each augmented exchange also keeps an
+*episode*: its own turn's user and assistant prose, stored beside its memories and recalled whole
+when it answers a question no memory does (memory/models/episodes.py, memory/recall/).
+
+An episode, like the raw pending work recall serves before augmentation (memory/recall/context.py),
+carries only what augmentation would share:
+
+- the exchange's own turn, from its last user message on (earlier messages an exchange may carry
+  are its session's conversation, recorded by earlier exchanges); no system, developer or tool
+  messages;
+- prose only: our own injected `<memori_context>` block, code and markup are dropped
+  (`clean_message`);
+- statements, not questions, and none of the agent's descriptions of itself ("I am the billing
+  agent and I handle refunds" is an attribute of that process, which no other process sees),
+  judged by `memory.extraction.self_description`;
+- a speaker label the message starts with is kept ("Caroline: ..."); a message without one is
+  labelled by its role ("user: ...", "assistant: ...");
+- at most `MAX_EPISODE_CHARS`, cut at a sentence's end where one is near.
+
+An exchange with nothing left gets no episode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from memory.extraction.self_description import is_self_description
+from memory.extraction.sentences import clean_message
+
+MAX_EPISODE_CHARS = 400
+PART_SEPARATOR = " / "
+SPOKEN_ROLES = ("user", "assistant")
+
+_SPEAKER_LABEL = re.compile(r"^\s*(?P<name>[A-Z][\w'.-]{0,40}(?: [A-Z][\w'.-]{0,40}){0,2})\s*:\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
+# A coordinated clause with a subject of its own: "..., and I handle refunds", "...; my role is ...".
+_CLAUSE = re.compile(r"\s*;\s+|,?\s+(?:and|but|so|while)\s+(?=(?:i|you|my|your|this agent)\b)", re.IGNORECASE)
+_CUT = re.compile(r"[.!?\]…](?=\s)|\s/(?=\s)")
+
+
+def shared_statements(text: str, role: str) -> str:
+    """The statements of one message that another process may read: not its questions, and not
+    its clauses describing the agent itself (an attribute of that agent's process, as the
+    extraction package judges it)."""
+    kept = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?"):
+            continue
+        end = sentence[-1] if sentence[-1] in ".!" else "."
+        clauses = [clause for clause in _CLAUSE.split(sentence.rstrip(".!")) if clause.strip()]
+        shared = [clause for clause in clauses if not is_self_description(clause, role)]
+        if len(shared) == len(clauses):
+            kept.append(sentence)
+        elif shared:
+            kept.append(_capitalised("; ".join(shared)) + end)
+    return " ".join(kept)
+
+
+def episode_text(messages: Iterable[tuple[str, str]]) -> str:
+    """The episode of an exchange whose messages are `(role, content)` in order; "" when nothing
+    of it may be shared."""
+    turn: list[tuple[str, str]] = []
+    for role, content in messages:
+        if role == "user":
+            turn = []  # the exchange's own turn starts at its last user message
+        if role in SPOKEN_ROLES:
+            turn.append((role, content))
+    parts = [part for role, content in turn if (part := _shared_part(role, content))]
+    return clip_at_sentence(PART_SEPARATOR.join(parts))
+
+
+def _shared_part(role: str, content: str) -> str:
+    text = " ".join(clean_message(content).split())
+    label = _SPEAKER_LABEL.match(text)
+    speaker = label["name"] if label else role
+    shared = shared_statements(text[label.end() :] if label else text, role)
+    return f"{speaker}: {shared}" if shared else ""
+
+
+def clip_at_sentence(text: str, limit: int = MAX_EPISODE_CHARS) -> str:
+    """At most `limit` characters: cut after the last sentence (or part) that ends in the second
+    half of the limit, else at a word boundary, with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    ends = [match.end() for match in _CUT.finditer(text, 0, limit)]
+    ends = [end for end in ends if end >= limit // 2]
+    if ends:
+        return text[: ends[-1]].rstrip(" /")
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
