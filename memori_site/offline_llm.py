@@ -3,9 +3,10 @@
     python -m memori_site.offline_llm --port 8100      # then OPENAI_BASE_URL=http://127.0.0.1:8100/v1
 
 Answers POST /v1/chat/completions (plain and SSE-streamed, with tool calls when tools are offered),
-POST /v1/responses (plain and streamed) and GET /v1/models. The reply restates the request's last
-user message as findings ("Here is what I found. ...") and echoes key terms of the `<memori_context>` block in
-the system prompt, so answers look grounded in shared memory. Every request is kept (`.requests`,
+POST /v1/responses (plain and streamed) and GET /v1/models. The reply to the last user message gives the
+findings of offline_findings.py on the topics it names that the `<memori_context>` block in the system prompt
+does not hold yet (so a later agent adds to an earlier one's work); a request on another topic gets a promise
+("Let me ... and report back.") and a question about the block's key terms. Every request is kept (`.requests`,
 or GET /_requests) for tests to assert on. Failure injection: `fail_next(status, times)` and
 `delay` (or POST /_control {"fail_status", "fail_times", "delay"}).
 """
@@ -21,6 +22,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from memori_site.offline_findings import answer, topics_asked
+
 CONTEXT_RE = re.compile(r"<memori_context>(.*?)</memori_context>", re.S)
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
 IMPERATIVES = {
@@ -34,60 +37,74 @@ STOPWORDS = {
     "other", "over", "said", "session", "shared", "should", "some", "such", "task", "than", "that", "the", "their",
     "them", "then", "there", "these", "they", "this", "those", "through", "under", "user", "was", "were", "what",
     "when", "where", "which", "while", "will", "with", "would", "you", "your", "findings", "facts", "fact",
-    "recalled", "previous", "work", "assistant", "asked", "question", "pending", "recent", "exchanges",
+    "recalled", "previous", "work", "assistant", "asked", "question", "pending", "recent", "exchanges", "just",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december",
 }  # fmt: skip
-MAX_ECHOED_TERMS = 12
+GREETING_RE = re.compile(r"^\s*(?:hello|hi|hey|good (?:morning|afternoon|evening))\b", re.I)
+MAX_ECHOED_TERMS = 5
 _ids = itertools.count(1)
 
 
 # -- the deterministic "model" -------------------------------------------------------------------
-def declarative(sentence: str) -> str:
-    """One sentence of the request, restated as a statement."""
-    text = sentence.strip().rstrip(".!?").strip()
-    if not text:
-        return ""
-    if text.lower().startswith("research:"):
-        text = text.split(":", 1)[1].strip()
-    text = re.sub(r"\bI\b", "the user", text)
-    text = re.sub(r"\b[Mm]y\b", "their", text)
-    text = re.sub(r"\bme\b", "them", text)
-    first, _, rest = text.partition(" ")
-    if sentence.strip().endswith("?"):
-        statement = f"The question is whether {text[0].lower()}{text[1:]}"
-    elif first.lower() in IMPERATIVES:
-        statement = f"The task is to {first.lower()} {rest}".rstrip()
-    else:
-        statement = text
-    return statement[0].upper() + statement[1:] + "."
+def recalled_lines(system_prompt: str) -> list[str]:
+    """The recalled lines ("- ...") of the memory block, without their "[date]" labels or the block's headings."""
+    lines = [line for block in CONTEXT_RE.findall(system_prompt) for line in block.splitlines()]
+    return [re.sub(r"\[[^\]]*\]", " ", line[2:]).strip() for line in lines if line.startswith("- ")]
 
 
 def key_terms(system_prompt: str) -> list[str]:
-    """Short distinct terms from the memory block (acronyms and content words), in order of appearance."""
-    terms: list[str] = []
+    """A few distinct terms of the memory block, in order of appearance: its names and acronyms, or longer
+    lower-case words when it has none."""
+    names: list[str] = []
+    words: list[str] = []
     seen: set[str] = set()
-    for block in CONTEXT_RE.findall(system_prompt):
-        # Only the recalled lines ("- ..."), without their "[source, time]" attributions or the block's headings.
-        lines = [line[2:] for line in block.splitlines() if line.startswith("- ")]
-        content = re.sub(r"\[[^\]]*\]", " ", "\n".join(lines))
-        for word in WORD_RE.findall(content):
+    for line in recalled_lines(system_prompt):
+        for match in WORD_RE.finditer(line):
+            word, before = match.group(), line[: match.start()].rstrip()
             lowered = word.lower()
-            if lowered in seen or lowered in STOPWORDS or (len(word) < 4 and not word.isupper()):
+            if lowered in seen or lowered in STOPWORDS:
                 continue
+            if (word.isupper() and len(word) > 1) or (word[0].isupper() and before and before[-1] not in ".:!?"):
+                names.append(word)
+            elif word == lowered and len(word) > 4:
+                words.append(word)
             seen.add(lowered)
-            terms.append(word)
-            if len(terms) >= MAX_ECHOED_TERMS:
-                return terms
-    return terms
+    return (names or words)[:MAX_ECHOED_TERMS]
+
+
+def promise(user_text: str) -> str:
+    """An honest reply to a request the model knows nothing about: what it will do, which is not memory."""
+    for sentence in re.split(r"(?<=[.!?])\s+", user_text.strip()):
+        label, colon, after = sentence.partition(":")
+        if colon and label.lower() in IMPERATIVES:  # "Research: vector databases"
+            sentence = f"{label} {after.strip()}"
+        verb, _, rest = sentence.strip().rstrip(".!").partition(" ")
+        if verb.lower() in IMPERATIVES and rest:
+            rest = re.sub(r"\b(?:me|I)\b", "you", re.sub(r"\b[Mm]y\b", "your", rest))
+            return f"Let me {verb.lower()} {rest} and report back."
+    if user_text.strip().endswith("?"):
+        return "Let me look into that and report back."
+    if GREETING_RE.match(user_text):
+        return "Hello! How can I help you?"
+    return "Thank you, I have noted that."
 
 
 def compose_reply(user_text: str, system_prompt: str) -> str:
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", user_text.strip()) if s.strip()]
-    statements = " ".join(filter(None, (declarative(s) for s in sentences))) or "No request was given."
-    reply = f"Here is what I found. {statements}"
+    """Findings on the topics the request names that the memory block does not hold yet; else a promise,
+    with a question about the block's terms (a question, so that augmenting it stores no new fact)."""
+    topics = topics_asked(user_text)
+    findings = answer(topics, "\n".join(recalled_lines(system_prompt)))
+    if findings:
+        return " ".join(findings)
+    if topics:
+        reply = f"Let me look further into {topics[0].name} and report back."
+    else:
+        reply = promise(user_text)
     terms = key_terms(system_prompt)
     if terms:
-        # A question, so that augmenting this reply does not store the echo as a new fact.
-        reply += f" Shall I build on what the team already knows about {', '.join(terms)}?"
+        listed = terms[0] if len(terms) == 1 else f"{', '.join(terms[:-1])} and {terms[-1]}"
+        reply += f" Shall I build on what the team already knows about {listed}?"
     return reply
 
 

@@ -13,7 +13,13 @@ def client_for(server) -> OpenAI:
     return OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
 
 
-def test_it_restates_the_request_as_findings(offline_llm):
+def block(*lines: str) -> str:
+    """A system prompt with a recalled memory block, as the SDK injects it."""
+    recalled = "\n".join(f"- [3 March 2026] {line} [triage_agent]" for line in lines)
+    return f"You are an agent.\n<memori_context>\n## Facts, preferences and skills\n{recalled}\n</memori_context>"
+
+
+def test_it_answers_a_known_topic_with_findings(offline_llm):
     response = client_for(offline_llm).chat.completions.create(
         model="gpt-4o-mini",
         messages=[
@@ -21,25 +27,76 @@ def test_it_restates_the_request_as_findings(offline_llm):
         ],
     )
 
-    text = response.choices[0].message.content
-    assert text.startswith("Here is what I found. ")
-    assert "implement user authentication with JWT tokens" in text
-    assert "use bcrypt for passwords" in text
+    assert response.choices[0].message.content == (
+        "The login endpoint issues JWT tokens that expire after 15 minutes. "
+        "Passwords are hashed with bcrypt at a cost factor of 12 before they are stored."
+    )
     assert response.usage.completion_tokens > 0
 
 
-def test_it_echoes_terms_of_the_memory_block_only():
+def test_different_phrasings_of_a_topic_get_the_same_findings():
+    asked = compose_reply("Evaluate vector database options", "")
+
+    assert asked.startswith("Pinecone, Weaviate, Qdrant and pgvector are the vector databases")
+    assert compose_reply("Research: semantic search approaches for AI memory", "") == asked
+    assert compose_reply("Which vector DB should we pick?", "") == asked
+
+
+def test_a_later_agent_adds_to_what_its_memory_block_holds():
+    triage = compose_reply("I can't access my account and I was just charged twice on my card.", "")
+    billing = compose_reply("Help me with the double charge issue.", block(triage))
+
+    assert "charged twice for the $49 Pro plan" in triage
+    assert "locked after 5 failed login attempts" in triage
+    assert "charged twice" not in billing
+    assert billing.startswith("The duplicate $49 charge from March 3 will be refunded within 5 business days.")
+
+
+def test_a_topic_the_block_already_holds_in_full_gets_a_promise():
+    first = compose_reply("Review the authentication implementation.", "")
+    second = compose_reply("Review the authentication implementation.", block(first))
+
+    third = compose_reply("Review the authentication implementation.", block(first, second))
+
+    assert "JWT signing key" in second and second not in first
+    assert third.startswith("Let me look further into the code review of the authentication and report back.")
+
+
+def test_a_synthesis_recommends_on_the_topics_of_its_block_only():
     reply = compose_reply(
-        "Review the code.",
-        "You are a reviewer. Mentions Kubernetes.\n<memori_context>\n- The API uses JWT tokens\n</memori_context>",
+        "Synthesize all research findings into strategic recommendations.",
+        block(
+            "The AI memory infrastructure market was worth about 2.4 billion dollars in 2025.",
+            "Qdrant and pgvector answer a top-10 semantic search over one million embeddings in under 10 milliseconds.",
+        ),
     )
 
-    assert "JWT" in reply
-    assert "Kubernetes" not in reply
+    assert "2.4 billion dollars" in reply
+    assert "pgvector" in reply
+    assert "Mem0" not in reply  # no competitor finding in the block
+
+
+def test_an_unknown_request_gets_a_promise_and_a_question_on_the_blocks_terms_only():
+    reply = compose_reply(
+        "Summarize my meeting notes.",
+        "You are an assistant. Mentions Kubernetes.\n<memori_context>\n- The API uses JWT tokens\n</memori_context>",
+    )
+
+    assert reply == (
+        "Let me summarize your meeting notes and report back. "
+        "Shall I build on what the team already knows about API and JWT?"
+    )
+
+
+def test_statements_greetings_and_questions_get_replies_that_state_nothing():
+    assert compose_reply("My card ends in 4242 and I live in Lisbon.", "") == "Thank you, I have noted that."
+    assert compose_reply("Hello", "") == "Hello! How can I help you?"
+    assert compose_reply("What is the weather in Porto?", "") == "Let me look into that and report back."
 
 
 def test_it_is_deterministic():
-    assert compose_reply("I was charged twice.", "") == compose_reply("I was charged twice.", "")
+    system = block("The customer was charged twice for the $49 Pro plan on March 3.")
+    assert compose_reply("I was charged twice.", system) == compose_reply("I was charged twice.", system)
 
 
 def test_it_streams_chunk_by_chunk(offline_llm):
@@ -53,7 +110,8 @@ def test_it_streams_chunk_by_chunk(offline_llm):
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert len(chunks) > 3
-    assert text == "Here is what I found. The task is to research pricing strategies."
+    assert text == compose_reply("Research pricing strategies", "")
+    assert text.startswith("Most AI memory products combine a free tier with pricing by usage")
     assert chunks[-1].usage.completion_tokens > 0
 
 
@@ -63,7 +121,8 @@ def test_it_answers_the_responses_api_plain_and_streamed(offline_llm):
     plain = client.responses.create(model="gpt-4o-mini", input="Evaluate vector database options")
     events = list(client.responses.create(model="gpt-4o-mini", input="Evaluate vector database options", stream=True))
 
-    assert plain.output_text == "Here is what I found. The task is to evaluate vector database options."
+    assert plain.output_text == compose_reply("Evaluate vector database options", "")
+    assert "Qdrant" in plain.output_text
     assert events[-1].type == "response.completed"
     assert events[-1].response.output_text == plain.output_text
 
