@@ -6,9 +6,10 @@ agents' memories of the last minutes (handoffs, admitted for being recent, not f
 recent work from other agents not yet processed. Every memory line says when it was said and names
 the processes that contributed it, so an agent can tell whose work it builds on and place it in
 time. The whole block, delimiters included, stays within the token budget: pending work may take
-up to `PENDING_SHARE` of it, handoffs up to `handoff_share` (`MEMORI_RECALL_HANDOFF_SHARE`, and
-whatever the memories leave), results (memories and episodes, in rank order) the rest, episodes at
-most `episode_share` of it (`MEMORI_RECALL_EPISODE_SHARE`).
+up to `PENDING_SHARE` of it (and whatever the rest leaves), handoffs up to `handoff_share`
+(`MEMORI_RECALL_HANDOFF_SHARE`, and whatever the memories leave), results (memories and
+episodes, in rank order) the rest, episodes at most `episode_share` of it
+(`MEMORI_RECALL_EPISODE_SHARE`).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def render(
     episode_share: float = EPISODE_SHARE,
 ) -> Block:
     """Fit lines into `budget` tokens and lay them out by section: pending work first (up to its
-    share), then handoffs (up to theirs), then memories, then more handoffs if room is left.
+    share), then handoffs (up to theirs), then memories, then more handoffs and more pending work
+    if room is left.
     `memory_lines` may hold episode lines (their section) in rank order among the others: they
     are taken in that order too, until one does not fit in the room left or in `episode_share` of
     the budget; the others go on (each stream keeps its first lines).
@@ -114,7 +116,10 @@ def render(
     remaining -= sum(handoff_costs[:handoff_kept])
     results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share))
     remaining -= results.tokens
-    handoff_kept += fit_to_budget(handoff_costs[handoff_kept:], remaining)
+    more = fit_to_budget(handoff_costs[handoff_kept:], remaining)
+    remaining -= sum(handoff_costs[handoff_kept : handoff_kept + more])
+    handoff_kept += more
+    pending_kept += fit_to_budget(pending_costs[pending_kept:], remaining)
     if not (results.lines or pending_kept or handoff_kept):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
     tokens = overhead + results.tokens + sum(pending_costs[:pending_kept]) + sum(handoff_costs[:handoff_kept])

@@ -35,7 +35,7 @@ from memory.extraction.episodes import shared_statements
 from memory.models import AugmentationJob, Message
 from memory.recall.text import strip_memori_blocks
 
-PENDING_LIMIT = 10
+PENDING_LIMIT = 24  # a burst of 24 agents; the token budget bounds what is served of them (block.py)
 PENDING_CHARS = 600
 PENDING_JOB_IDS_LIMIT = 200
 HISTORY_LIMIT = 40
