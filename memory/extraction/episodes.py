@@ -15,7 +15,8 @@ carries only what augmentation would share:
   (`clean_message`);
 - statements, not questions, and none of the agent's descriptions of itself ("I am the billing
   agent and I handle refunds" is an attribute of that process, which no other process sees),
-  judged by `memory.extraction.self_description`;
+  judged by `memory.extraction.self_description`; nor a sentence that says what the exchange's
+  extraction kept as an attribute (`private`: an LLM extractor may judge more sentences private);
 - a speaker label the message starts with is kept ("Caroline: ..."); a message without one is
   labelled by its role ("user: ...", "assistant: ...");
 - at most `MAX_EPISODE_CHARS`, cut at a sentence's end where one is near.
@@ -30,8 +31,10 @@ from collections.abc import Iterable
 
 from memory.extraction.self_description import is_self_description
 from memory.extraction.sentences import clean_message
+from memory.recall.text import tokenize
 
 MAX_EPISODE_CHARS = 400
+PRIVATE_COVERED = 0.6  # share of a sentence's words an attribute holds for the sentence to be private
 PART_SEPARATOR = " / "
 SPOKEN_ROLES = ("user", "assistant")
 
@@ -61,25 +64,34 @@ def shared_statements(text: str, role: str) -> str:
     return " ".join(kept)
 
 
-def episode_text(messages: Iterable[tuple[str, str]]) -> str:
+def episode_text(messages: Iterable[tuple[str, str]], *, private: Iterable[str] = ()) -> str:
     """The episode of an exchange whose messages are `(role, content)` in order; "" when nothing
-    of it may be shared."""
+    of it may be shared. `private`: the attributes its extraction kept for its process alone."""
     turn: list[tuple[str, str]] = []
     for role, content in messages:
         if role == "user":
             turn = []  # the exchange's own turn starts at its last user message
         if role in SPOKEN_ROLES:
             turn.append((role, content))
-    parts = [part for role, content in turn if (part := _shared_part(role, content))]
+    attributes = [words for text in private if (words := frozenset(tokenize(text)))]
+    parts = [part for role, content in turn if (part := _shared_part(role, content, attributes))]
     return clip_at_sentence(PART_SEPARATOR.join(parts))
 
 
-def _shared_part(role: str, content: str) -> str:
+def _shared_part(role: str, content: str, attributes: list[frozenset[str]]) -> str:
     text = " ".join(clean_message(content).split())
     label = _SPEAKER_LABEL.match(text)
     speaker = label["name"] if label else role
     shared = shared_statements(text[label.end() :] if label else text, role)
+    if attributes:
+        sentences = _SENTENCE_END.split(shared)
+        shared = " ".join(sentence for sentence in sentences if not _says_one_of(sentence, attributes))
     return f"{speaker}: {shared}" if shared else ""
+
+
+def _says_one_of(sentence: str, attributes: list[frozenset[str]]) -> bool:
+    words = frozenset(tokenize(sentence))
+    return bool(words) and any(len(words & attribute) >= PRIVATE_COVERED * len(words) for attribute in attributes)
 
 
 def clip_at_sentence(text: str, limit: int = MAX_EPISODE_CHARS) -> str:

@@ -26,19 +26,19 @@ class EpisodeWrite:
     content: str
 
 
-def new_episodes(jobs: Sequence[tuple[AugmentationJob, Sequence[Message]]]) -> list[EpisodeWrite]:
-    """The episode of each job's exchange that has shareable prose and none stored yet (one
-    query), in the jobs' order."""
+def new_episodes(jobs: Sequence[tuple[AugmentationJob, Sequence[Message], Sequence[str]]]) -> list[EpisodeWrite]:
+    """The episode of each job's exchange (its messages, and the attributes its extraction kept
+    private) that has shareable prose and none stored yet (one query), in the jobs' order."""
     stored = set(
-        Episode.objects.filter(exchange_id__in=[job.exchange_id for job, _ in jobs]).values_list(
+        Episode.objects.filter(exchange_id__in=[job.exchange_id for job, _, _ in jobs]).values_list(
             "exchange_id", flat=True
         )
     )
     writes = []
-    for job, messages in jobs:
+    for job, messages, attributes in jobs:
         if job.exchange_id in stored:
             continue
-        content = episode_text((message.role, message.content) for message in messages)
+        content = episode_text(((message.role, message.content) for message in messages), private=attributes)
         if content:
             writes.append(EpisodeWrite(job=job, content=content))
     return writes

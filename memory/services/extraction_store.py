@@ -52,6 +52,11 @@ class JobExtraction:
         self._keys = {item: self._key(item) for item in self.memories}
         self._by_position = {message.position: message for message in self.messages}
 
+    @property
+    def attributes(self) -> list[str]:
+        """What the extraction kept for the job's process alone: no other process may read it."""
+        return [item.content for item in self.memories if item.kind == MemoryKind.ATTRIBUTE]
+
     def key(self, item: ExtractedMemory) -> MemoryKey:
         return self._keys[item]
 
@@ -106,7 +111,7 @@ def store_extractions(items: list[JobExtraction], vectors: dict[int, dedup._Enti
     existing = batch_storing.existing_memory_ids({item.key(memory) for item in items for memory in item.memories})
     fresh_texts = {item_.content for item in items for item_ in item.memories if item.key(item_) not in existing}
     triple_texts = [triple_content(t.subject, t.predicate, t.object) for item in items for t in item.triples]
-    episodes = episode_store.new_episodes([(item.job, item.messages) for item in items])
+    episodes = episode_store.new_episodes([(item.job, item.messages, item.attributes) for item in items])
     embedded, model_name = _embed(sorted(fresh_texts) + triple_texts + [episode.content for episode in episodes])
     vector_of = dict(zip(sorted(fresh_texts), embedded[: len(fresh_texts)], strict=True))
     triple_vectors = iter(embedded[len(fresh_texts) : len(fresh_texts) + len(triple_texts)])

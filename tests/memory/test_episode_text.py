@@ -56,3 +56,12 @@ def test_a_long_exchange_is_cut_at_a_sentence():
 
     assert len(text) <= MAX_EPISODE_CHARS and text.endswith("days.")
     assert text.startswith("assistant: Finding number 0 is")
+
+
+def test_a_sentence_saying_what_extraction_kept_as_an_attribute_is_not_shared():
+    text = episode_text(
+        [("assistant", "Handles vendor analysis for the EU accounts. The EU accounts renew in March.")],
+        private=["Handles vendor analysis for the EU accounts"],
+    )
+
+    assert text == "assistant: The EU accounts renew in March."

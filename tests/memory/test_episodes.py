@@ -59,6 +59,16 @@ def test_an_augmented_exchange_keeps_its_shareable_prose_as_an_episode(tenant):
     assert job.result["episodes_created"] == 1
 
 
+def test_what_extraction_keeps_as_an_attribute_stays_out_of_the_episode(tenant):
+    _augmented(
+        tenant,
+        user="Which accounts renew soon?",
+        assistant="attribute: Handles vendor analysis for the EU accounts.\nThe EU accounts renew in March.",
+    )
+
+    assert Episode.objects.get().content == "assistant: The EU accounts renew in March."
+
+
 def test_an_exchange_with_nothing_to_share_gets_no_episode(tenant):
     job = _augmented(tenant, user="Can you check the invoice?", assistant="Is there anything else?")
 
