@@ -28,20 +28,25 @@ KS = (5, 10, 20)
 
 
 def covered_turns(items) -> set[str]:
-    """dia_ids of the messages the recalled memories were extracted from (their provenance)."""
+    """dia_ids of the messages the recalled memories were extracted from (their provenance), and of
+    the recalled episodes' exchanges."""
     from django.db.models import Q
 
-    from memory.models import Provenance
+    from memory.models import Episode, Provenance
 
     memory_ids = [item.memory_id for item in items if item.memory_id]
     triple_ids = [item.triple_id for item in items if item.triple_id]
+    episode_ids = [item.episode_id for item in items if getattr(item, "episode_id", None)]
     if not items:
         return set()
-    return set(
+    turns = set(
         Provenance.objects.filter(Q(memory_id__in=memory_ids) | Q(triple_id__in=triple_ids))
         .exclude(message__isnull=True)
         .values_list("message__name", flat=True)
     )
+    if episode_ids:
+        turns |= set(Episode.objects.filter(pk__in=episode_ids).values_list("exchange__messages__name", flat=True))
+    return turns
 
 
 def evaluate(tenant, samples: list[dict], budget: int) -> dict:
