@@ -80,7 +80,7 @@ TOPICS: tuple[Topic, ...] = (
         (every(r"test|qa", r"notification"),),
         (
             "The notification test plan has 12 cases: email and in-app delivery for each event, opt-outs and retries.",
-            "The staging run on March 14 passed 11 of the 12 notification test cases.",
+            "The QA team ran the notification tests on staging on March 14, and 11 of the 12 cases passed.",
             "The failing notification test case is the retry case: a failed email was retried 4 times instead of 3.",
         ),
         alone=True,
@@ -151,8 +151,8 @@ TOPICS: tuple[Topic, ...] = (
         "the double charge",
         (r"charged twice", r"(?:double|duplicate) charge", r"refund"),
         (
-            "The customer was charged twice for the $49 Pro plan on March 3, on the card ending in 4242.",
-            "The duplicate $49 charge from March 3 will be refunded within 5 business days.",
+            "The customer's card ending in 4242 was charged twice for the $49 Pro plan on March 3.",
+            "The billing team will refund the duplicate $49 charge from March 3 within 5 business days.",
             "The refund goes back to the card ending in 4242, and no other invoice of the account is affected.",
         ),
     ),
@@ -160,16 +160,16 @@ TOPICS: tuple[Topic, ...] = (
         "account access",
         (r"log ?in", r"sign ?in", r"locked out", r"access\w* (?:to )?(?:my|the|their|his|her) account"),
         (
-            "The customer cannot access the account because it was locked after 5 failed login attempts on March 3.",
-            "The account lock was lifted on March 4, and a password reset link was sent to the customer's email.",
-            "The password reset link is valid for 24 hours, and the customer can log in again after using it.",
+            "The customer's account was locked after 5 failed login attempts on March 3.",
+            "Support lifted the account lock on March 4 and sent a password reset link to the customer's email.",
+            "The password reset link expires after 24 hours.",
         ),
     ),
     Topic(
         "the Enterprise plan upgrade",
         (r"upgrade", r"quote"),
         (
-            "The Enterprise plan costs $99 per seat per month, billed annually, and includes SSO and audit logs.",
+            "The Enterprise plan includes SSO and audit logs and costs $99 per seat per month, billed annually.",
             "The Enterprise upgrade quote covers 25 seats at $29,700 per year and is valid until April 30.",
             "The unused part of the current Pro plan is credited against the first Enterprise invoice.",
         ),
@@ -179,8 +179,8 @@ TOPICS: tuple[Topic, ...] = (
         (r"sso", r"single sign", r"okta", r"saml"),
         (
             "SSO with Okta uses the SAML 2.0 protocol and is available on the Enterprise plan only.",
-            "The customer's Okta administrator must add the app and upload its SAML metadata to finish SSO setup.",
-            "Users who sign in through Okta for the first time get an account created automatically.",
+            "The Okta administrator of the customer must upload the SAML metadata of the app to finish the SSO setup.",
+            "Okta creates an account automatically for users who sign in for the first time.",
         ),
     ),
     Topic(

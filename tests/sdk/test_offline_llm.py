@@ -49,7 +49,7 @@ def test_a_later_agent_adds_to_what_its_memory_block_holds():
     assert "charged twice for the $49 Pro plan" in triage
     assert "locked after 5 failed login attempts" in triage
     assert "charged twice" not in billing
-    assert billing.startswith("The duplicate $49 charge from March 3 will be refunded within 5 business days.")
+    assert billing.startswith("The billing team will refund the duplicate $49 charge from March 3 within 5 business")
 
 
 def test_a_topic_the_block_already_holds_in_full_gets_a_promise():
@@ -95,7 +95,7 @@ def test_statements_greetings_and_questions_get_replies_that_state_nothing():
 
 
 def test_it_is_deterministic():
-    system = block("The customer was charged twice for the $49 Pro plan on March 3.")
+    system = block("The customer's card ending in 4242 was charged twice for the $49 Pro plan on March 3.")
     assert compose_reply("I was charged twice.", system) == compose_reply("I was charged twice.", system)
 
 

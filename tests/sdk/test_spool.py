@@ -95,7 +95,7 @@ def test_a_script_that_exits_while_the_server_is_down_loses_nothing(memori_env, 
     down = run_script(SCRIPT, env)
 
     assert down.returncode == 0, down.stderr
-    assert down.stdout.startswith("The customer was charged twice for the $49 Pro plan")
+    assert down.stdout.startswith("The customer's card ending in 4242 was charged twice for the $49 Pro plan")
     assert "spooling" in down.stderr
     assert len(spooled(spool_dir)) == 1
     assert not Exchange.objects.exists()
