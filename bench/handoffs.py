@@ -2,7 +2,7 @@
 
 Each scenario is a function that takes a running `Stack` (a fresh database, gunicorn and a Celery
 worker as `make run` starts them, the `rules` extractor, and the offline OpenAI-compatible model,
-which keeps every request it gets) and returns rows for the table printed at the end.
+which keeps every request it gets) and returns the rows of its table, printed as it ends.
 
     .venv/bin/python bench/handoffs.py                      # SQLite (the default settings)
     .venv/bin/python bench/handoffs.py --postgres           # PostgreSQL + Redis
@@ -19,6 +19,11 @@ Scenarios:
 - `outage`: the memory server goes down (a proxy answering 503) while an agent makes calls, comes
   back, and the agent's next call is made at once: exchanges lost, duplicated, and whether that
   next call saw what the agent said during the outage. Target: 0 lost, 0 duplicated, seen.
+- `burst`, `chain`, `update`, `isolation`, `buried_paraphrase`: what reaches the next agent's
+  prompt (bench/handoffs_agents.py says how each is played and what it targets).
+
+Each scenario gets a stack of its own (bench/handoffs_stack.py; `BENCH_TMP`,
+`BENCH_POSTGRES_DATABASE` and `BENCH_REDIS_URL` say where it writes).
 
 Figures move with the machine's load: the load average is printed with them.
 """
@@ -27,14 +32,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -42,195 +41,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from memori_site.offline_llm import OfflineLLM  # noqa: E402 (after the path is set)
-
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-POSTGRES_DATABASE = "memori_bench_handoffs"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
-PYTHON = sys.executable
-CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-# -- the stack ---------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_json(method: str, url: str, body: dict | None = None, api_key: str = "", timeout: float = 60) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (local URL)
-        return json.loads(response.read() or b"{}")
-
-
-@dataclass
-class Stack:
-    """A fresh database, gunicorn, a Celery worker and the offline model, for one backend."""
-
-    backend: str  # "sqlite" or "postgresql"
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="memori-handoffs-")))
-    port: int = field(default_factory=free_port)
-    processes: list[subprocess.Popen] = field(default_factory=list)
-    keys: dict[str, str] = field(default_factory=dict)
-    llm: OfflineLLM | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        for name in ("DJANGO_SETTINGS_MODULE", "CELERY_TASK_ALWAYS_EAGER"):
-            env.pop(name, None)
-        env.update(
-            DEBUG="0",
-            SECRET_KEY="bench-only-not-a-secret",
-            MEMORI_VAR_DIR=str(self.root / "var"),
-            MEMORI_EXTRACTOR="rules",
-            PYTHONPATH=str(ROOT),
-            PYTHONUNBUFFERED="1",
-        )
-        if self.backend == "postgresql":
-            env["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + POSTGRES_DATABASE
-            env["CELERY_BROKER_URL"] = REDIS_URL
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{self.root / 'var' / 'memori.sqlite3'}"
-            env["CELERY_BROKER_URL"] = "filesystem://"
-        return env
-
-    def start(self) -> Stack:
-        (self.root / "var").mkdir(parents=True, exist_ok=True)
-        if self.backend == "postgresql":
-            _recreate_postgres_database()
-            _flush_redis()
-        self.manage("migrate", "--noinput")
-        for tenant in ("agents", "importer"):
-            self.keys[tenant] = self.manage("create_api_key", "--tenant", tenant, "--name", "bench").split()[-1]
-        log = (self.root / "web.log").open("wb")
-        # As bin/run (`make run`) starts them: gunicorn 2 x 4 threads, a worker of concurrency 2.
-        web = [PYTHON, "-m", "gunicorn", "memori_site.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2"]
-        web += ["--threads", "4"]
-        self.processes.append(subprocess.Popen(web, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
-        log = (self.root / "worker.log").open("wb")
-        worker = [CELERY, "-A", "memori_site", "worker", "--pool=prefork", "-c", "2", "-l", "WARNING"]
-        worker += ["--without-gossip", "--without-mingle", "-n", f"handoffs-{uuid.uuid4().hex[:6]}@%h"]
-        self.processes.append(subprocess.Popen(worker, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
-        self.llm = OfflineLLM().start()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http_json("GET", self.url + "/api/v1/health/", timeout=5)
-                break
-            except (OSError, urllib.error.HTTPError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {(self.root / 'web.log').read_text()[-2000:]}")
-                time.sleep(0.2)
-        return self
-
-    def manage(self, *args: str) -> str:
-        done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def stop(self) -> None:
-        if self.llm is not None:
-            self.llm.stop()
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self.backend == "postgresql":
-            _drop_postgres_database()
-
-    def agent(self, entity: str, process: str, *, tenant: str = "agents", api_url: str | None = None):
-        """A real agent: an OpenAI client on the offline model, wrapped by a Memori of its own."""
-        from openai import OpenAI
-
-        from memori import Memori
-
-        client = OpenAI(base_url=self.llm.base_url, api_key="x", max_retries=0)
-        mem = Memori(api_url=api_url or self.url, api_key=self.keys[tenant], spool_dir=self.root / "spool")
-        mem.llm.register(client)
-        mem.attribution(entity_id=entity, process_id=process)
-        return client, mem
-
-
-def _recreate_postgres_database() -> None:
-    import psycopg
-
-    _drop_postgres_database()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
-
-
-def _drop_postgres_database() -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)')
-
-
-def _flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-
-
-# -- measuring ---------------------------------------------------------------------------------
-@dataclass
-class Row:
-    scenario: str
-    measure: str
-    value: str
-    target: str = ""
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-def timed(function: Callable[[], object]) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = function()
-    return (time.perf_counter() - started) * 1000, result
-
-
-def has_memory_block(request: dict) -> bool:
-    return any(
-        "<memori_context>" in str(message.get("content"))
-        for message in request.get("messages", [])
-        if message.get("role") in ("system", "developer")
-    )
-
-
-def latency_rows(scenario: str, label: str, values: list[float], target: float | None) -> list[Row]:
-    if not values:
-        return [Row(scenario, label, "no calls")]
-    p50, p95 = statistics.median(values), percentile(values, 0.95)
-    return [
-        Row(scenario, f"{label} p50 / p95 (ms)", f"{p50:.0f} / {p95:.0f}", f"p95 <= {target:.0f}" if target else ""),
-        Row(scenario, f"{label} max (ms), n", f"{max(values):.0f}, {len(values)}"),
-    ]
-
+from handoffs_agents import buried_paraphrase, burst, chain, isolation, update
+from handoffs_stack import Row, Stack, has_memory_block, http_json, latency_rows, timed
 
 # -- scenario: recall while another tenant imports ---------------------------------------------
 SEED_FINDINGS = {
@@ -447,16 +261,22 @@ def outage(stack: Stack) -> list[Row]:
 SCENARIOS: dict[str, Callable[[Stack], list[Row]]] = {
     "recall_under_import": recall_under_import,
     "outage": outage,
+    "burst": burst,
+    "chain": chain,
+    "update": update,
+    "isolation": isolation,
+    "buried_paraphrase": buried_paraphrase,
 }
 
 
 # -- the table ---------------------------------------------------------------------------------
-def print_table(backend: str, rows: list[Row]) -> None:
-    width = max(len(f"{row.scenario}: {row.measure}") for row in rows)
-    print(f"\n== {backend} (load average {os.getloadavg()[0]:.1f}) ==")
+def print_table(backend: str, name: str, rows: list[Row], seconds: float) -> None:
+    width = max(len(row.measure) for row in rows)
+    scenarios = ", ".join(dict.fromkeys(row.scenario for row in rows))
+    print(f"\n== {name}: {scenarios} ({backend}, {seconds:.0f} s, load average {os.getloadavg()[0]:.1f}) ==")
+    print(f"{'':<{width}}  {'measured':>22}  target")
     for row in rows:
-        label = f"{row.scenario}: {row.measure}"
-        print(f"{label:<{width}}  {row.value:>18}  {row.target}")
+        print(f"{row.measure:<{width}}  {row.value:>22}  {row.target}", flush=True)
 
 
 def main() -> None:
@@ -469,18 +289,17 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     backend = "postgresql" if args.postgres else "sqlite"
-    rows: list[Row] = []
     for name in chosen:
+        started = time.perf_counter()
         stack = Stack(backend).start()
         try:
-            rows += SCENARIOS[name](stack)
+            print_table(backend, name, SCENARIOS[name](stack), time.perf_counter() - started)
         except BaseException:
             for log in ("web.log", "worker.log"):
                 print(f"--- {log} (last lines) ---\n{(stack.root / log).read_text(errors='replace')[-3000:]}")
             raise
         finally:
             stack.stop()
-    print_table(backend, rows)
 
 
 if __name__ == "__main__":
