@@ -54,23 +54,19 @@ def recalled_lines(system_prompt: str) -> list[str]:
 
 
 def key_terms(system_prompt: str) -> list[str]:
-    """A few distinct terms of the memory block, in order of appearance: its names and acronyms, or longer
-    lower-case words when it has none."""
+    """A few distinct names and acronyms of the memory block, in order of appearance."""
     names: list[str] = []
-    words: list[str] = []
     seen: set[str] = set()
     for line in recalled_lines(system_prompt):
         for match in WORD_RE.finditer(line):
             word, before = match.group(), line[: match.start()].rstrip()
+            acronym = word.isupper() and len(word) > 1
+            name = word[0].isupper() and len(word) > 3 and before and before[-1] not in ".:!?"
             lowered = word.lower()
-            if lowered in seen or lowered in STOPWORDS:
-                continue
-            if (word.isupper() and len(word) > 1) or (word[0].isupper() and before and before[-1] not in ".:!?"):
+            if (acronym or name) and lowered not in seen and lowered not in STOPWORDS:
+                seen.add(lowered)
                 names.append(word)
-            elif word == lowered and len(word) > 4:
-                words.append(word)
-            seen.add(lowered)
-    return (names or words)[:MAX_ECHOED_TERMS]
+    return names[:MAX_ECHOED_TERMS]
 
 
 def promise(user_text: str) -> str:
