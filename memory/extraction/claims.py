@@ -89,7 +89,8 @@ def _core(head: Token) -> str:
 def _subject_and_attribute(head: Token, voice: Voice, attribute: str) -> tuple[str, str] | None:
     """("invoice", "date") for "the invoice date"; ("payments", attribute) for "payments"."""
     owner = [c for c in head.children if c.dep_ in ("compound", "poss") and c.pos_ in ("NOUN", "PROPN", "PRON")]
-    if head.lemma_.lower() in ATTRIBUTE_NOUNS and owner:
+    names_the_value = attribute in ("be", "*", "due")  # "the invoice date is ...", not "the plan costs ..."
+    if head.lemma_.lower() in ATTRIBUTE_NOUNS and owner and names_the_value:
         owner_token = owner[-1]
         owner_name = noun_phrase(owner_token, voice) if owner_token.pos_ == "PRON" else _core(owner_token)
         if owner_name:

@@ -96,14 +96,15 @@ def _is_about_a_person(work: str, first: str) -> bool:
     return not any(first in words for words in (DETERMINERS, PRONOUNS, TECHNOLOGIES, ORGANISATIONS))
 
 
-def memory_kind(work: str, role: str) -> MemoryKind | None:
+def memory_kind(work: str, role: str, *, has_subject: bool = False) -> MemoryKind | None:
     """The kind of memory a kept clause is, by who says it; None for the assistant's instructions
-    to the reader and promises, which are not memory."""
+    to the reader and promises, which are not memory. ``has_subject``: the parser found the
+    clause's subject, so a first word like "Email" or "Check" is not an order to the reader."""
     first = work.split(" ", 1)[0].lower()
     if role == "assistant":
         if _ASSISTANT_SELF.match(work):
             return "attribute"
-        if first in READER_CHORE or _ASSISTANT_CHATTER.match(work):
+        if (first in READER_CHORE and not has_subject) or _ASSISTANT_CHATTER.match(work):
             return None  # instructions to the reader and promises are not memory
     own_voice = first in (("i", "we") if role == "user" else ("you",))
     if _PREFERENCE.match(work) and (own_voice or first not in ("i", "we", "you")):

@@ -87,10 +87,10 @@ def _prose(text: str, role: str, position: int, label: str | None = None) -> Pro
     return Prose(text, role, position, label)
 
 
-def prose_kind(text: str, role: str) -> MemoryKind | None:
+def prose_kind(text: str, role: str, *, has_subject: bool = False) -> MemoryKind | None:
     """The kind of memory a kept statement is, judged on its original wording (in the speaker's
     own voice); None for the assistant's instructions to the reader and promises."""
-    return memory_kind(working_text(text), role)
+    return memory_kind(working_text(text), role, has_subject=has_subject)
 
 
 def label_item(prose: Prose) -> Clause | None:

@@ -63,6 +63,9 @@ def entity_text(token: Token) -> str | None:
         return None
     for entity in token.doc.ents:
         if entity.start <= token.i < entity.end:
+            before = token.doc[entity.start - 1] if entity.start > 0 else None
+            if before is not None and before.pos_ == "SYM" and before.head.i in range(entity.start, entity.end):
+                return f"{before.text}{entity.text.strip()}"  # "$" left out of the MONEY entity
             return entity.text.strip()
     return None
 
@@ -79,12 +82,13 @@ def noun_phrase(head: Token, voice: Voice) -> str | None:
     entity = entity_text(head)
     if entity is not None and head.ent_type_ in ("DATE", "TIME", "MONEY", "PERSON", "GPE", "LOC", "ORG", "FAC"):
         return entity if len(entity) <= MAX_NODE_CHARS else None
-    words: list[str] = []
-    for token in head.subtree:
-        if token.i > head.i:
-            break
-        if token.i == head.i or _modifies(token, head):
-            words.append(_named(token, voice))
+    left = min([t.i for t in head.subtree if t.i < head.i and _modifies(t, head)], default=head.i)
+    pieces = [  # the words from the first modifier to the head, as written ("in-app", "$99")
+        _named(token, voice) + token.whitespace_
+        for token in head.doc[left : head.i + 1]
+        if not (token.dep_ == "det" and token.tag_ != "PRP$")
+    ]
+    words = ["".join(pieces).strip()]
     for child in head.children:  # "a photo of a sunset", "the top 5 competitors in Europe"
         if child.dep_ == "prep" and child.lower_ == "of":
             objects = [c for c in child.children if c.dep_ == "pobj" and c.pos_ in _NOUNS]
@@ -92,7 +96,7 @@ def noun_phrase(head: Token, voice: Voice) -> str | None:
                 inner = noun_phrase(objects[0], voice)
                 if inner:
                     words.extend(["of", inner])
-    text = " ".join(w for w in words if w).replace(" 's", "'s").replace("$ ", "$").strip()
+    text = " ".join(" ".join(w for w in words if w).split())
     if not text or len(text) > MAX_NODE_CHARS or len(text.split()) > MAX_NODE_WORDS:
         return None
     return text

@@ -206,7 +206,7 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
         if statement is None:
             follows = False
             continue
-        kind = prose_kind(sentence.text, prose.role)
+        kind = prose_kind(sentence.text, prose.role, has_subject=statement.subject is not None)
         if kind is None or (len(statement.text.split()) < MIN_STATEMENT_WORDS and not statement.continues):
             follows = False
             continue

@@ -346,7 +346,8 @@ def _render(tokens: list[Token], subject: Token, voice: Voice, root: Token) -> s
     words: list[str] = []
     spaces: list[str] = []
     for index, token in enumerate(tokens):
-        word = _replacement(token, voice, agree, at_start=index == 0)
+        named = any(voice.speaker in word for word in words)
+        word = _replacement(token, voice, agree, at_start=index == 0, named=named)
         if word is None:
             return None
         changed = word != token.text or (index > 0 and words[-1] != tokens[index - 1].text)
@@ -367,7 +368,9 @@ def _render(tokens: list[Token], subject: Token, voice: Voice, root: Token) -> s
     return text
 
 
-def _replacement(token: Token, voice: Voice, agree: set[int], *, at_start: bool) -> str | None:
+def _replacement(token: Token, voice: Voice, agree: set[int], *, at_start: bool, named: bool = False) -> str | None:
+    """The word to write for ``token``; ``named``: the speaker was already named in this sentence,
+    so "my" reads "their" ("The user can not access their account")."""
     lower = token.lower_
     speaker = voice.speaker
     listener = voice.listener
@@ -377,6 +380,8 @@ def _replacement(token: Token, voice: Voice, agree: set[int], *, at_start: bool)
         return "themself" if token.dep_ != "npadvmod" else "personally"
     if lower in ("me", "us") and token.pos_ == "PRON":
         return speaker if speaker != "The user" or at_start else "the user"
+    if lower in ("my", "our") and token.pos_ in ("PRON", "DET") and named:
+        return "their"
     if lower in ("my", "our", "mine", "ours") and token.pos_ in ("PRON", "DET"):
         possessive = _speaker_possessive(speaker)
         return possessive if at_start or speaker != "The user" else possessive[0].lower() + possessive[1:]

@@ -58,9 +58,18 @@ def test_a_named_speakers_first_person_becomes_their_name_and_yesterday_a_date()
     extraction = _said("Melanie: Yesterday we celebrated my daughter's birthday with a concert! It was so fun.")
 
     assert _contents(extraction) == [
-        "Yesterday (7 May 2023) Melanie celebrated Melanie's daughter's birthday with a concert."
+        "Yesterday (7 May 2023) Melanie celebrated their daughter's birthday with a concert."
     ]
     assert ("Melanie", "celebrated", "Melanie's daughter's birthday") in _edges(extraction)
+
+
+def test_a_possessive_names_the_speaker_unless_the_sentence_already_did():
+    assert _contents(_said("Melanie: My daughter turned five last week.")) == [
+        "Melanie's daughter turned five last week (the week before 8 May 2023)."
+    ]
+    assert _contents(_said("I can't access my account and I was charged twice on my card.")) == [
+        "The user can not access their account and the user was charged twice on their card."
+    ]
 
 
 def test_the_verb_agrees_with_the_named_subject():
@@ -77,7 +86,7 @@ def test_a_user_without_a_name_is_the_user_and_im_dana_is_their_name():
 
     assert _contents(extraction) == [
         "The user's name is Dana.",
-        "The user was charged $49 twice this month (May 2023) for the user's Pro plan.",
+        "The user was charged $49 twice this month (May 2023) for their Pro plan.",
     ]
     assert extraction.memories[0].claim == StateClaim("user", "be", "Dana", "name")
     assert not any("user'm" in content or "I'm" in content for content in _contents(extraction))
@@ -98,7 +107,7 @@ def test_the_agents_reply_speaks_of_the_agent_by_its_process_and_of_you_as_the_u
 
 def test_a_label_is_a_speaker_only_when_it_names_someone():
     assert _contents(_said("Dana: I was charged twice for my plan.", process="triage_agent")) == [
-        "Dana was charged twice for Dana's plan."
+        "Dana was charged twice for their plan."
     ]
     assert _contents(_said("Note: I prefer email over phone calls.", process="triage_agent")) == [
         "The user prefers email over phone calls."
@@ -111,7 +120,7 @@ def test_sentences_about_an_unnamed_you_or_an_unresolved_it_are_not_kept():
         "I took my kids to the museum while you were at the parade."
     )
 
-    assert _contents(extraction) == ["Melanie took Melanie's kids to the museum."]
+    assert _contents(extraction) == ["Melanie took their kids to the museum."]
 
 
 # --- What is not memory -----------------------------------------------------------------------
