@@ -72,12 +72,14 @@ def memory_line(kind: str, content: str, processes: list[str], *, said: str = ""
     return f"- {when}{label}{' '.join(content.split())}{source}"
 
 
-def episode_line(content: str, process: str, *, said: str) -> str:
-    """`- [8 May 2023] Caroline: … [shares a photo: …]`: the exchange as it was said, ending with
-    its process unless the text starts with it (a speaker's label)."""
+def episode_line(content: str, process: str, *, said: str, note: str = "") -> str:
+    """`- [8 May 2023] Caroline: … [shares a photo: …]`: the exchange as it was said (with how it
+    stands to supersession, compose.py), ending with its process unless the text starts with it
+    (a speaker's label)."""
     text = " ".join(content.split())
     source = "" if not process or text.startswith(f"{process}:") else f" [{process}]"
-    return f"- [{said}] {text}{source}"
+    label = f"({note}) " if note else ""
+    return f"- [{said}] {label}{text}{source}"
 
 
 def pending_line(process_id: str, when: str, text: str) -> str:

@@ -16,7 +16,8 @@ relevant, and the memory says it whole.
 
 **Episodes.** An exchange as it was said (memory/models/episodes.py) is a line of its own section,
 `- [8 May 2023] Caroline: … [shares a photo: …]` (ending with its process when the text does not
-start with it). It is left out when the memory lines ranked above it, or the handoffs placed before
+start with it), marked "(superseded <day>)" as the memory first extracted from it that a later one
+replaced. It is left out when the memory lines ranked above it, or the handoffs placed before
 it, already hold its words (`is_told`): extraction kept what it said, in a form that stands on its
 own.
 """
@@ -161,14 +162,14 @@ def block_lines(
 ) -> list[blocks.Line]:
     """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
     of every line of the block (these and the other sections'), for the supersession notes."""
-    superseded = [row for row in in_block if index.is_superseded[row]]
+    superseded = [row for row in in_block if index.is_superseded[row] and index.is_memory[row]]
     lines = []
     for c in candidates:
         said = said_on(float(index.first_seen[c.row]))
+        note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
         if index.is_episode[c.row]:
-            text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said)
+            text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said, note=note)
         else:
-            note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
             text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
         lines.append(blocks.Line(section=section_of(c.hit), text=text))
     return lines
@@ -190,7 +191,9 @@ def validity_note(
       memory>"` (and "since <day>" when that differs from the day it was said), self-contained
       whether or not the older line fits the budget.
 
-    `superseded`: the superseded rows among `in_block`, when the caller has them at hand.
+    `superseded`: the superseded memory rows among `in_block`, when the caller has them at hand.
+    An episode is superseded with the memories first extracted from it (validity.py) and marked
+    alike; it never replaces anything.
     """
     if index.is_superseded[row]:
         note = f"superseded {said_on(float(index.valid_to[row]))}"
@@ -198,8 +201,10 @@ def validity_note(
         if current is not None and current not in in_block:
             note += f' by: "{_quoted(index.contents[current])}"'
         return note
+    if index.is_episode[row]:
+        return ""
     if superseded is None:
-        superseded = [other for other in in_block if index.is_superseded[other]]
+        superseded = [other for other in in_block if index.is_superseded[other] and index.is_memory[other]]
     replaced = [other for other in superseded if current_row(index, other, allowed) == row]
     if not replaced:
         return ""

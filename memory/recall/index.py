@@ -47,7 +47,7 @@ from memory.recall.rows import (
     memory_mask,
     raw_rows,
 )
-from memory.recall.validity import validity_changes
+from memory.recall.validity import episode_validity, validity_changes
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
 
 # The row kinds live in rows.py; recall imports them from here with the index.
@@ -128,8 +128,12 @@ class EntityIndex:
         return self.kinds == EPISODE
 
     @cached_property
+    def is_memory(self) -> np.ndarray:
+        return memory_mask(self.kinds)
+
+    @cached_property
     def _memory_ids_sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        memory_rows = np.flatnonzero(memory_mask(self.kinds))
+        memory_rows = np.flatnonzero(self.is_memory)
         order = np.argsort(self.ids[memory_rows], kind="stable")
         return self.ids[memory_rows][order], memory_rows[order]
 
@@ -178,11 +182,12 @@ class EntityIndex:
 
     def comentioned_with(self, row: int) -> np.ndarray:
         """The other rows extracted from the exchange `row` was first extracted from (none for rows
-        written by hand). One vectorised comparison: cheap even at 100,000 rows."""
+        written by hand, and none for or among episodes: an episode is that exchange itself). One
+        vectorised comparison: cheap even at 100,000 rows."""
         group = self.comention_groups[row]
-        if not group:
+        if not group or self.is_episode[row]:
             return np.zeros(0, dtype=np.int64)
-        rows = np.flatnonzero(self.comention_groups == group)
+        rows = np.flatnonzero((self.comention_groups == group) & ~self.is_episode)
         return rows[rows != row]
 
 
@@ -240,7 +245,15 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
         index = _appended(old, key, rows, started)
     claims = [row[0] for row in rows if row[HAS_CLAIM]] if new_count else []
     changes = validity_changes(index, claims)
-    return dataclasses.replace(index, **(changes or {}), build_ms=(time.perf_counter() - started) * 1000)
+    index = dataclasses.replace(index, **(changes or {}), build_ms=(time.perf_counter() - started) * 1000)
+    return with_episode_validity(index)
+
+
+def with_episode_validity(index: EntityIndex) -> EntityIndex:
+    """`index` with its episodes marked superseded as the memories first extracted from their
+    exchange are (validity.py), derived anew after every build and refresh."""
+    derived = episode_validity(index)
+    return dataclasses.replace(index, **derived) if derived else index
 
 
 def _ids(queryset) -> np.ndarray:
@@ -263,7 +276,7 @@ def _all_present(ids: np.ndarray, values: np.ndarray | None, found_ids: np.ndarr
 def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
     columns = columns_of(rows, key.embedder)
     matrix = columns.pop("matrix")
-    return EntityIndex(
+    index = EntityIndex(
         key=key,
         **columns,
         vectors=NumpyVectorIndex(matrix),
@@ -271,6 +284,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
         recent_mentions=load_recent_mentions(key.entity_id, columns["ids"], columns["kinds"]),
         build_ms=(time.perf_counter() - started) * 1000,
     )
+    return with_episode_validity(index)
 
 
 def _appended(old: EntityIndex, key: IndexKey, rows: list, started: float) -> EntityIndex:

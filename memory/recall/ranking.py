@@ -25,8 +25,9 @@
    restated six times never outranks its update.
 7. Near-duplicates (cosine >= `duplicate_similarity` to a higher-ranked result, and the same numbers)
    are collapsed, so paraphrases of one fact never fill the budget; a memory takes the place of a
-   higher-ranked triple or episode it nearly duplicates (the sentence says in full what the triple
-   abbreviates, and in a form that stands on its own what the episode said in passing).
+   higher-ranked triple it nearly duplicates (the sentence says in full what the triple abbreviates).
+   Episodes are only compared with episodes here: an exchange is longer than what was extracted from
+   it, and whether a memory already tells it is decided on its words (compose.py).
 The token budget is applied last, by `fit_to_budget`, on the rendered lines.
 """
 
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory.recall.index import EntityIndex, memory_mask
+from memory.recall.index import EntityIndex
 from memory.recall.validity import current_row
 from memory.recall.vector import top_rows
 
@@ -295,14 +296,15 @@ def _collapse_duplicates(index: EntityIndex, scored: Scored, limit: int, thresho
         )
         similar = np.flatnonzero(kept_vectors[: len(kept)] @ vector >= threshold) if kept else ()
         if len(similar):
-            numbers = _numbers(text)
-            repeated = [j for j in similar.tolist() if _numbers(index.contents[kept[j].row].lower()) == numbers]
+            numbers, episode = _numbers(text), index.is_episode[row]
+            repeated = [
+                j
+                for j in similar.tolist()
+                if index.is_episode[kept[j].row] == episode and _numbers(index.contents[kept[j].row].lower()) == numbers
+            ]
             if repeated:
-                # A memory says in full what a near-duplicate triple or episode says: it takes its place.
-                if (
-                    memory_mask(index.kinds[row])
-                    and not memory_mask(index.kinds[[kept[j].row for j in repeated]]).any()
-                ):
+                # A memory says in full what a near-duplicate triple abbreviates: it takes the triple's place.
+                if index.is_memory[row] and not index.is_memory[[kept[j].row for j in repeated]].any():
                     kept[repeated[0]], kept_vectors[repeated[0]] = result, vector
                     kept_texts.add(text)
                 continue

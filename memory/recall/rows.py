@@ -78,7 +78,8 @@ def load_rows(
     claim flag and session (an episode's; 0 for the others). All of the entity's rows, or only the
     given ids (in chunks, within every database's parameter limit). The co-mention group comes in
     the same query as the row (a correlated subquery on provenance). An episode is said once, by
-    its exchange's process, when the exchange took place; it has no co-mention group."""
+    its exchange's process, when the exchange took place; its group is its exchange (validity.py
+    marks it stale with the memories first extracted from it)."""
     memory_rows = (
         Memory.objects.filter(entity_id=entity_id)
         .order_by()
@@ -114,8 +115,8 @@ def load_rows(
     rows += [(*row[:width], TRIPLE, SHARED, 0, row[width] or 0, math.nan, 0, False, 0) for row in triples]
     rows += [
         (pk, content, embedding, model, 1, at, process_id, process_name, False, at)
-        + (EPISODE, SHARED, 0, 0, math.nan, 0, False, session_id)
-        for pk, content, embedding, model, at, process_id, process_name, session_id in episodes
+        + (EPISODE, SHARED, 0, exchange_id, math.nan, 0, False, session_id)
+        for pk, content, embedding, model, at, process_id, process_name, session_id, exchange_id in episodes
     ]
     return rows
 
@@ -129,6 +130,7 @@ _EPISODE_COLUMNS = (
     "process_id",
     "process__external_id",
     "session_id",
+    "exchange_id",
 )
 
 

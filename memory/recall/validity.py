@@ -12,6 +12,12 @@ no new claim, and a warm recall reads nothing.
 Ranking (ranking.py, `current_first`) keeps each superseded result below the memory that is current for its
 claim, bringing that memory in if it was not a result: a fact restated six times never outranks
 its update. The block marks both (compose.py).
+
+An episode (an exchange as it was said) says what the memories first extracted from it say, stale
+values included ("Payments go through Stripe"). So it is superseded with them: its `valid_to` and
+`superseded_by` are those of the latest superseded memory of its exchange (its co-mention group),
+derived after every build and refresh (`episode_validity`), so it ranks, sits and is marked as that
+memory would be.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ def current_row(index: EntityIndex, row: int, allowed: np.ndarray) -> int | None
 def validity_changes(index: EntityIndex, new_claim_ids: Sequence[int]) -> dict[str, np.ndarray] | None:
     """New `valid_to` and `superseded_by` arrays when the stored validity of rows the index holds
     differs from theirs (see the module docstring); None when nothing changed or nothing could."""
-    known = index.ids[index.is_superseded].tolist()
+    known = index.ids[index.is_superseded & index.is_memory].tolist()  # episodes derive theirs
     if not known and not new_claim_ids:
         return None
     stored = _stored_validity(known, [*new_claim_ids, *known])
@@ -70,6 +76,30 @@ def validity_changes(index: EntityIndex, new_claim_ids: Sequence[int]) -> dict[s
         if not same_time or superseded_by[row] != by:
             valid_to[row], superseded_by[row], changed = until, by, True
     return {"valid_to": valid_to, "superseded_by": superseded_by} if changed else None
+
+
+def episode_validity(index: EntityIndex) -> dict[str, np.ndarray] | None:
+    """New `valid_to` and `superseded_by` arrays where an episode's differ from those of the latest
+    superseded memory first extracted from its exchange (none: current); None when none differ."""
+    episodes = np.flatnonzero(index.is_episode)
+    if not episodes.size:
+        return None
+    stale: dict[int, tuple[float, int]] = {}  # exchange -> (valid_to, superseded_by) of its latest superseded memory
+    for row in np.flatnonzero(index.is_memory & ~np.isnan(index.valid_to) & (index.comention_groups != 0)).tolist():
+        group, until = int(index.comention_groups[row]), float(index.valid_to[row])
+        if group not in stale or until > stale[group][0]:
+            stale[group] = (until, int(index.superseded_by[row]))
+    valid_to = np.full(episodes.size, math.nan)
+    superseded_by = np.zeros(episodes.size, dtype=np.int64)
+    for i, group in enumerate(index.comention_groups[episodes].tolist()):
+        if group in stale:
+            valid_to[i], superseded_by[i] = stale[group]
+    same = np.array_equal(valid_to, index.valid_to[episodes], equal_nan=True)
+    if same and np.array_equal(superseded_by, index.superseded_by[episodes]):
+        return None
+    new_valid_to, new_superseded_by = index.valid_to.copy(), index.superseded_by.copy()
+    new_valid_to[episodes], new_superseded_by[episodes] = valid_to, superseded_by
+    return {"valid_to": new_valid_to, "superseded_by": new_superseded_by}
 
 
 def _stored_validity(known: list[int], superseding: list[int]) -> list[tuple]:

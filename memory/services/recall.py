@@ -353,7 +353,8 @@ def _via(index: EntityIndex, r: Ranked) -> str | None:
     if r.handoff_from is not None:
         return VIA_PREFIX + r.handoff_from
     if r.current_of is not None:
-        return f"current version of memory {int(index.ids[r.current_of])}"
+        stale = "episode" if index.is_episode[r.current_of] else "memory"
+        return f"current version of {stale} {int(index.ids[r.current_of])}"
     if r.via is None:
         return None
     kind = "triple" if index.kinds[r.via] == TRIPLE else "memory"

@@ -160,3 +160,29 @@ def test_a_new_exchange_is_recalled_by_the_next_recall(tenant):
     say(tenant, PAINTING)
 
     assert episode_items(recall(tenant, "Caroline's painting clouds")) == [PAINTING]
+
+
+def test_an_exchange_whose_statement_was_superseded_says_so_below_the_current_memory(tenant):
+    for text, claim, at in (
+        ("Payments go through Stripe", "go_through | Stripe", datetime(2026, 3, 5, tzinfo=UTC)),
+        ("We moved payments to Adyen", "* | Adyen", datetime(2026, 3, 12, tzinfo=UTC)),
+    ):
+        recorded = record(
+            tenant,
+            entity="customer_42",
+            process="billing_agent",
+            user=f"Checked the payment setup of the Berlin shop. {text}.",
+            assistant=f"fact: {text}\nclaim: payments | {claim} | name",  # what the line extractor reads
+            occurred_at=at,
+        )
+        augment_job(recorded.job.pk)
+
+    result = recall(tenant, "Which payment provider do we use?", entity="customer_42", episodes=True)
+
+    stale = [line for line in result.block.splitlines() if "Stripe" in line and "Adyen" not in line]
+    assert stale and all("(superseded 12 March 2026" in line for line in stale), result.block
+    contents = [item.content for item in result.items]
+    stale_episode = next(
+        i for i, item in enumerate(result.items) if item.kind == "episode" and "Stripe" in item.content
+    )
+    assert contents.index("We moved payments to Adyen") < stale_episode

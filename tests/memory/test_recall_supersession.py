@@ -35,6 +35,7 @@ def line_extractor(settings):
     dedup.forget_all()
     augmentation.forget_finished_jobs()
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
+    settings.MEMORI_RECALL_EPISODES = False  # memories only (episodes: test_recall_episodes.py)
 
 
 def say(tenant, text: str, *, at: datetime, process: str = "billing_agent") -> None:
@@ -149,7 +150,8 @@ def test_an_index_refreshed_after_a_supersession_equals_one_built_from_scratch(t
     assert np.array_equal(refreshed.valid_to[mine], fresh.valid_to[theirs], equal_nan=True)
     assert np.array_equal(refreshed.superseded_by[mine], fresh.superseded_by[theirs])
     assert np.array_equal(refreshed.has_claim[mine], fresh.has_claim[theirs])
-    assert refreshed.is_superseded.sum() == 2
+    assert (refreshed.is_superseded & refreshed.is_memory).sum() == 2
+    assert (refreshed.is_superseded & refreshed.is_episode).sum() == 2  # the exchanges that said them
 
 
 def test_a_warm_recall_with_superseded_memories_reads_the_database_twice(tenant, django_assert_max_num_queries):
