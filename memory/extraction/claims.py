@@ -16,13 +16,12 @@ speak of the same thing.
 
 from __future__ import annotations
 
-import re
-
 from spacy.tokens import Token
 
 from memory.extraction.normalize import normalize_node_name
-from memory.extraction.relations import entity_text, noun_phrase
+from memory.extraction.relations import noun_phrase
 from memory.extraction.statements import Statement, Voice
+from memory.extraction.values import value_span, value_type
 
 CHANGE_VERBS = frozenset(
     "move switch change migrate update reschedule postpone push shift transfer upgrade downgrade swap"
@@ -34,49 +33,10 @@ ATTRIBUTE_NOUNS = frozenset(
     "date day deadline time price cost fee amount total budget plan tier name address location city country"
     " provider vendor email phone number version status owner manager limit rate salary".split()
 )
-_VALUE_TYPES = {
-    "DATE": "date",
-    "TIME": "date",
-    "MONEY": "money",
-    "CARDINAL": "number",
-    "QUANTITY": "number",
-    "PERCENT": "number",
-    "GPE": "place",
-    "LOC": "place",
-    "FAC": "place",
-    "ORG": "name",
-    "PRODUCT": "name",
-    "PERSON": "name",
-}
-_DATE_SHAPE = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (?:jan|feb|mar|apr|may|jun"
-    r"|jul|aug|sep|oct|nov|dec)|\b\d{4}-\d{2}-\d{2}\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-    re.IGNORECASE,
-)
-
-
-def value_type(head: Token, text: str) -> str | None:
-    """date, money, number, place or name; None for a common noun (no single-valued state)."""
-    if head.ent_type_ in _VALUE_TYPES:
-        return _VALUE_TYPES[head.ent_type_]
-    if _DATE_SHAPE.search(text):
-        return "date"
-    if "$" in text or "\u20ac" in text or "\u00a3" in text:
-        return "money"
-    if head.pos_ == "NUM":
-        return "number"
-    if head.pos_ == "PROPN":
-        return "name"
-    return None
 
 
 def _value(head: Token) -> str:
-    entity = entity_text(head)
-    if entity is not None:
-        return entity
-    tokens = [t for t in head.subtree if t.dep_ not in ("det", "punct", "relcl", "prep") or t.i == head.i]
-    tokens = [t for t in tokens if t.i <= head.i or t.dep_ in ("nummod", "compound", "npadvmod")]
-    return "".join(t.text_with_ws for t in tokens).strip()
+    return value_span(head)
 
 
 def _core(head: Token) -> str:
@@ -158,7 +118,7 @@ def statement_claim(statement: Statement, voice: Voice):
             return _claim(subject, verb, "be", attr, voice)
         target = _prep_object(verb, ("on", "in", "at", "with"))
         return _claim(subject, verb, "be_" + target.head.lower_, target, voice) if target is not None else None
-    if subject.pos_ == "PRON" or subject.ent_type_ == "PERSON" or subject.lower_ in ("user",):
+    if subject.pos_ in ("PRON", "PROPN") or subject.lower_ in ("user",):
         if lemma not in RESIDENCE_VERBS:
             return None  # what people do and like accumulates; where they live or work is one place
     target = next((c for c in verb.children if c.dep_ in ("dobj", "obj")), None)

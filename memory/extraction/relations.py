@@ -16,6 +16,7 @@ from spacy.tokens import Token
 
 from memory.extraction.node_types import node_type
 from memory.extraction.statements import FIRST_PERSON, SECOND_PERSON, Statement, Voice, third_person_singular
+from memory.extraction.values import is_date, value_span
 
 MAX_NODE_CHARS = 100
 MAX_NODE_WORDS = 8
@@ -23,21 +24,8 @@ MAX_LIST_RELATIONS = 8  # "The top competitors are A, B, C, D and E": one edge e
 _NOUNS = frozenset({"NOUN", "PROPN", "NUM"})
 _MODIFIERS = frozenset({"compound", "amod", "nummod", "poss", "nmod", "quantmod", "case"})
 _OBJECT_DEPS = frozenset({"dobj", "obj"})
+_TIME_NOUNS = frozenset("day week weekend month year morning afternoon evening night time moment while".split())
 _MODALS = {"ca": "can", "wo": "will", "sha": "shall"}
-_ENTITY_TYPES = {
-    "PERSON": "person",
-    "ORG": "organisation",
-    "GPE": "place",
-    "LOC": "place",
-    "FAC": "place",
-    "PRODUCT": "technology",
-    "WORK_OF_ART": "concept",
-    "EVENT": "concept",
-    "NORP": "concept",
-    "DATE": "date",
-    "TIME": "date",
-    "MONEY": "money",
-}
 
 
 @dataclass(frozen=True)
@@ -57,19 +45,6 @@ def is_nounlike(token: Token) -> bool:
     return token.pos_ in ("ADJ", "X") and token.text[:1].isupper() and token.i > token.sent.start
 
 
-def entity_text(token: Token) -> str | None:
-    """The whole named entity a token belongs to ("March 5", "$49", "Acme Corp."), if any."""
-    if not token.ent_type_:
-        return None
-    for entity in token.doc.ents:
-        if entity.start <= token.i < entity.end:
-            before = token.doc[entity.start - 1] if entity.start > 0 else None
-            if before is not None and before.pos_ == "SYM" and before.head.i in range(entity.start, entity.end):
-                return f"{before.text}{entity.text.strip()}"  # "$" left out of the MONEY entity
-            return entity.text.strip()
-    return None
-
-
 def noun_phrase(head: Token, voice: Voice) -> str | None:
     """The noun phrase headed by ``head``, without determiners, with "my" named; None when the
     head is not a noun (a pronoun, an adjective, a clause)."""
@@ -79,9 +54,9 @@ def noun_phrase(head: Token, voice: Voice) -> str | None:
         return voice.listener
     if not is_nounlike(head):
         return None
-    entity = entity_text(head)
-    if entity is not None and head.ent_type_ in ("DATE", "TIME", "MONEY", "PERSON", "GPE", "LOC", "ORG", "FAC"):
-        return entity if len(entity) <= MAX_NODE_CHARS else None
+    if head.pos_ in ("NUM", "PROPN") and (is_date(head) or head.pos_ == "NUM"):
+        value = value_span(head)  # "March 5", "$24 million"
+        return value if len(value) <= MAX_NODE_CHARS else None
     left = min([t.i for t in head.subtree if t.i < head.i and _modifies(t, head)], default=head.i)
     pieces = [  # the words from the first modifier to the head, as written ("in-app", "$99")
         _named(token, voice) + token.whitespace_
@@ -106,7 +81,7 @@ def _is_specific(head: Token) -> bool:
     """A node worth a place in the graph: a name, a number, a date, or a noun with something that
     narrows it ("support group", "daughter's birthday", "loads of books"); a bare common noun
     ("opportunity", "way", "pets") says too little to connect anything."""
-    if head.pos_ in ("PROPN", "NUM") or head.ent_type_ or head.lower_ in FIRST_PERSON or not head.pos_ == "NOUN":
+    if head.pos_ in ("PROPN", "NUM") or head.lower_ in FIRST_PERSON or not head.pos_ == "NOUN":
         return head.pos_ != "PRON" or head.lower_ in FIRST_PERSON
     return any(
         c.dep_ in ("compound", "amod", "poss", "nummod", "nmod") or (c.dep_ == "prep" and c.lower_ == "of")
@@ -139,7 +114,8 @@ def _named(token: Token, voice: Voice) -> str:
 
 
 def _entity_type(token: Token) -> str | None:
-    return _ENTITY_TYPES.get(token.ent_type_) if token.ent_type_ else None
+    """A node type the parse alone tells: dates; the rest is node_types' judgement."""
+    return "date" if token.pos_ in ("NUM", "PROPN") and is_date(token) else None
 
 
 def _verb_form(verb: Token) -> str:
@@ -181,7 +157,7 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
         name = noun_phrase(head, voice)
         if not name or name.lower() == subject_name.lower():
             return
-        named = head.pos_ == "PROPN" or bool(head.ent_type_) or node_type(name, predicate, is_object=True) != "concept"
+        named = head.pos_ in ("PROPN", "NUM") or node_type(name, predicate, is_object=True) != "concept"
         if (general_subject and not named) or not (_is_specific(head) or named):
             return  # "Pets have a way": a general subject needs a named object ("Passwords hashed with bcrypt")
         relations.append(Relation(subject_name, subject_type, predicate, name, _entity_type(head)))
@@ -212,8 +188,8 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
     for child in verb.children:
         if child.dep_ == "prep" and child.lower_ != "of":
             for pobj in (c for c in child.children if c.dep_ == "pobj"):
-                if pobj.ent_type_ in ("DATE", "TIME"):
+                if is_date(pobj) or pobj.lemma_.lower() in _TIME_NOUNS:
                     continue  # when is said by the memory's date, not by a graph node
-                if not relations or pobj.pos_ == "PROPN" or pobj.ent_type_:
+                if not relations or pobj.pos_ in ("PROPN", "NUM"):
                     add(f"{base}_{child.lower_}", pobj)
     return relations[:3]

@@ -94,7 +94,7 @@ def is_speaker_name(label: str, process_id: str) -> bool:
         return True
     doc = parse_many([f"{label}: I went home."])[0]
     words = doc[: len(label.split())]
-    return all(token.pos_ == "PROPN" or token.ent_type_ == "PERSON" for token in words)
+    return all(token.pos_ == "PROPN" for token in words)
 
 
 class _Collector:
@@ -187,6 +187,16 @@ def _take_self_description(sentence, voice: Voice, prose: Prose, out: _Collector
     return out.memory("attribute", clip(text), prose.position)
 
 
+def _too_short(statement) -> bool:
+    """Under MIN_STATEMENT_WORDS words says nothing that lasts ("Caroline is happy."), unless it
+    gives a name or a number ("Payments go through Stripe.")."""
+    words = len(statement.text.split())
+    if words >= MIN_STATEMENT_WORDS:
+        return False
+    named = any(t.pos_ in ("PROPN", "NUM") and t.i > statement.sentence.root.i for t in statement.sentence)
+    return words < MIN_STATEMENT_WORDS - 1 or not named
+
+
 def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _Collector, follows: bool) -> bool:
     """Keep the statements of one sentence; True when the last one kept is a statement a next
     sentence of the same message may lean on ("... a gift from Caroline's grandma. It stands for
@@ -207,7 +217,7 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
             follows = False
             continue
         kind = prose_kind(sentence.text, prose.role, has_subject=statement.subject is not None)
-        if kind is None or (len(statement.text.split()) < MIN_STATEMENT_WORDS and not statement.continues):
+        if kind is None or (_too_short(statement) and not statement.continues):
             follows = False
             continue
         content = resolve_relative_dates(statement.text, exchange.occurred_at)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from memory.models import AuditEntry, AugmentationJob, Entity, Memory, Provenance, Triple
+from memory.models import AuditEntry, AugmentationJob, Entity, Episode, Memory, Provenance, Triple
 from memory.services.audit import Actor
 from memory.services.augmentation import augment_jobs
 from memory.services.embedding_store import bump_memory_version
@@ -72,6 +72,7 @@ def entity_reextract(
         )
         triples_removed = triples.count()
         triples.delete()
+        Episode.objects.filter(entity=entity).delete()  # rebuilt by the same augmentation
         job_ids = list(
             AugmentationJob.objects.filter(entity=entity)
             .order_by("exchange__occurred_at", "exchange_id")

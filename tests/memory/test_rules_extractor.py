@@ -277,6 +277,11 @@ def test_our_own_injected_memory_is_not_extracted_again():
 # --- Change: claims a later value supersedes --------------------------------------------------
 
 
+def test_a_short_statement_is_kept_when_it_names_something():
+    assert _contents(_said("Payments go through Stripe.", role="assistant")) == ["Payments go through Stripe."]
+    assert _said("Caroline: I am so happy.").memories == ()
+
+
 def test_a_provider_switch_claims_the_same_subject_twice():
     before = _said("Our payments go through Stripe.")
     after = _said("We moved payments to Adyen last week.")
