@@ -115,11 +115,6 @@ def test_a_synthesis_agent_gets_the_findings_of_all_twelve_parallel_agents(memor
 STALE, CURRENT = "Payments go through Stripe.", "We moved payments to Adyen."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="episodes (c01bb1d): the stale exchange is recalled as said ('user: Check the payment setup. Payments "
-    "go through Stripe.'), under 'From past conversations', without a supersession mark",
-)
 def test_the_stale_value_of_an_update_is_not_presented_as_current(memori_worker, memori_env, offline_llm):
     billing, mem = agent("billing_agent", "customer_42")
     ask(billing, f"Check the payment setup. {STALE}", system="You are the billing agent.")
