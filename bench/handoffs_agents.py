@@ -1,15 +1,19 @@
 """The scenarios of bench/handoffs.py about what reaches the next agent's prompt.
 
 Every agent is a real `Memori`-wrapped OpenAI client (`Stack.agent`); what reached the model is read
-from the offline model's log of requests. An agent's request carries its task and the finding the
-offline model then restates as its reply ("Here is what I found. ..."), as a model would report it:
-a self-contained statement, which is what the `rules` extractor stores. Each scenario returns its
-rows for the table; loops are bounded in count, waits in time.
+from the offline model's log of requests. An agent's request carries its task and the finding it
+reports, phrased as a model would reply it (a self-contained statement: what the `rules` extractor
+stores); the offline model adds what it "knows" of the topics the request names
+(memori_site/offline_findings.py: the market, competitors, vector databases, pricing, a double
+charge...) or a promise to report back. Each scenario returns its rows for the table; loops are
+bounded in count, waits in time.
 
 - `burst`: N = 4, 12 and 24 agents each contribute one distinctive finding at the same time, then
   a synthesis agent asks to "Synthesize all research findings into strategic recommendations."
-  Findings in its prompt without and with `mem.augmentation.wait()` (each agent waits for its own
-  exchange before the synthesis starts), the block's tokens, task sentences in the block.
+  Findings (and agents with a line) in its prompt without and with `mem.augmentation.wait()` (each
+  agent waits for its own exchange before the synthesis starts), and with no worker running (all of
+  it served raw); the block's tokens and sections; tasks stored as facts (outside the sections
+  quoting exchanges as said); the same recall without episodes (`episodes: false`, API).
   Targets: all N findings (12 of 12 within the default 700-token budget, 24 of 24 agents), 0 tasks.
 - `chain`: 6 agents one after the other (a product pipeline), each handing off at once to the
   next: how many of the earlier agents' findings each one's prompt holds (target: all).
@@ -21,8 +25,9 @@ rows for the table; loops are bounded in count, waits in time.
   augmented: leaks into the prompts of those who must not see them (target 0).
 - `buried_paraphrase`: about 750 memories of five agents an hour to three days old (imported with
   their original times), then three facts said 15 minutes ago (beyond the handoff window) and
-  questions sharing no word with them: the fact's rank among everything recall returns, and
-  whether the default block (700 tokens) holds it.
+  questions sharing no word with them: whether the default block (700 tokens) holds the fact, its
+  rank among recall's results (at most 100, past the relevance threshold), and, scoring every row
+  as ranking does but without that threshold, its rank and its cosine to the question.
 """
 
 from __future__ import annotations
@@ -193,7 +198,11 @@ def burst(stack: Stack) -> list[Row]:
         agents = BURST_AGENTS[:size]
         no_wait = _run_burst(stack, f"burst_{size}_nowait", agents, wait=False)
         waited = _run_burst(stack, f"burst_{size}_wait", agents, wait=True)
+        with stack.worker_stopped():
+            unprocessed = _run_burst(stack, f"burst_{size}_unprocessed", agents, wait=False)
         rows += [
+            Row(name, f"N={size}, nothing augmented yet (no worker): findings / agents (raw)",
+                f"{unprocessed['found']} / {unprocessed['agents']} of {size} ({unprocessed['raw']})"),
             Row(name, f"N={size}, no wait: findings / agents in prompt (served raw)",
                 f"{no_wait['found']} / {no_wait['agents']} of {size} ({no_wait['raw']})", f"{size} / {size}"),
             Row(name, f"N={size}, after wait(): findings / agents in prompt",
