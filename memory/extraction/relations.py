@@ -25,7 +25,7 @@ _NOUNS = frozenset({"NOUN", "PROPN", "NUM"})
 _MODIFIERS = frozenset({"compound", "amod", "nummod", "poss", "nmod", "quantmod", "case"})
 _OBJECT_DEPS = frozenset({"dobj", "obj"})
 _TIME_NOUNS = frozenset("day week weekend month year morning afternoon evening night time moment while".split())
-_MODALS = {"ca": "can", "wo": "will", "sha": "shall"}
+_MODALS = {"ca": "can", "wo": "will", "sha": "shall", "'d": "would", "'ll": "will"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,8 @@ def _verb_form(verb: Token) -> str:
     if negated:
         if modal is not None:
             form = f"{_MODALS.get(modal, modal)}_not_{verb.lemma_.lower()}"
+        elif any(c.lower_ == "did" for c in auxiliaries):
+            form = "did_not_" + verb.lemma_.lower()
         elif verb.tag_ in ("VBP", "VBZ", "VB"):
             form = "does_not_" + verb.lemma_.lower()
         else:
