@@ -166,7 +166,8 @@ class Stack:
 
         from memori import Memori
 
-        client = OpenAI(base_url=self.llm.base_url, api_key="x", max_retries=0)
+        # The openai client's default retries: 24 agents connecting at once may find the model's backlog full.
+        client = OpenAI(base_url=self.llm.base_url, api_key="x", max_retries=2)
         mem = Memori(api_url=api_url or self.url, api_key=self.keys[tenant], spool_dir=self.root / "spool")
         mem.llm.register(client)
         mem.attribution(entity_id=entity, process_id=process)
