@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from memory import admin_episodes  # noqa: F401  (registers the episodes' admin, kept apart for size)
 from memory.models import (
     ApiKey,
     AuditEntry,
@@ -26,7 +27,6 @@ from memory.models import (
     Tenant,
     Triple,
 )
-from memory import admin_episodes  # noqa: F401  (registers the episodes' admin, kept apart for size)
 from memory.services.audit import Actor
 from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
 from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
