@@ -1,10 +1,11 @@
-"""Set-based upserts for a batch of augmentation jobs: a few statements per batch, not per record.
+"""The one write path of memories and triples: set-based upserts, a few statements per batch, not
+per record. Augmentation writes a batch of jobs through it (memory/services/extraction_store.py);
+the API, the admin and tests write one record at a time through memory/services/storing.py.
 
-The same contract as memory/services/storing.py (which stores one record at a time for the API
-and the admin): uniqueness is the database's (``INSERT ... ON CONFLICT DO NOTHING`` through
+Uniqueness is the database's (``INSERT ... ON CONFLICT DO NOTHING`` through
 ``bulk_create(ignore_conflicts=True)``, then a re-read that also sees a concurrent winner's row),
 one provenance row per mention, unique per (job, memory) and (job, triple), so running a job twice
-adds nothing. Rows are inserted with ``mention_count=0`` and every new provenance row adds one, so
+adds nothing. Rows are inserted with ``mention_count=0`` and every new mention adds one, so
 two workers inserting the same fact at once end with one row counted twice. Rows are written and
 locked in a fixed order (sorted keys and ids) so concurrent batches do not deadlock each other.
 
@@ -21,9 +22,8 @@ from django.db import connection
 from django.db.models import Q
 
 from memory.extraction.normalize import normalize_node_name
-from memory.models import Entity, Memory, Node, Predicate, Provenance, Triple
+from memory.models import Entity, Memory, Node, Predicate, Process, Provenance, Triple
 from memory.services import sql_rows
-from memory.services.storing import Mention, triple_content
 from memory.services.supersession import ClaimColumns
 
 MAX_CONTENT_CHARS = 2000
@@ -31,6 +31,36 @@ MAX_NAME_CHARS = 300
 
 MemoryKey = tuple[int, int | None, str]  # (entity id, owner process id or None, content hash)
 TripleKey = tuple[int, int, int, int]  # (entity id, subject node id, predicate id, object node id)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where and when something was said: the provenance of one mention. A mention without a
+    process (a person adding a memory in the admin) is counted but has no provenance row."""
+
+    process: Process | None
+    mentioned_at: datetime
+    session_id: int | None = None
+    exchange_id: int | None = None
+    message_id: int | None = None
+    job_id: int | None = None
+    source: str = "augmentation"
+
+    def provenance_fields(self) -> dict:
+        """The provenance columns this mention fills, besides the entity, the process and the
+        target (batch inserts write them without building the model)."""
+        return {
+            "session_id": self.session_id,
+            "exchange_id": self.exchange_id,
+            "message_id": self.message_id,
+            "job_id": self.job_id,
+            "source": self.source,
+            "mentioned_at": self.mentioned_at,
+        }
+
+
+def triple_content(subject: str, predicate: str, obj: str) -> str:
+    return f"{subject} {predicate.replace('_', ' ')} {obj}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +108,8 @@ TRIPLE_COLUMNS = ["entity_id", "subject_id", "predicate_id", "object_id", "conte
 def _first_mention_values(embedding: bytes | None, embedding_model: str, mention: Mention) -> tuple:
     """The values of ``FIRST_MENTION_COLUMNS``; the count starts at 0, each provenance row adds one."""
     model = embedding_model if embedding is not None else ""
-    return (embedding, model, mention.process.pk, mention.mentioned_at, mention.mentioned_at, 0)
+    process_id = mention.process.pk if mention.process is not None else None
+    return (embedding, model, process_id, mention.mentioned_at, mention.mentioned_at, 0)
 
 
 def existing_memory_ids(keys: set[MemoryKey]) -> dict[MemoryKey, int]:
@@ -103,6 +134,13 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
     returns every write's memory id, whoever inserted it."""
     if not writes:
         return {}
+    memory_rows_insert(writes, embedding_model=embedding_model)
+    found = existing_memory_ids({write.key for write, _ in writes})
+    return {write.key: found[write.key] for write, _ in writes if write.key in found}
+
+
+def memory_rows_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_model: str) -> int:
+    """The insert of ``memories_insert``; returns how many rows it inserted (the others existed)."""
     rows = [
         (
             write.entity.pk,
@@ -122,9 +160,7 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
         )
     ]
-    sql_rows.insert_ignoring_conflicts(Memory, MEMORY_COLUMNS, rows)
-    found = existing_memory_ids({write.key for write, _ in writes})
-    return {write.key: found[write.key] for write, _ in writes if write.key in found}
+    return sql_rows.insert_ignoring_conflicts(Memory, MEMORY_COLUMNS, rows)
 
 
 def predicate_ids(names: set[str]) -> dict[str, int]:
@@ -178,15 +214,15 @@ def triples_upsert(
         return {}, {}, set()
     nodes: dict[tuple[int, str], tuple[str, str]] = {}
     for write, _ in writes:
-        nodes.setdefault(_node_key(write.entity, write.subject), (write.subject, write.subject_type or "concept"))
-        nodes.setdefault(_node_key(write.entity, write.object), (write.object, write.object_type or "concept"))
+        nodes.setdefault(node_key(write.entity, write.subject), (write.subject, write.subject_type or "concept"))
+        nodes.setdefault(node_key(write.entity, write.object), (write.object, write.object_type or "concept"))
     node_rows = node_ids(nodes)
     predicates = predicate_ids({write.predicate for write, _ in writes})
     keyed: dict[TripleKey, tuple[TripleWrite, Mention]] = {}
     key_of: dict[tuple[TripleWrite, Mention], TripleKey] = {}
     for write, mention in writes:
-        subject = node_rows[_node_key(write.entity, write.subject)][0]
-        obj = node_rows[_node_key(write.entity, write.object)][0]
+        subject = node_rows[node_key(write.entity, write.subject)][0]
+        obj = node_rows[node_key(write.entity, write.object)][0]
         if subject != obj:
             key = (write.entity.pk, subject, predicates[write.predicate], obj)
             keyed.setdefault(key, (write, mention))
@@ -203,7 +239,7 @@ def triples_upsert(
     return after, key_of, created
 
 
-def _node_key(entity: Entity, name: str) -> tuple[int, str]:
+def node_key(entity: Entity, name: str) -> tuple[int, str]:
     return (entity.pk, normalize_node_name(name)[:MAX_NAME_CHARS])
 
 
@@ -237,7 +273,7 @@ def _triple_ids(keyed: dict[TripleKey, object]) -> dict[TripleKey, int]:
 
 @dataclass(frozen=True)
 class NewMention:
-    job_id: int
+    job_id: int | None  # None for a mention made outside augmentation (API, admin)
     entity: Entity
     mention: Mention
     memory_id: int | None = None
@@ -258,10 +294,11 @@ def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> li
         key = (item.job_id, item.memory_id, item.triple_id)
         if key not in already:
             unique.setdefault(key, item)
-    new = [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1] or 0, k[2] or 0))]
-    if new:
+    new = [unique[key] for key in sorted(unique, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or 0))]
+    rows = [_provenance_row(item) for item in new if item.mention.process is not None]
+    if rows:
         columns = PROVENANCE_COLUMNS + list(new[0].mention.provenance_fields())
-        sql_rows.insert_ignoring_conflicts(Provenance, columns, [_provenance_row(item) for item in new])
+        sql_rows.insert_ignoring_conflicts(Provenance, columns, rows)
     _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
     _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
     return new

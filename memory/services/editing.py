@@ -1,4 +1,7 @@
-"""Changes people make to memory (admin, dashboard, API): validated, re-embedded, audited."""
+"""Changes people make to memory (admin, dashboard, API): validated, re-embedded, audited.
+
+A memory a person adds is stored through the same write path as augmentation's
+(memory/services/storing.py), then audited."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from memory.extraction.normalize import content_hash, normalize_text
 from memory.models import Entity, Memory, MemoryKind, Process, Triple
 from memory.services.audit import Actor, audit_record, snapshot
 from memory.services.embedding_store import bump_memory_version, embed_for_storage
+from memory.services.storing import Mention, memory_upsert
 
 MAX_MEMORY_CHARS = 2000
 
@@ -38,33 +42,27 @@ def _check_kind_owner(kind: str, owner_process: Process | None) -> None:
 
 
 def memory_create(
-    *, entity: Entity, kind: str, content: str, actor: Actor, owner_process: Process | None = None
+    *,
+    entity: Entity,
+    kind: str,
+    content: str,
+    actor: Actor,
+    owner_process: Process | None = None,
+    process: Process | None = None,
+    source: str = "admin",
 ) -> Memory:
+    """A new memory, or ``InvalidMemoryEdit`` if the entity has it already. ``process``, if given,
+    is credited with it (first process and a provenance row of ``source``)."""
     content = _clean_content(content)
     _check_kind_owner(kind, owner_process)
-    (embedding,), model_name = embed_for_storage([content])
-    now = timezone.now()
-    memory = Memory(
-        entity=entity,
-        kind=kind,
-        owner_process=owner_process,
-        content=content,
-        normalized=normalize_text(content),
-        content_hash=content_hash(content),
-        embedding=embedding,
-        embedding_model=model_name,
-        first_seen_at=now,
-        last_seen_at=now,
-        valid_from=now,
-    )
-    try:
-        with transaction.atomic():
-            memory.save()
-            audit_record(actor=actor, action="create", obj=memory, before=None, after=snapshot(memory))
-            bump_memory_version(entity.pk)
-    except IntegrityError:
-        raise InvalidMemoryEdit("this entity already has a memory with the same content.") from None
-    return memory
+    mention = Mention(process=process, mentioned_at=timezone.now(), source=source)
+    with transaction.atomic():
+        stored = memory_upsert(entity=entity, kind=kind, content=content, mention=mention, owner_process=owner_process)
+        if not stored.created:  # rolls back the mention just added to the existing memory
+            raise InvalidMemoryEdit("this entity already has a memory with the same content.")
+        audit_record(actor=actor, action="create", obj=stored.obj, before=None, after=snapshot(stored.obj))
+        bump_memory_version(entity.pk)
+    return stored.obj
 
 
 def memory_update(*, memory: Memory, actor: Actor, content: str | None = None, kind: str | None = None) -> Memory:

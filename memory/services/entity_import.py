@@ -29,9 +29,9 @@ from memory.models import (
     Tenant,
     Triple,
 )
+from memory.services.batch_storing import node_ids, node_key, predicate_ids
 from memory.services.identity import process_get_or_create
 from memory.services.publishing import publish_jobs_on_commit
-from memory.services.storing import node_get_or_create, predicate_get_or_create
 
 STAT_FIELDS = (
     "content",
@@ -216,13 +216,17 @@ class _Importer:
         Memory.objects.bulk_update(linked, ["superseded_by"])
 
     def import_triple(self, data: dict) -> None:
-        subject = node_get_or_create(entity=self.entity, name=data["subject"], node_type=data["subject_type"])
-        obj = node_get_or_create(entity=self.entity, name=data["object"], node_type=data["object_type"])
+        names = {
+            node_key(self.entity, data[end]): (data[end].strip(), data[f"{end}_type"] or "concept")
+            for end in ("subject", "object")
+        }
+        nodes = node_ids(names)
+        predicate = data["predicate"].strip().lower()[:100]
         triple = Triple.objects.create(
             entity=self.entity,
-            subject=subject,
-            predicate=predicate_get_or_create(data["predicate"]),
-            object=obj,
+            subject_id=nodes[node_key(self.entity, data["subject"])][0],
+            predicate_id=predicate_ids({predicate})[predicate],
+            object_id=nodes[node_key(self.entity, data["object"])][0],
             **self.stats(data),
         )
         self.triples[data["ref"]] = triple

@@ -24,8 +24,7 @@ from memory.extraction.normalize import content_hash, normalize_node_name, norma
 from memory.extraction.types import ExtractedMemory, ExtractedTriple, Extraction
 from memory.models import AugmentationJob, Contradiction, Memory, MemoryKind, Message
 from memory.services import batch_storing, contradictions, dedup, episode_store
-from memory.services.batch_storing import MemoryKey, NewMention
-from memory.services.storing import Mention, triple_content
+from memory.services.batch_storing import MemoryKey, Mention, NewMention, triple_content
 from memory.services.supersession import ClaimColumns, ClaimedMemory, supersede_claims
 
 logger = logging.getLogger(__name__)

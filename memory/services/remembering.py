@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from memory.extraction.normalize import content_hash
-from memory.models import Memory, MemoryKind, Provenance, Tenant
+from memory.models import Memory, MemoryKind, Tenant
 from memory.services.audit import Actor
 from memory.services.editing import InvalidMemoryEdit, memory_create
 from memory.services.identity import entity_get_or_create, process_get_or_create
@@ -28,14 +26,9 @@ def memory_remember(
     if existing is not None:
         return existing, False
     try:
-        with transaction.atomic():
-            memory = memory_create(entity=entity, kind=kind, content=content, actor=actor, owner_process=owner)
-            if process is not None:
-                Memory.objects.filter(pk=memory.pk).update(first_process=process)
-                memory.first_process = process
-                Provenance.objects.create(
-                    entity=entity, memory=memory, process=process, source="api", mentioned_at=memory.first_seen_at
-                )
+        memory = memory_create(
+            entity=entity, kind=kind, content=content, actor=actor, owner_process=owner, process=process, source="api"
+        )
     except InvalidMemoryEdit:
         existing = _identical(entity, owner, content)  # a concurrent remember of the same content won
         if existing is None:

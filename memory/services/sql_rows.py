@@ -16,12 +16,13 @@ from django.utils import timezone
 MAX_ROWS_PER_STATEMENT = 500
 
 
-def insert_ignoring_conflicts(model, columns: list[str], rows: list[tuple]) -> None:
+def insert_ignoring_conflicts(model, columns: list[str], rows: list[tuple]) -> int:
     """Insert ``rows`` (tuples of values for the fields named in ``columns``, by attribute name,
     e.g. ``entity_id``; every other field gets its default); rows that break a unique constraint
-    are skipped."""
+    are skipped. Returns how many rows were inserted."""
     if not rows:
-        return
+        return 0
+    inserted = 0
     given = [model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name) for name in columns]
     defaults = [field for field in model._meta.concrete_fields if not field.primary_key and field not in given]
     fields = given + defaults
@@ -41,6 +42,8 @@ def insert_ignoring_conflicts(model, columns: list[str], rows: list[tuple]) -> N
             params = [value for row in zip(*prepared, strict=True) for value in row]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)  # table and column names are the model's; values are parameters
+            inserted += max(cursor.rowcount, 0)
+    return inserted
 
 
 def _prepared(field, values: list) -> list:

@@ -1,54 +1,36 @@
-"""Concurrency-safe upserts of memories and triples, each mention recorded as provenance.
+"""One memory or triple at a time, with its mention: what the API, the admin and tests write.
 
-Uniqueness is the database's job (constraints on the content hash and on the triple); an insert
-that loses a race falls back to the winner's row inside a savepoint. A mention is keyed by its
-augmentation job, so running a job twice never counts a mention twice.
+They go through augmentation's write path (memory/services/batch_storing.py) with a batch of one,
+so a record stored here gets the same rows as augmentation would give it: one row per content hash
+(per owner process for attributes), created or repeated, ``valid_from`` and ``first_seen_at`` at the
+mention's time, embedded once when it is created, and one provenance row per mention, keyed by its
+augmentation job so that running a job twice never counts a mention twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.db import transaction
 
-from memory.extraction.normalize import content_hash, normalize_node_name, normalize_text
-from memory.models import Entity, Memory, MemoryKind, Node, Predicate, Process, Provenance, Triple
+from memory.extraction.normalize import content_hash, normalize_text
+from memory.models import Entity, Memory, MemoryKind, Process, Triple
+from memory.services.batch_storing import (
+    MAX_CONTENT_CHARS,
+    MAX_NAME_CHARS,
+    MemoryWrite,
+    Mention,
+    NewMention,
+    TripleWrite,
+    existing_memory_ids,
+    memory_rows_insert,
+    mentions_add,
+    triple_content,
+    triples_upsert,
+)
 from memory.services.embedding_store import embed_for_storage
 
-MAX_CONTENT_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Mention:
-    """Where and when something was said: the provenance of one mention."""
-
-    process: Process
-    mentioned_at: datetime
-    session_id: int | None = None
-    exchange_id: int | None = None
-    message_id: int | None = None
-    job_id: int | None = None
-    source: str = "augmentation"
-
-    def provenance(self, entity: Entity, **target) -> Provenance:
-        """The (unsaved) provenance row of this mention of ``target`` (memory= or triple=)."""
-        return Provenance(entity=entity, process=self.process, **self.provenance_fields(), **target)
-
-    def provenance_fields(self) -> dict:
-        """The provenance columns this mention fills, besides the entity, the process and the
-        target (batch inserts write them without building the model)."""
-        return {
-            "session_id": self.session_id,
-            "exchange_id": self.exchange_id,
-            "message_id": self.message_id,
-            "job_id": self.job_id,
-            "source": self.source,
-            "mentioned_at": self.mentioned_at,
-        }
+__all__ = ["Mention", "Upserted", "memory_upsert", "triple_upsert"]
 
 
 @dataclass(frozen=True)
@@ -58,80 +40,39 @@ class Upserted:
     mentioned: bool  # False when this job had already recorded this mention
 
 
-def _get_or_create(model, lookup: dict, build) -> tuple[object, bool]:
-    existing = model.objects.filter(**lookup).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            return model.objects.create(**lookup, **build()), True
-    except IntegrityError:
-        return model.objects.get(**lookup), False
-
-
-def _add_mention(obj: Memory | Triple, entity: Entity, mention: Mention, *, created: bool) -> bool:
-    target = {"memory": obj} if isinstance(obj, Memory) else {"triple": obj}
-    try:
-        with transaction.atomic():
-            mention.provenance(entity, **target).save(force_insert=True)
-    except IntegrityError:
-        return False  # this job already recorded this mention: idempotent re-run
-    if not created:
-        type(obj).objects.filter(pk=obj.pk).update(
-            mention_count=F("mention_count") + 1, last_seen_at=Greatest(F("last_seen_at"), mention.mentioned_at)
-        )
-    return True
-
-
 def memory_upsert(
-    *, entity: Entity, kind: str, content: str, mention: Mention, embedding: bytes | None = None, embedding_model=""
+    *,
+    entity: Entity,
+    kind: str,
+    content: str,
+    mention: Mention,
+    owner_process: Process | None = None,
+    embedding: bytes | None = None,
+    embedding_model: str = "",
 ) -> Upserted:
-    """One memory per (entity, content hash), or per (entity, process, hash) for attributes."""
+    """One memory per (entity, content hash), or per (entity, owner process, hash) for attributes,
+    owned by ``owner_process`` or else by the mentioning process."""
     content = content.strip()[:MAX_CONTENT_CHARS]
-    owner = mention.process if kind == MemoryKind.ATTRIBUTE else None
-    lookup = {"entity": entity, "owner_process": owner, "content_hash": content_hash(content)}
-
-    def build() -> dict:
-        vector, model_name = (embedding, embedding_model) if embedding is not None else _embed_one(content)
-        return {
-            "kind": kind,
-            "content": content,
-            "normalized": normalize_text(content),
-            "embedding": vector,
-            "embedding_model": model_name,
-            "first_process": mention.process,
-            "first_seen_at": mention.mentioned_at,
-            "last_seen_at": mention.mentioned_at,
-            "valid_from": mention.mentioned_at,
-        }
-
-    memory, created = _get_or_create(Memory, lookup, build)
-    mentioned = _add_mention(memory, entity, mention, created=created)
-    return Upserted(obj=memory, created=created, mentioned=mentioned)
-
-
-def _embed_one(text: str) -> tuple[bytes | None, str]:
-    (vector,), model_name = embed_for_storage([text])
-    return vector, model_name
-
-
-def node_get_or_create(*, entity: Entity, name: str, node_type: str = "concept") -> Node:
-    name = name.strip()[:300]
-    node, _ = _get_or_create(
-        Node,
-        {"entity": entity, "normalized_name": normalize_node_name(name)[:300]},
-        lambda: {"name": name, "node_type": node_type[:50] or "concept"},
+    owner = (owner_process or mention.process) if kind == MemoryKind.ATTRIBUTE else None
+    write = MemoryWrite(
+        entity=entity,
+        kind=kind,
+        content=content,
+        normalized=normalize_text(content),
+        content_hash=content_hash(content),
+        owner_id=owner.pk if owner is not None else None,
+        embedding=embedding,
     )
-    return node
-
-
-def predicate_get_or_create(name: str) -> Predicate:
-    predicate, _ = _get_or_create(Predicate, {"name": name.strip().lower()[:100]}, dict)
-    return predicate
-
-
-def triple_content(subject: str, predicate: str, obj: str) -> str:
-    return f"{subject} {predicate.replace('_', ' ')} {obj}"
+    created = False
+    with transaction.atomic():
+        if write.key not in existing_memory_ids({write.key}):
+            if embedding is None:
+                (vector,), embedding_model = embed_for_storage([content])
+                write = replace(write, embedding=vector)
+            created = memory_rows_insert([(write, mention)], embedding_model=embedding_model) == 1
+        memory_id = existing_memory_ids({write.key})[write.key]
+        mentioned = _mention_add(entity, mention, memory_id=memory_id)
+    return Upserted(obj=Memory.objects.get(pk=memory_id), created=created, mentioned=mentioned)
 
 
 def triple_upsert(
@@ -146,35 +87,32 @@ def triple_upsert(
     embedding: bytes | None = None,
     embedding_model: str = "",
 ) -> Upserted:
-    subject_node = node_get_or_create(entity=entity, name=subject, node_type=subject_type)
-    object_node = node_get_or_create(entity=entity, name=obj, node_type=object_type)
-    predicate_row = predicate_get_or_create(predicate)
-    lookup = {"entity": entity, "subject": subject_node, "predicate": predicate_row, "object": object_node}
-
-    def build() -> dict:
-        content = triple_content(subject_node.name, predicate_row.name, object_node.name)
-        vector, model_name = (embedding, embedding_model) if embedding is not None else _embed_one(content)
-        return {
-            "content": content,
-            "embedding": vector,
-            "embedding_model": model_name,
-            "first_process": mention.process,
-            "first_seen_at": mention.mentioned_at,
-            "last_seen_at": mention.mentioned_at,
-        }
-
-    triple, created = _get_or_create(Triple, lookup, build)
-    mentioned = _add_mention(triple, entity, mention, created=created)
-    return Upserted(obj=triple, created=created, mentioned=mentioned)
-
-
-def mention_add(*, obj: Memory | Triple, entity: Entity, mention: Mention) -> bool:
-    """Record one more mention of an existing memory or triple (a near-duplicate merged into it).
-    False if this job had already recorded it, or if the row is gone."""
-    if not type(obj).objects.filter(pk=obj.pk).exists():
-        return False
-    return _add_mention(obj, entity, mention, created=False)
+    """One triple per (entity, subject node, predicate, object node); the subject and the object
+    must name two different nodes."""
+    subject, obj = subject.strip()[:MAX_NAME_CHARS], obj.strip()[:MAX_NAME_CHARS]
+    predicate = predicate.strip().lower()[:100]
+    if embedding is None:
+        (embedding,), embedding_model = embed_for_storage([triple_content(subject, predicate, obj)])
+    write = TripleWrite(
+        entity=entity,
+        subject=subject,
+        subject_type=subject_type or "concept",
+        predicate=predicate,
+        object=obj,
+        object_type=object_type or "concept",
+        embedding=embedding,
+    )
+    with transaction.atomic():
+        ids, key_of, created = triples_upsert([(write, mention)], embedding_model=embedding_model)
+        if (write, mention) not in key_of:
+            raise ValueError(f"a triple joins two different nodes: {subject!r} and {obj!r} are one node.")
+        triple_id = ids[key_of[(write, mention)]]
+        mentioned = _mention_add(entity, mention, triple_id=triple_id)
+    return Upserted(obj=Triple.objects.get(pk=triple_id), created=triple_id in created, mentioned=mentioned)
 
 
-def manual_mention(process: Process, *, source: str) -> Mention:
-    return Mention(process=process, mentioned_at=timezone.now(), source=source)
+def _mention_add(entity: Entity, mention: Mention, **target: int) -> bool:
+    """Record the mention (counted, with a provenance row when it has a process); False if its job
+    had already recorded it."""
+    retried = {mention.job_id} if mention.job_id is not None else set()
+    return bool(mentions_add([NewMention(mention.job_id, entity, mention, **target)], retried_job_ids=retried))

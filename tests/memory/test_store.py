@@ -9,6 +9,7 @@ from django.utils import timezone
 from memory import selectors
 from memory.extraction.normalize import content_hash, normalize_text
 from memory.models import (
+    AuditEntry,
     AugmentationJob,
     Entity,
     Exchange,
@@ -21,6 +22,8 @@ from memory.models import (
     Session,
     Triple,
 )
+from memory.services.audit import Actor
+from memory.services.editing import InvalidMemoryEdit, memory_create
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 from memory.services.storing import Mention, memory_upsert, triple_upsert
 
@@ -44,6 +47,21 @@ def test_same_fact_from_two_processes_is_one_row_with_two_mentions(tenant):
     memory = Memory.objects.get(entity=entity)
     assert memory.mention_count == 2
     assert set(memory.mentions.values_list("process__external_id", flat=True)) == {"coder", "reviewer"}
+
+
+def test_a_memory_a_person_adds_is_stored_as_augmentation_would_and_audited(tenant):
+    entity = _entity(tenant)
+    person = Actor(label="user:operator")
+    memory = memory_create(entity=entity, kind="fact", content="Billing runs on PostgreSQL", actor=person)
+
+    assert (memory.mention_count, memory.first_process_id) == (1, None)
+    assert memory.valid_from == memory.first_seen_at == memory.last_seen_at
+    assert memory.embedding and not memory.mentions.exists()  # no process to credit: no provenance
+    assert AuditEntry.objects.filter(object_id=memory.pk, action="create").count() == 1
+    with pytest.raises(InvalidMemoryEdit):
+        memory_create(entity=entity, kind="fact", content="billing runs on  PostgreSQL", actor=person)
+    memory.refresh_from_db()
+    assert memory.mention_count == 1  # the refused duplicate's mention was rolled back
 
 
 def test_the_database_itself_rejects_a_duplicate_shared_memory(tenant):
