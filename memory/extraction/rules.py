@@ -211,7 +211,8 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
             follows = _take_self_description(sentence, voice, prose, out)
             continue
         private = None if chatting else _private_clause
-        statement = rewrite(sentence, voice, generic_only=chatting, follow_on=follows, private=private)
+        small_talk = voice.listener is None  # a named speaker's line of a conversation between people
+        statement = rewrite(sentence, voice, generic_only=small_talk, follow_on=follows, private=private)
         statement = statement or as_written(sentence)
         if statement is None:
             follows = False

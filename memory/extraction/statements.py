@@ -440,7 +440,35 @@ def as_written(sentence: Span) -> Statement | None:
         return None
     if any(t.lower_ in FIRST_PERSON or t.lower_ in SECOND_PERSON for t in words):
         return None
-    if not any(t.tag_ in ("VBZ", "VBP", "VBD") for t in words[1:]) or words[0].tag_ == "VB":
+    if not any(t.tag_ in ("VBZ", "VBP", "VBD") or is_verb_form(t) for t in words[1:]) or words[0].tag_ == "VB":
         return None
     text = " ".join(sentence.text.split())
     return Statement(text=text, sentence=sentence, subject=None, subject_text="")
+
+
+def is_verb_form(token: Token) -> bool:
+    """A word the tagger took for something else that English spells as a past tense ("finished"
+    tagged as an adjective), by the lemmatizer's own tables: an -ed or irregular form of a known
+    verb (-s forms are left out: they are plural nouns as often)."""
+    if token.pos_ not in ("ADJ", "NOUN") or not token.is_lower:
+        return False
+    exceptions, index, rules = _verb_tables()
+    word = token.lower_
+    if word in exceptions:
+        return True
+    return any(word.endswith(old) and word[: len(word) - len(old)] + new in index for old, new in rules if old == "ed")
+
+
+_VERB_TABLES: tuple | None = None
+
+
+def _verb_tables() -> tuple:
+    global _VERB_TABLES
+    if _VERB_TABLES is None:
+        from memory.extraction.nlp import pipeline
+
+        lookups = pipeline().get_pipe("lemmatizer").lookups
+        irregular = {form for form in lookups.get_table("lemma_exc")["verb"] if not form.endswith(("ing", "s"))}
+        index = frozenset(lookups.get_table("lemma_index")["verb"])
+        _VERB_TABLES = (irregular, index, lookups.get_table("lemma_rules")["verb"])
+    return _VERB_TABLES

@@ -277,6 +277,20 @@ def test_our_own_injected_memory_is_not_extracted_again():
 # --- Change: claims a later value supersedes --------------------------------------------------
 
 
+def test_a_general_statement_is_kept_from_a_user_but_not_from_small_talk():
+    assert _contents(_said("Invoices are sent on the first day of each month.")) == [
+        "Invoices are sent on the first day of each month."
+    ]
+    assert _said("Melanie: Tough times can be a gateway to awesome things.").memories == ()
+
+
+def test_a_statement_the_small_model_misparses_is_kept_as_written():
+    # the tagger reads "finished" as an adjective here, leaving the sentence without a verb
+    assert _contents(_said("Agent number 14 finished task number 2 of the migration plan.")) == [
+        "Agent number 14 finished task number 2 of the migration plan."
+    ]
+
+
 def test_a_short_statement_is_kept_when_it_names_something():
     assert _contents(_said("Payments go through Stripe.", role="assistant")) == ["Payments go through Stripe."]
     assert _said("Caroline: I am so happy.").memories == ()
