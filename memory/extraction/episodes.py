@@ -13,7 +13,8 @@ carries only what augmentation would share:
   messages;
 - prose only: our own injected `<memori_context>` block, code and markup are dropped
   (`clean_message`);
-- statements, not questions, and none of the agent's descriptions of itself ("I am the billing
+- statements, not questions, greetings, thanks, promises or the user's orders, and none of the
+  agent's descriptions of itself ("I am the billing
   agent and I handle refunds" is an attribute of that process, which no other process sees),
   judged by `memory.extraction.self_description`; nor a sentence that says what the exchange's
   extraction kept as an attribute (`private`: an LLM extractor may judge more sentences private);
@@ -29,8 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from memory.extraction.classify import INTERJECTION, is_filler, memory_kind
+from memory.extraction.lexicon import IMPERATIVE
 from memory.extraction.self_description import is_self_description
-from memory.extraction.sentences import clean_message
+from memory.extraction.sentences import clean_message, working_text
 from memory.recall.text import tokenize
 
 MAX_EPISODE_CHARS = 400
@@ -45,14 +48,26 @@ _CLAUSE = re.compile(r"\s*;\s+|,?\s+(?:and|but|so|while)\s+(?=(?:i|you|my|your|t
 _CUT = re.compile(r"[.!?\]…](?=\s)|\s/(?=\s)")
 
 
+def _says_nothing_to_keep(sentence: str, role: str) -> bool:
+    """Greetings, thanks and other talk about the conversation, the agent's promises and advice to
+    the reader ("Let me look into that and report back.", "You can reset it in Settings."), and
+    the user's orders ("Research top 5 competitors."): the extractor keeps none of them, and
+    another agent learns nothing from them."""
+    work = working_text(sentence)
+    if role != "user":
+        return not work or is_filler(work) or memory_kind(work, role) is None
+    rest = working_text(INTERJECTION.sub("", _SPEAKER_LABEL.sub("", sentence)))
+    return len(rest.split()) < 3 or rest.split(" ", 1)[0].lower() in IMPERATIVE  # "Thanks!", an order
+
+
 def shared_statements(text: str, role: str) -> str:
-    """The statements of one message that another process may read: not its questions, and not
-    its clauses describing the agent itself (an attribute of that agent's process, as the
-    extraction package judges it)."""
+    """The statements of one message that another process may read: not its questions, talk or
+    orders, and not its clauses describing the agent itself (an attribute of that agent's
+    process, as the extraction package judges it)."""
     kept = []
     for sentence in _SENTENCE_END.split(text):
         sentence = sentence.strip()
-        if not sentence or sentence.endswith("?"):
+        if not sentence or sentence.endswith("?") or _says_nothing_to_keep(sentence, role):
             continue
         end = sentence[-1] if sentence[-1] in ".!" else "."
         clauses = [clause for clause in _CLAUSE.split(sentence.rstrip(".!")) if clause.strip()]

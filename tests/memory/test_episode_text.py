@@ -65,3 +65,18 @@ def test_a_sentence_saying_what_extraction_kept_as_an_attribute_is_not_shared():
     )
 
     assert text == "assistant: The EU accounts renew in March."
+
+
+def test_orders_thanks_and_promises_are_not_shared():
+    text = episode_text(
+        [
+            ("user", "Research top 5 competitors. Thanks!"),
+            (
+                "assistant",
+                "Thank you, I have noted that. Let me look into that and report back. "
+                "The top competitors are Mem0, Zep, Letta, LangMem and Memori.",
+            ),
+        ]
+    )
+
+    assert text == "assistant: The top competitors are Mem0, Zep, Letta, LangMem and Memori."
