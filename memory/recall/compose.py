@@ -71,6 +71,11 @@ class Placed(Protocol):
 P = TypeVar("P", bound=Placed)
 
 
+# The relations a sentence says with other words ("The top competitors ARE Mem0, Zep ..." restates
+# "top competitors INCLUDES Zep"): the subject's and the object's words are what must be there.
+_LINKING_WORDS = "is are was were be being been has have had includes include included contains contain is_a"
+
+
 def without_restated_triples(
     index: EntityIndex, results: Sequence[P], *, stated_before: Sequence[Placed] = ()
 ) -> list[P]:
@@ -86,7 +91,7 @@ def without_restated_triples(
     position = 0
     while position < len(kept):
         row = kept[position].row
-        triple = _terms(index.contents[row]) if index.kinds[row] == TRIPLE else frozenset()
+        triple = _terms(index.contents[row]) - _LINKING_TERMS if index.kinds[row] == TRIPLE else frozenset()
         restating = None
         if triple:
             restating = next((i for i, r in enumerate(kept) if r.row in terms and triple <= terms[r.row]), None)
@@ -150,6 +155,9 @@ def _line_terms(index: EntityIndex, row: int) -> frozenset[str]:
 def _terms(text: str) -> frozenset[str]:
     """Memoised: recall compares the same lines again and again."""
     return frozenset(tokenize(text))
+
+
+_LINKING_TERMS = frozenset(tokenize(_LINKING_WORDS.replace("_", " ")))
 
 
 def block_lines(

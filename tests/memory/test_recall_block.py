@@ -133,6 +133,17 @@ def test_a_triple_that_restates_a_memory_of_the_block_is_left_out_and_its_place_
     assert "## Knowledge graph" not in result.block
 
 
+def test_a_list_member_edge_restates_the_sentence_listing_it(tenant):
+    listing = "The top competitors are Mem0, Zep, Letta and LangMem"
+    said(tenant, "research_agent", listing, on=JULY)
+    related(tenant, "research_agent", "top competitors", "includes", "Letta", on=JULY)
+
+    result = recall(tenant, "Who are the top competitors, Letta included?")
+
+    assert line_with(result.block, "Letta") == f"- [15 July 2023] {listing} [research_agent]"
+    assert "## Knowledge graph" not in result.block
+
+
 def test_a_triple_with_a_word_no_memory_line_says_stays(tenant):
     said(tenant, "Melanie", BIRTHDAY, on=JULY)
     related(tenant, "Melanie", "Melanie", "plays", "the clarinet", on=JULY)
