@@ -213,7 +213,7 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
         private = None if chatting else _private_clause
         small_talk = voice.listener is None  # a named speaker's line of a conversation between people
         statement = rewrite(sentence, voice, generic_only=small_talk, follow_on=follows, private=private)
-        statement = statement or as_written(sentence)
+        statement = statement or as_written(sentence, present_forms=not small_talk)
         if statement is None:
             follows = False
             continue

@@ -425,7 +425,7 @@ def _agreeing(token: Token) -> str:
     return token.text
 
 
-def as_written(sentence: Span) -> Statement | None:
+def as_written(sentence: Span, *, present_forms: bool = False) -> Statement | None:
     """A sentence the small model misparsed (its root is not a verb, "The module issues JWT tokens
     that expire ..." read as one noun phrase, or its verb lost its subject, "The staging cluster
     runs Kubernetes 1.30") kept as written when it still reads as a plain third-person statement:
@@ -440,23 +440,34 @@ def as_written(sentence: Span) -> Statement | None:
         return None
     if any(t.lower_ in FIRST_PERSON or t.lower_ in SECOND_PERSON for t in words):
         return None
-    if not any(t.tag_ in ("VBZ", "VBP", "VBD") or is_verb_form(t) for t in words[1:]) or words[0].tag_ == "VB":
+    finite = any(t.tag_ in ("VBZ", "VBP", "VBD") or is_verb_form(t, present=present_forms) for t in words[1:])
+    if not finite or words[0].tag_ == "VB":
         return None
     text = " ".join(sentence.text.split())
     return Statement(text=text, sentence=sentence, subject=None, subject_text="")
 
 
-def is_verb_form(token: Token) -> bool:
+def is_verb_form(token: Token, *, present: bool = False) -> bool:
     """A word the tagger took for something else that English spells as a past tense ("finished"
     tagged as an adjective), by the lemmatizer's own tables: an -ed or irregular form of a known
-    verb (-s forms are left out: they are plural nouns as often)."""
+    verb. ``present``: also an -s form ("Usage-based pricing converts better than ..."), when the
+    word after it cannot go on a noun phrase (an adjective, adverb, determiner or preposition);
+    -s forms are plural nouns as often, so only where the sentence is no small talk."""
     if token.pos_ not in ("ADJ", "NOUN") or not token.is_lower:
         return False
     exceptions, index, rules = _verb_tables()
     word = token.lower_
     if word in exceptions:
         return True
-    return any(word.endswith(old) and word[: len(word) - len(old)] + new in index for old, new in rules if old == "ed")
+    if any(word.endswith(old) and word[: len(word) - len(old)] + new in index for old, new in rules if old == "ed"):
+        return True
+    following = token.nbor(1) if token.i + 1 < len(token.doc) else None
+    if not present or token.tag_ != "NNS" or following is None or following.pos_ not in _AFTER_A_VERB:
+        return False
+    return any(word.endswith(old) and word[: len(word) - len(old)] + new in index for old, new in rules if old == "s")
+
+
+_AFTER_A_VERB = frozenset({"ADJ", "ADV", "DET", "ADP", "NUM"})
 
 
 _VERB_TABLES: tuple | None = None

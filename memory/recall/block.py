@@ -25,6 +25,7 @@ CLOSE = "</memori_context>"
 INTRO = "Shared memory of this entity, recalled for this request ([date said] memory [sources])."
 PENDING_SHARE = 0.5
 HANDOFF_SHARE = 0.25
+COVERAGE_SHARE = 0.75  # the most one line per other recently active agent may take
 EPISODE_SHARE = 0.5
 MAX_PROCESS_NAMES = 3
 
@@ -94,10 +95,15 @@ def render(
     *,
     handoff_share: float = HANDOFF_SHARE,
     episode_share: float = EPISODE_SHARE,
+    handoff_round: int = 0,
 ) -> Block:
     """Fit lines into `budget` tokens and lay them out by section: pending work first (up to its
     share), then handoffs (up to theirs), then memories, then more handoffs and more pending work
     if room is left.
+    `handoff_round`: how many of the first handoff lines are each a different process's first (the
+    turn order puts them first); they may take up to `COVERAGE_SHARE` of the budget, more than
+    `handoff_share`, so that every agent that just worked is represented before relevance fills
+    the rest (a synthesis agent after 24 parallel agents).
     `memory_lines` may hold episode lines (their section) in rank order among the others: they
     are taken in that order too, until one does not fit in the room left or in `episode_share` of
     the budget; the others go on (each stream keeps its first lines).
@@ -114,7 +120,9 @@ def render(
     pending_kept = fit_to_budget(pending_costs, int((budget - overhead) * PENDING_SHARE))
     remaining = budget - overhead - sum(pending_costs[:pending_kept])
     handoff_costs = _costs(handoff_lines)
-    handoff_kept = fit_to_budget(handoff_costs, min(int((budget - overhead) * handoff_share), remaining))
+    coverage = min(sum(handoff_costs[:handoff_round]), int((budget - overhead) * COVERAGE_SHARE))
+    handoff_room = max(int((budget - overhead) * handoff_share), coverage if handoff_share > 0 else 0)
+    handoff_kept = fit_to_budget(handoff_costs, min(handoff_room, remaining))
     remaining -= sum(handoff_costs[:handoff_kept])
     results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share))
     remaining -= results.tokens

@@ -291,6 +291,12 @@ def test_a_statement_the_small_model_misparses_is_kept_as_written():
     ]
 
 
+def test_a_present_tense_verb_read_as_a_plural_noun_still_makes_a_statement():
+    # the tagger reads "converts" as a plural noun; a finding, not small talk, keeps it
+    finding = "Usage-based pricing converts better than seat licences for developer tools."
+    assert _contents(_said(finding, role="assistant")) == [finding]
+
+
 def test_a_short_statement_is_kept_when_it_names_something():
     assert _contents(_said("Payments go through Stripe.", role="assistant")) == ["Payments go through Stripe."]
     assert _said("Caroline: I am so happy.").memories == ()
