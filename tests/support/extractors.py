@@ -7,7 +7,8 @@
     contradiction 42: The deadline is Monday      (marks existing memory 42)
     update 42: The deadline moved to Monday
     claim: payments | go_through | Stripe | name   (the state claim of the memory on the line above)
-Any other line is ignored. ``VerbatimExtractor`` keeps every sentence as written. ``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
+Any other line is ignored. ``VerbatimExtractor`` keeps every sentence as written.
+``SlowLineExtractor`` sleeps ``MEMORI_TEST_EXTRACTOR_SLEEP`` seconds first
 (a job to kill a worker in the middle of). ``related_seen`` keeps what the last call was shown.
 """
 
