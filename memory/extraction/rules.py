@@ -5,8 +5,9 @@ message is cleaned and cut into blocks (clauses.py); the assistant's structured 
 "Key: value" lines, labelled list items) are kept as written, and every sentence is parsed with
 spaCy (nlp.py) and kept only when it is a statement whose subject can be named, rewritten in the
 third person ("Melanie: we celebrated my daughter's birthday" -> "Melanie celebrated Melanie's
-daughter's birthday"; statements.py). Relative times are resolved against the exchange's original
-time (relative_dates.py). Kept statements give triples between noun phrases (relations.py) and,
+daughter's birthday"; statements.py; a sentence the small model misparses is kept as written when it
+still reads as a plain statement, misparses.py). Relative times are resolved against the exchange's
+original time (relative_dates.py); values and dates are read from the parse (values.py). Kept statements give triples between noun phrases (relations.py) and,
 when they state a one-at-a-time value, a state claim that a later value supersedes (claims.py).
 Greetings, thanks, reactions, questions, orders ("Research: X") and fragments are not memory: they
 stay in the conversation, searchable as history.
@@ -40,6 +41,7 @@ from memory.extraction.clauses import (
     message_units,
     prose_kind,
 )
+from memory.extraction.misparses import as_written
 from memory.extraction.nlp import parse_many
 from memory.extraction.node_types import node_type
 from memory.extraction.normalize import normalize_text
@@ -47,7 +49,7 @@ from memory.extraction.relations import MAX_NODE_CHARS, statement_relations
 from memory.extraction.relative_dates import resolve_relative_dates
 from memory.extraction.self_description import is_self_description
 from memory.extraction.sentences import MAX_CONTENT_CHARS, MAX_MESSAGE_CHARS, MIN_WORDS, clean_message, clip
-from memory.extraction.statements import Voice, as_written, rewrite
+from memory.extraction.statements import Voice, rewrite
 from memory.extraction.types import ExchangeInput, ExtractedMemory, ExtractedTriple, Extraction, RelatedMemory
 
 __all__ = [
