@@ -4,11 +4,12 @@ A memory is a self-contained statement that is still useful outside its conversa
 message is cleaned and cut into blocks (clauses.py); the assistant's structured items (table rows,
 "Key: value" lines, labelled list items) are kept as written, and every sentence is parsed with
 spaCy (nlp.py) and kept only when it is a statement whose subject can be named, rewritten in the
-third person ("Melanie: we celebrated my daughter's birthday" -> "Melanie celebrated Melanie's
-daughter's birthday"; statements.py; a sentence the small model misparses is kept as written when it
-still reads as a plain statement, misparses.py). Relative times are resolved against the exchange's
-original time (relative_dates.py); values and dates are read from the parse (values.py). Kept statements give triples between noun phrases (relations.py) and,
-when they state a one-at-a-time value, a state claim that a later value supersedes (claims.py).
+third person ("Melanie: we celebrated my daughter's birthday" -> "Melanie celebrated their
+daughter's birthday"; statements.py). A sentence the small model misparses is kept as written
+when it still reads as a plain statement (misparses.py). Relative times are resolved against the
+exchange's original time (relative_dates.py); values and dates are read from the parse
+(values.py). Kept statements give triples between noun phrases (relations.py) and, when they
+state a one-at-a-time value, a state claim that a later value supersedes (claims.py).
 Greetings, thanks, reactions, questions, orders ("Research: X") and fragments are not memory: they
 stay in the conversation, searchable as history.
 
