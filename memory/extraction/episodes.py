@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from memory.extraction.classify import INTERJECTION, is_filler, memory_kind
 from memory.extraction.lexicon import IMPERATIVE
 from memory.extraction.self_description import is_self_description
-from memory.extraction.sentences import clean_message, working_text
+from memory.extraction.sentences import SPEAKER_LABEL, clean_message, working_text
 from memory.recall.text import tokenize
 
 MAX_EPISODE_CHARS = 400
@@ -41,7 +41,6 @@ PRIVATE_COVERED = 0.6  # share of a sentence's words an attribute holds for the 
 PART_SEPARATOR = " / "
 SPOKEN_ROLES = ("user", "assistant")
 
-_SPEAKER_LABEL = re.compile(r"^\s*(?P<name>[A-Z][\w'.-]{0,40}(?: [A-Z][\w'.-]{0,40}){0,2})\s*:\s+(?=\S)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
 # A coordinated clause with a subject of its own: "..., and I handle refunds", "...; my role is ...".
 _CLAUSE = re.compile(r"\s*;\s+|,?\s+(?:and|but|so|while)\s+(?=(?:i|you|my|your|this agent)\b)", re.IGNORECASE)
@@ -56,7 +55,7 @@ def _says_nothing_to_keep(sentence: str, role: str) -> bool:
     work = working_text(sentence)
     if role != "user":
         return not work or is_filler(work) or memory_kind(work, role) is None
-    rest = working_text(INTERJECTION.sub("", _SPEAKER_LABEL.sub("", sentence)))
+    rest = working_text(INTERJECTION.sub("", SPEAKER_LABEL.sub("", sentence)))
     return len(rest.split()) < 3 or rest.split(" ", 1)[0].lower() in IMPERATIVE  # "Thanks!", an order
 
 
@@ -95,7 +94,7 @@ def episode_text(messages: Iterable[tuple[str, str]], *, private: Iterable[str] 
 
 def _shared_part(role: str, content: str, attributes: list[frozenset[str]]) -> str:
     text = " ".join(clean_message(content).split())
-    label = _SPEAKER_LABEL.match(text)
+    label = SPEAKER_LABEL.match(text)
     speaker = label["name"] if label else role
     shared = shared_statements(text[label.end() :] if label else text, role)
     if attributes:

@@ -49,7 +49,14 @@ from memory.extraction.normalize import normalize_text
 from memory.extraction.relations import MAX_NODE_CHARS, statement_relations
 from memory.extraction.relative_dates import resolve_relative_dates
 from memory.extraction.self_description import is_self_description
-from memory.extraction.sentences import MAX_CONTENT_CHARS, MAX_MESSAGE_CHARS, MIN_WORDS, clean_message, clip
+from memory.extraction.sentences import (
+    MAX_CONTENT_CHARS,
+    MAX_MESSAGE_CHARS,
+    MIN_WORDS,
+    SPEAKER_LABEL,
+    clean_message,
+    clip,
+)
 from memory.extraction.statements import Voice, rewrite
 from memory.extraction.types import ExchangeInput, ExtractedMemory, ExtractedTriple, Extraction, RelatedMemory
 
@@ -74,13 +81,12 @@ MAX_TRIPLES = 50
 MAX_JOINED_CHARS = 400  # a memory and the sentences that lean on it
 MIN_STATEMENT_WORDS = 5  # "Caroline is happy." says nothing that lasts
 USER = "The user"
-_SPEAKER_LABEL = re.compile(r"^\s*(?P<name>[A-Z][\w'.-]{0,40}(?: [A-Z][\w'.-]{0,40}){0,2})\s*:\s+(?=\S)")
 _BRACKETED = re.compile(r"\s*\[[^\]\n]{0,500}\]")  # "[shares a photo: ...]": an aside, not the statement
 
 
 def voice_of(role: str, process_id: str, text: str) -> tuple[Voice, str]:
     """Who "I" and "you" are in a message, and its text without a leading speaker label."""
-    label = _SPEAKER_LABEL.match(text) if role != "assistant" else None
+    label = SPEAKER_LABEL.match(text) if role != "assistant" else None
     if label is not None and is_speaker_name(label["name"], process_id):
         return Voice(label["name"]), text[label.end() :]
     if role == "assistant":

@@ -34,6 +34,8 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|prof|inc|ltd|co|st|no|approx|incl|dept|fig|jr|sr)\.|\b[A-Z]\.)$",
     re.IGNORECASE,
 )
+# "Caroline: I went ...": who speaks, when a message names it (rules.py judges whether it is a name).
+SPEAKER_LABEL = re.compile(r"^\s*(?P<name>[A-Z][\w'.-]{0,40}(?: [A-Z][\w'.-]{0,40}){0,2})\s*:\s+(?=\S)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 # --- Working form -----------------------------------------------------------------------------
