@@ -31,10 +31,9 @@ _MODALS = {"ca": "can", "wo": "will", "sha": "shall", "'d": "would", "'ll": "wil
 @dataclass(frozen=True)
 class Relation:
     subject: str
-    subject_type: str | None  # from named-entity recognition; None: let node_types decide
     predicate: str
     object: str
-    object_type: str | None
+    subject_is_speaker: bool = False  # a person, whatever node_types makes of the name
 
 
 def is_nounlike(token: Token) -> bool:
@@ -113,11 +112,6 @@ def _named(token: Token, voice: Voice) -> str:
     return token.text
 
 
-def _entity_type(token: Token) -> str | None:
-    """A node type the parse alone tells: dates; the rest is node_types' judgement."""
-    return "date" if token.pos_ in ("NUM", "PROPN") and is_date(token) else None
-
-
 def _verb_form(verb: Token) -> str:
     """The predicate's verb as a third person would say it: "loves", "went", "is_living"."""
     auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
@@ -149,7 +143,7 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
     subject_name = noun_phrase(subject, voice)
     if not subject_name:
         return []
-    subject_type = "person" if subject.lower_ in FIRST_PERSON else _entity_type(subject)
+    speaker = subject.lower_ in FIRST_PERSON
     verb = subject.head
     relations: list[Relation] = []
 
@@ -162,7 +156,7 @@ def statement_relations(statement: Statement, voice: Voice) -> list[Relation]:
         named = head.pos_ in ("PROPN", "NUM") or node_type(name, predicate, is_object=True) != "concept"
         if (general_subject and not named) or not (_is_specific(head) or named):
             return  # "Pets have a way": a general subject needs a named object ("Passwords hashed with bcrypt")
-        relations.append(Relation(subject_name, subject_type, predicate, name, _entity_type(head)))
+        relations.append(Relation(subject_name, predicate, name, subject_is_speaker=speaker))
 
     if verb.lemma_ == "be":
         for child in verb.children:

@@ -140,29 +140,23 @@ class _Collector:
         self.memories[-1] = dataclasses.replace(last, content=joined)
         return True
 
-    def triple(self, subject, subject_type, predicate, obj, object_type, position: int) -> None:
+    def triple(self, subject, predicate, obj, position: int, *, subject_is_speaker: bool = False) -> None:
+        """An edge; node types are node_types' judgement, and the speaker is a person."""
         key = (normalize_text(subject), predicate, normalize_text(obj))
         if len(self.triples) >= MAX_TRIPLES or key in self._triples or not all(key):
             return
         self._triples.add(key)
-        subject_type = _typed(subject, predicate, subject_type, is_object=False)
-        object_type = _typed(obj, predicate, object_type, is_object=True)
+        subject_type = node_type(subject, predicate, is_object=False)
+        if subject_type == "concept" and subject_is_speaker:
+            subject_type = "person"
+        object_type = node_type(obj, predicate, is_object=True)
         self.triples.append(ExtractedTriple(subject, subject_type, predicate, obj, object_type, position))
-
-
-def _typed(name: str, predicate: str, recognised: str | None, *, is_object: bool) -> str:
-    """A node's type: the known names and shapes of node_types first (the small model's entity
-    labels are unreliable on product names), then the recognised entity label, else concept."""
-    known = node_type(name, predicate, is_object=is_object)
-    if known != "concept" or recognised in (None, "date", "money"):
-        return known
-    return recognised
 
 
 def _take_clause(clause: Clause, out: _Collector) -> None:
     if out.memory(clause.kind, clause.content, clause.position) and clause.kind != "attribute":
         for rel in clause.relations:
-            out.triple(rel.subject, None, rel.label, rel.object, None, clause.position)
+            out.triple(rel.subject, rel.label, rel.object, clause.position)
 
 
 def is_english(doc) -> bool:
@@ -245,7 +239,9 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
         if kind == "attribute":
             continue  # an agent's description of itself stays private: no shared graph edge
         for rel in statement_relations(statement, voice):
-            out.triple(rel.subject, rel.subject_type, rel.predicate, rel.object, rel.object_type, prose.position)
+            out.triple(
+                rel.subject, rel.predicate, rel.object, prose.position, subject_is_speaker=rel.subject_is_speaker
+            )
     if not kept_any:
         clause = label_item(prose)
         if clause is not None:
