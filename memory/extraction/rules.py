@@ -208,13 +208,13 @@ def _take_prose(prose: Prose, doc, voice: Voice, exchange: ExchangeInput, out: _
         _take_as_written(prose, out)
         return False
     kept_any = False
+    agent = prose.role == "assistant"
+    private = _private_clause if agent else None
+    small_talk = voice.listener is None  # a named speaker's line of a conversation between people
     for sentence in doc.sents:
-        chatting = prose.role != "assistant"
-        if not chatting and is_self_description(sentence.text, prose.role):
+        if agent and is_self_description(sentence.text, prose.role):
             follows = _take_self_description(sentence, voice, prose, out)
             continue
-        private = None if chatting else _private_clause
-        small_talk = voice.listener is None  # a named speaker's line of a conversation between people
         statement = rewrite(sentence, voice, generic_only=small_talk, follow_on=follows, private=private)
         statement = statement or as_written(sentence, present_forms=not small_talk)
         if statement is None:
@@ -277,7 +277,7 @@ def _parse(texts: list[str]) -> list:
     ready = _parsed.docs or {}
     missing = [text for text in dict.fromkeys(texts) if text not in ready]
     parsed = dict(zip(missing, parse_many(missing), strict=True)) if missing else {}
-    return [ready.get(text) or parsed[text] for text in texts]
+    return [ready[text] if text in ready else parsed[text] for text in texts]
 
 
 def _extract(exchange: ExchangeInput) -> Extraction:
