@@ -21,6 +21,7 @@ from spacy.tokens import Token
 from memory.extraction.normalize import normalize_node_name
 from memory.extraction.relations import noun_phrase
 from memory.extraction.statements import Statement, Voice
+from memory.extraction.types import StateClaim
 from memory.extraction.values import value_span, value_type
 
 CHANGE_VERBS = frozenset(
@@ -33,10 +34,6 @@ ATTRIBUTE_NOUNS = frozenset(
     "date day deadline time price cost fee amount total budget plan tier name address location city country"
     " provider vendor email phone number version status owner manager limit rate salary".split()
 )
-
-
-def _value(head: Token) -> str:
-    return value_span(head)
 
 
 def _core(head: Token) -> str:
@@ -61,10 +58,8 @@ def _subject_and_attribute(head: Token, voice: Voice, attribute: str) -> tuple[s
     return _core(head), attribute
 
 
-def _claim(subject: Token, verb: Token, attribute: str, value_head: Token, voice: Voice):
-    from memory.extraction.types import StateClaim
-
-    value_text = _value(value_head)
+def _claim(subject: Token, attribute: str, value_head: Token, voice: Voice) -> StateClaim | None:
+    value_text = value_span(value_head)
     kind = value_type(value_head, value_text)
     if kind is None:
         return None
@@ -87,7 +82,7 @@ def _prep_object(verb: Token, preps: tuple[str, ...]) -> Token | None:
     return None
 
 
-def statement_claim(statement: Statement, voice: Voice):
+def statement_claim(statement: Statement, voice: Voice) -> StateClaim | None:
     """The StateClaim of a statement, or None."""
     subject = statement.subject
     if subject is None or subject.dep_ == "expl":
@@ -104,7 +99,7 @@ def statement_claim(statement: Statement, voice: Voice):
             thing = subject if subject.dep_ == "nsubjpass" or subject.pos_ != "PRON" else None
         if thing is None or thing.lower_ in ("it", "that", "this"):
             return None
-        return _claim(thing, verb, "*", target, voice)
+        return _claim(thing, "*", target, voice)
     if not present or any(c.dep_ == "neg" for c in verb.children):
         return None
     if lemma == "be":
@@ -113,11 +108,11 @@ def statement_claim(statement: Statement, voice: Voice):
             target = _prep_object(attr, ("on", "by", "in")) or next(
                 (c for c in attr.children if c.dep_ in ("npadvmod", "pobj")), None
             )
-            return _claim(subject, verb, "due", target, voice) if target is not None else None
+            return _claim(subject, "due", target, voice) if target is not None else None
         if attr is not None and attr.dep_ == "attr":
-            return _claim(subject, verb, "be", attr, voice)
+            return _claim(subject, "be", attr, voice)
         target = _prep_object(verb, ("on", "in", "at", "with"))
-        return _claim(subject, verb, "be_" + target.head.lower_, target, voice) if target is not None else None
+        return _claim(subject, "be_" + target.head.lower_, target, voice) if target is not None else None
     if subject.pos_ in ("PRON", "PROPN") or subject.lower_ in ("user",):
         if lemma not in RESIDENCE_VERBS:
             return None  # what people do and like accumulates; where they live or work is one place
@@ -134,4 +129,4 @@ def statement_claim(statement: Statement, voice: Voice):
         return None
     particle = next((c.lower_ for c in verb.children if c.dep_ == "prt"), "")
     attribute = "_".join(filter(None, (lemma, particle, preposition)))
-    return _claim(subject, verb, attribute, target, voice)
+    return _claim(subject, attribute, target, voice)
