@@ -54,8 +54,9 @@ def _machine_made(entity: Entity):
 def _suppressed_contents(entity: Entity) -> set[str]:
     """Contents people removed: the 'before' of their edits and deletions."""
     changes = _human_changes(entity).filter(action__in=[AuditEntry.Action.UPDATE, AuditEntry.Action.DELETE])
-    removed = {(entry.before or {}).get("content") for entry in changes.only("before", "after")}
-    kept = {(entry.after or {}).get("content") for entry in changes.only("after")}
+    pairs = list(changes.values_list("before", "after"))
+    removed = {(before or {}).get("content") for before, _ in pairs}
+    kept = {(after or {}).get("content") for _, after in pairs}
     return {content for content in removed - kept if content}
 
 
