@@ -31,7 +31,6 @@ Figures move with the machine's load: the load average is printed with them.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import statistics
 import threading
@@ -41,10 +40,12 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from handoffs_agents import buried_paraphrase, burst, chain, isolation, update
 from handoffs_stack import Row, Stack, has_memory_block, http_json, latency_rows, timed
+
+# the SDK tests' outage proxy (importing handoffs_stack put the repository on sys.path)
+from tests.support.proxy import SwitchableProxy
 
 # -- scenario: recall while another tenant imports ---------------------------------------------
 SEED_FINDINGS = {
@@ -156,53 +157,6 @@ def _after(count: int) -> Callable[[], bool]:
 
 
 # -- scenario: an outage of the memory server --------------------------------------------------
-class SwitchableProxy:
-    """Forwards HTTP to the server; while `.up` is False it answers 503, as a server that is down."""
-
-    def __init__(self, target: str) -> None:
-        self.target = urllib.parse.urlsplit(target)
-        self.up = True
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                return
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, data = 503, [], b""
-                if proxy.up:
-                    connection = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=60)
-                    forwarded = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                    connection.request(self.command, self.path, body=body or None, headers=forwarded)
-                    answer = connection.getresponse()
-                    status, headers, data = answer.status, answer.getheaders(), answer.read()
-                    connection.close()
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _forward
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 OUTAGE_CALLS = 10
 OUTAGE_ROUNDS = 3
 
