@@ -29,7 +29,7 @@ mentions and is untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,3 +128,14 @@ def _turns(index: EntityIndex, candidates: list[Handoff], score: Scorer, represe
     for round_ in range(max(len(queue) for queue in queues.values())):
         order += [queue[round_][1] for queue in queues.values() if round_ < len(queue)]
     return order
+
+
+def first_round(index: EntityIndex, handoffs: Sequence) -> int:
+    """How many handoffs lead the turn order with each a different process's first finding."""
+    seen: set[str] = set()
+    for position, candidate in enumerate(handoffs):
+        name = index.first_process_names[candidate.row]
+        if name in seen:
+            return position
+        seen.add(name)
+    return len(handoffs)

@@ -31,7 +31,7 @@ from memory.recall.context import (
     unfinished_jobs,
 )
 from memory.recall.events import HitRecord, store_recall_event
-from memory.recall.handoff import VIA_PREFIX, admit_handoffs, handoff_candidates
+from memory.recall.handoff import VIA_PREFIX, admit_handoffs, first_round, handoff_candidates
 from memory.recall.index import ATTRIBUTE, EPISODE, KINDS, TRIPLE, EntityIndex, IndexKey, memory_mask, recall_cache
 from memory.recall.ranking import Ranked, rank, scores_of
 from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
@@ -195,7 +195,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block),
         handoff_share=handoff_share,
         episode_share=episode_share,
-        handoff_round=_first_round(index, handoffs),
+        handoff_round=first_round(index, handoffs),
     )
     hits = [c.hit for c in _in_block(results, block)] + [c.hit for c in handoffs[: block.handoff_lines]]
     pending = pending[: block.pending_lines]
@@ -396,14 +396,3 @@ def _item(hit: HitRecord) -> RecalledItem:
         via=hit.via,
         episode_id=hit.episode_id,
     )
-
-
-def _first_round(index, handoffs) -> int:
-    """How many handoffs lead the turn order with each a different process's first finding."""
-    seen: set[str] = set()
-    for position, candidate in enumerate(handoffs):
-        name = index.first_process_names[candidate.row]
-        if name in seen:
-            return position
-        seen.add(name)
-    return len(handoffs)
