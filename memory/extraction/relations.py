@@ -16,7 +16,7 @@ from spacy.tokens import Token
 
 from memory.extraction.node_types import node_type
 from memory.extraction.statements import FIRST_PERSON, SECOND_PERSON, Statement, Voice, third_person_singular
-from memory.extraction.values import is_date, value_span
+from memory.extraction.values import attaching_word, is_date, value_span
 
 MAX_NODE_CHARS = 100
 MAX_NODE_WORDS = 8
@@ -91,14 +91,12 @@ def _is_specific(head: Token) -> bool:
 def _modifies(token: Token, head: Token) -> bool:
     """A word of the phrase before its head: a compound, adjective, number or possessor (and the
     possessor's own words), never a determiner or a clause."""
-    walker = token
-    for _ in range(4):
-        if walker.dep_ not in _MODIFIERS and not (walker.dep_ == "det" and walker.tag_ == "PRP$"):
-            return False
-        if walker.head.i == head.i:
-            return walker.pos_ != "DET" or walker.tag_ == "PRP$"
-        walker = walker.head
-    return False
+    top = attaching_word(token, head, _a_modifier)
+    return top is not None and (top.pos_ != "DET" or top.tag_ == "PRP$")
+
+
+def _a_modifier(token: Token) -> bool:
+    return token.dep_ in _MODIFIERS or (token.dep_ == "det" and token.tag_ == "PRP$")
 
 
 def _named(token: Token, voice: Voice) -> str:

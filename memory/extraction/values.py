@@ -8,6 +8,7 @@ of a parse (312 against 135 exchanges/s), for labels that were unreliable on pro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from spacy.tokens import Token
 
@@ -29,7 +30,7 @@ def value_span(head: Token) -> str:
     "Acme Corp."; its determiner left out."""
     doc = head.doc
     left = min(
-        [t.i for t in head.subtree if t.i < head.i and _leads_to(t, head, _LEFT) and t.dep_ != "det"],
+        [t.i for t in head.subtree if t.i < head.i and attaching_word(t, head, _in_value) and t.dep_ != "det"],
         default=head.i,
     )
     right = head.i
@@ -40,15 +41,21 @@ def value_span(head: Token) -> str:
     return text.strip(" ,")
 
 
-def _leads_to(token: Token, head: Token, deps: frozenset[str]) -> bool:
+def attaching_word(token: Token, head: Token, admits: Callable[[Token], bool]) -> Token | None:
+    """The word through which ``token`` hangs on ``head`` (``token`` itself or one of its heads,
+    at most four steps up), when every word on the way is one ``admits``; else None."""
     walker = token
     for _ in range(4):
-        if walker.dep_ not in deps and walker.pos_ != "SYM":
-            return False
+        if not admits(walker):
+            return None
         if walker.head.i == head.i:
-            return True
+            return walker
         walker = walker.head
-    return False
+    return None
+
+
+def _in_value(token: Token) -> bool:
+    return token.dep_ in _LEFT or token.pos_ == "SYM"
 
 
 def value_type(head: Token, text: str) -> str | None:
