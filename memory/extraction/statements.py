@@ -75,10 +75,6 @@ def third_person_singular(verb: str, lemma: str) -> str:
     return base + "s"
 
 
-def main_verb(sentence: Span) -> Token:
-    return sentence.root
-
-
 def subject_of(verb: Token) -> Token | None:
     """The verb's own subject, or the subject of the verb it is conjoined to ("I went and bought")."""
     seen = 0
@@ -239,7 +235,7 @@ def rewrite(
     500 euros"); a clause it accepts is cut out of the statement and returned in ``set_apart``."""
     if is_question(sentence):
         return None
-    root = main_verb(sentence)
+    root = sentence.root
     if root.pos_ not in ("VERB", "AUX"):
         return None
     subject = subject_of(root)
