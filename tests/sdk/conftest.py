@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from memori_site.offline_llm import OfflineLLM
+from memory.models import AugmentationJob
 from tests.factories import make_api_key
 from tests.support.proxy import SwitchableProxy
 from tests.support.worker import running_workers
@@ -35,8 +37,12 @@ def spool_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def memori_env(live_server, transactional_db, tenant, spool_dir, offline_llm, monkeypatch):
-    """Environment of a user script: OpenAI at the offline LLM, Memori at the live test server."""
+def memori_env(request, live_server, transactional_db, tenant, spool_dir, offline_llm, monkeypatch):
+    """Environment of a user script: OpenAI at the offline LLM, Memori at the live test server.
+
+    With a worker running, the teardown waits for the test's augmentation jobs to finish: the database
+    flush that ends a transactional test would otherwise race a worker's transaction (on PostgreSQL
+    its TRUNCATE can deadlock with it, failing the next test's setup)."""
     _, raw_key = make_api_key(tenant)
     env = {
         "OPENAI_BASE_URL": offline_llm.base_url,
@@ -49,7 +55,16 @@ def memori_env(live_server, transactional_db, tenant, spool_dir, offline_llm, mo
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return env
+    yield env
+    if "memori_worker" in request.fixturenames:
+        wait_for_jobs_to_finish(timeout=60)
+
+
+def wait_for_jobs_to_finish(timeout: float) -> None:
+    unfinished = (AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING)
+    deadline = time.monotonic() + timeout
+    while AugmentationJob.objects.filter(status__in=unfinished).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 @pytest.fixture
