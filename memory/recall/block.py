@@ -46,10 +46,16 @@ HEADINGS = {
 ORDER = (SECTION_MEMORIES, SECTION_ATTRIBUTES, SECTION_GRAPH, SECTION_EPISODES, SECTION_HANDOFF, SECTION_PENDING)
 
 
+EPISODE_COVERED = 0.8  # share of an episode's words the memory lines of the block must hold to leave it out
+EPISODE_NEW_WORDS = 3  # or at most this many words left over (with at least as many told)
+
+
 @dataclass(frozen=True)
 class Line:
     section: str
     text: str
+    words: frozenset[str] = frozenset()  # the search terms it says (compose.py): whether it tells an episode
+    processes: tuple[str, ...] = ()  # the processes it names as its sources
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,8 @@ class Block:
     memory_lines: int  # how many of the memory lines (in the given order, episodes aside) made it in
     pending_lines: int
     handoff_lines: int = 0
-    episode_lines: int = 0  # how many of the episode lines among them (in order) made it in
+    episode_lines: int = 0  # how many of the episode lines among them made it in
+    results: tuple[int, ...] = ()  # the positions, among the memory lines given, of those that made it in
 
 
 def memory_line(kind: str, content: str, processes: list[str], *, said: str = "", note: str = "") -> str:
@@ -106,7 +113,9 @@ def render(
     the rest (a synthesis agent after 24 parallel agents).
     `memory_lines` may hold episode lines (their section) in rank order among the others: they
     are taken in that order too, until one does not fit in the room left or in `episode_share` of
-    the budget; the others go on (each stream keeps its first lines).
+    the budget; the others go on (each stream keeps its first lines). An episode that the memory
+    lines which fit (wherever they rank) or the handoffs placed before tell (`Line.words`,
+    `is_told`) is left out, and its room goes to the next lines.
 
     The block's token count is the sum of its parts' counts (delimiters, intro, each heading once,
     each line), each cached: WordPiece splits on whitespace before anything else, so text joined
@@ -124,16 +133,18 @@ def render(
     handoff_room = max(int((budget - overhead) * handoff_share), coverage if handoff_share > 0 else 0)
     handoff_kept = fit_to_budget(handoff_costs, min(handoff_room, remaining))
     remaining -= sum(handoff_costs[:handoff_kept])
-    results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share))
+    told = set().union(*(line.words for line in handoff_lines[:handoff_kept]))
+    results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share), told)
     remaining -= results.tokens
     more = fit_to_budget(handoff_costs[handoff_kept:], remaining)
     remaining -= sum(handoff_costs[handoff_kept : handoff_kept + more])
     handoff_kept += more
     pending_kept += fit_to_budget(pending_costs[pending_kept:], remaining)
-    if not (results.lines or pending_kept or handoff_kept):
+    if not (results.positions or pending_kept or handoff_kept):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
     tokens = overhead + results.tokens + sum(pending_costs[:pending_kept]) + sum(handoff_costs[:handoff_kept])
-    text = _layout(results.lines + handoff_lines[:handoff_kept] + pending_lines[:pending_kept])
+    fitted = [memory_lines[position] for position in results.positions]
+    text = _layout(fitted + handoff_lines[:handoff_kept] + pending_lines[:pending_kept])
     return Block(
         text=text,
         token_count=tokens,
@@ -141,24 +152,50 @@ def render(
         pending_lines=pending_kept,
         handoff_lines=handoff_kept,
         episode_lines=results.episodes,
+        results=tuple(results.positions),
     )
 
 
 @dataclass
 class _Fitted:
-    lines: list[Line]
+    positions: list[int]
     tokens: int = 0
     memories: int = 0
     episodes: int = 0
 
 
-def _fit_results(lines: list[Line], room: int, episode_room: int) -> _Fitted:
-    """The result lines, in order, that fit: memory lines until the first that does not fit in
-    `room`; episode lines until the first that does not fit in `room` or in `episode_room`."""
-    fitted = _Fitted(lines=[])
+def _fit_results(lines: list[Line], room: int, episode_room: int, told_before: set[str]) -> _Fitted:
+    """The result lines, in order, that fit (`_fit_in_order`), less the episodes that the memory
+    lines which fit, wherever they rank, or the handoffs placed before them (`told_before`) already
+    tell (`is_told`): extraction kept what the exchange said, in a form that stands on its own, and
+    the episode's room goes to the next lines. Repeated until no fitted episode is told (each round
+    leaves out at least one line, and the room it frees only lets more lines in)."""
+    left_out: set[int] = set()
+    while True:
+        fitted = _fit_in_order(lines, room, episode_room, left_out)
+        told = set(told_before)
+        for position in fitted.positions:
+            if lines[position].section != SECTION_EPISODES:
+                told |= lines[position].words
+        told_episodes = {
+            position
+            for position in fitted.positions
+            if lines[position].section == SECTION_EPISODES and is_told(lines[position].words, told)
+        }
+        if not told_episodes:
+            return fitted
+        left_out |= told_episodes
+
+
+def _fit_in_order(lines: list[Line], room: int, episode_room: int, left_out: set[int]) -> _Fitted:
+    """The lines, in order and but those `left_out`, that fit: memory lines until the first that
+    does not fit in `room`; episode lines until the first that does not fit in `room` or in
+    `episode_room`."""
+    fitted = _Fitted(positions=[])
     episodes_full = False
-    for line, cost in zip(lines, _costs(lines), strict=True):
-        if line.section == SECTION_EPISODES:
+    candidates = [position for position in range(len(lines)) if position not in left_out]
+    for position, cost in zip(candidates, _costs([lines[p] for p in candidates]), strict=True):
+        if lines[position].section == SECTION_EPISODES:
             if episodes_full:
                 continue
             if cost > room - fitted.tokens or cost > episode_room:
@@ -171,8 +208,19 @@ def _fit_results(lines: list[Line], room: int, episode_room: int) -> _Fitted:
         else:
             fitted.memories += 1
         fitted.tokens += cost
-        fitted.lines.append(line)
+        fitted.positions.append(position)
     return fitted
+
+
+def is_told(words: frozenset[str], told: set[str]) -> bool:
+    """An episode is told by memory lines holding `EPISODE_COVERED` of its words, or half of them
+    with at most `EPISODE_NEW_WORDS` left over (the task an agent was given, a "yesterday" the
+    memory resolved to a date)."""
+    if not words:
+        return False
+    covered = len(words & told)
+    left = len(words) - covered
+    return covered >= EPISODE_COVERED * len(words) or (covered >= left and left <= EPISODE_NEW_WORDS)
 
 
 def _costs(lines: list[Line]) -> list[int]:

@@ -19,7 +19,8 @@ relevant, and the memory says it whole.
 start with it), marked "(superseded <day>)" as the memory first extracted from it that a later one
 replaced. It is left out when the memory lines ranked above it, or the handoffs placed before
 it, already hold its words (`is_told`): extraction kept what it said, in a form that stands on its
-own.
+own. The block checks again against the memory lines that actually fit, wherever they rank
+(block.py): the facts extracted from an exchange often rank just below its episode.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from memory.recall import block as blocks
+from memory.recall.block import is_told
 from memory.recall.events import HitRecord
 from memory.recall.index import TRIPLE, EntityIndex, memory_mask
 from memory.recall.text import tokenize
@@ -41,8 +43,6 @@ from memory.recall.validity import current_row
 
 DAY = 86400
 QUOTED_WORDS = 12  # of the other version a supersession note quotes
-EPISODE_COVERED = 0.8  # share of an episode's words memory lines above it must hold to leave it out
-EPISODE_NEW_WORDS = 3  # or at most this many words left over (with at least as many told)
 
 
 @dataclass(frozen=True)
@@ -127,17 +127,6 @@ def without_told_episodes(index: EntityIndex, results: Sequence[P], *, told_befo
     return kept
 
 
-def is_told(words: frozenset[str], told: set[str]) -> bool:
-    """An episode is told by memory lines holding `EPISODE_COVERED` of its words, or half of them
-    with at most `EPISODE_NEW_WORDS` left over (the task an agent was given, a "yesterday" the
-    memory resolved to a date)."""
-    if not words:
-        return False
-    covered = len(words & told)
-    left = len(words) - covered
-    return covered >= EPISODE_COVERED * len(words) or (covered >= left and left <= EPISODE_NEW_WORDS)
-
-
 _ROLE_LABEL = re.compile(r"(?:^|(?<= / ))(?:user|assistant): ")
 
 
@@ -177,9 +166,12 @@ def block_lines(
         note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
         if index.is_episode[c.row]:
             text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said, note=note)
+            words, processes = _episode_terms(c.hit.content), (index.first_process_names[c.row],)
         else:
             text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
-        lines.append(blocks.Line(section=section_of(c.hit), text=text))
+            words = _line_terms(index, c.row) if memory_mask(index.kinds[c.row]) else frozenset()
+            processes = tuple(c.hit.processes[: blocks.MAX_PROCESS_NAMES])
+        lines.append(blocks.Line(section=section_of(c.hit), text=text, words=words, processes=processes))
     return lines
 
 

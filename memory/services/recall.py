@@ -245,18 +245,8 @@ def _fresh_index(entity: Entity, jobs: PendingJobs, embedder_name: str) -> Entit
 
 
 def _in_block(results: list[Candidate], block: blocks.Block) -> list[Candidate]:
-    """The results the block holds: its first memory lines and its first episode lines, in rank order."""
-    kept, memories, episodes = [], 0, 0
-    for candidate in results:
-        if candidate.hit.kind == KINDS[EPISODE]:
-            episodes += 1
-            if episodes <= block.episode_lines:
-                kept.append(candidate)
-        else:
-            memories += 1
-            if memories <= block.memory_lines:
-                kept.append(candidate)
-    return kept
+    """The results the block holds, in rank order."""
+    return [results[position] for position in block.results]
 
 
 def _is_handoff(hit: HitRecord) -> bool:

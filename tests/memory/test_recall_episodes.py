@@ -120,6 +120,27 @@ def test_an_episode_a_memory_above_it_already_tells_is_left_out(tenant):
     assert HEADINGS[SECTION_EPISODES] not in result.block
 
 
+def test_an_episode_ranked_above_the_memory_that_tells_it_is_left_out_when_that_memory_fits(tenant):
+    say(tenant, "fact: Caroline painted the fence of the lake house green", process="Melanie")
+    say(tenant, "Caroline painted the fence of the lake house green on Sunday.")
+    question = "What did Caroline paint green on Sunday?"
+    assert [item.kind for item in recall(tenant, question, limit=1).items] == ["episode"]  # it ranks first
+
+    result = recall(tenant, question)
+
+    assert [item.kind for item in result.items] == ["fact"]
+    assert HEADINGS[SECTION_EPISODES] not in result.block and "on Sunday" not in result.block
+
+
+def test_an_episode_is_kept_when_the_memory_that_tells_it_does_not_fit(tenant):
+    say(tenant, "fact: Caroline painted the fence of the lake house green", process="Melanie")
+    say(tenant, "Caroline painted the fence of the lake house green on Sunday.")
+
+    result = recall(tenant, "What did Caroline paint green on Sunday?", limit=1)
+
+    assert [item.kind for item in result.items] == ["episode"]
+
+
 def test_a_memory_wins_a_tie_with_an_episode(tenant):
     say(tenant, "Caroline adopted a rescue dog named Oscar.")
     say(tenant, "fact: Caroline adopted a rescue dog named Oscar.", process="Melanie")
