@@ -15,6 +15,7 @@ from dashboard import (
     views_sessions,
     views_timeline,
 )
+from dashboard.thread import views as views_thread
 
 app_name = "dashboard"
 
@@ -33,6 +34,8 @@ urlpatterns = [
     path("entities/<int:entity_id>/processes/", views_processes.process_view, name="processes"),
     path("entities/<int:entity_id>/timeline/", views_timeline.timeline, name="timeline"),
     path("entities/<int:entity_id>/sessions/", views_sessions.session_list, name="sessions"),
+    path("entities/<int:entity_id>/thread/", views_thread.thread, name="thread"),
+    path("entities/<int:entity_id>/thread/live/", views_thread.thread_live, name="thread_live"),
     path("entities/<int:entity_id>/gaps/", views_gaps.handoff_gaps, name="gaps"),
     path("entities/<int:entity_id>/contradictions/", views_contradictions.contradiction_list, name="contradictions"),
     path(

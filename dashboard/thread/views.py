@@ -1,0 +1,49 @@
+"""The entity's handoff thread: the page, and the endpoint its open latest page polls while agents run."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from dashboard import selectors
+from dashboard.access import entity_for
+from dashboard.rendering import render_page
+from dashboard.thread.filters import MARKERS, thread_filters
+from dashboard.thread.selectors import GAP_SEARCH_LIMIT, thread_page, thread_version
+
+
+def _thread_context(request: HttpRequest, entity) -> dict:
+    filters = thread_filters(request.GET)
+    return {
+        "filters": filters,
+        "page": thread_page(entity, filters),
+        "markers": MARKERS,
+        "gap_search_limit": GAP_SEARCH_LIMIT,
+        "entity": entity,
+    }
+
+
+@login_required
+def thread(request: HttpRequest, entity_id: int) -> HttpResponse:
+    entity = entity_for(request.user, entity_id)
+    context = _thread_context(request, entity)
+    return render_page(
+        request,
+        "dashboard/thread.html",
+        nav="thread",
+        processes=selectors.entity_processes(entity=entity),
+        version=thread_version(entity),
+        **context,
+    )
+
+
+@login_required
+def thread_live(request: HttpRequest, entity_id: int) -> JsonResponse:
+    """Polled by the open latest page: its calls re-rendered when anything changed since ``since``."""
+    entity = entity_for(request.user, entity_id)
+    version = thread_version(entity)
+    if request.GET.get("since") == version:
+        return JsonResponse({"changed": False, "version": version})
+    html = render_to_string("dashboard/thread_calls.html", _thread_context(request, entity), request=request)
+    return JsonResponse({"changed": True, "version": version, "html": html})

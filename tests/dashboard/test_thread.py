@@ -1,0 +1,170 @@
+"""The entity's handoff thread: every call of every agent, what it received from whom, what it added."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.thread.selectors import CALLS_PER_PAGE
+from memory.models import Exchange, Memory
+from memory.services.augmentation import augment_job
+from tests.dashboard.conftest import XSS, add_contradiction, call
+
+
+def thread_url(entity, **params) -> str:
+    url = reverse("dashboard:thread", args=[entity.pk])
+    return url + ("?" + "&".join(f"{key}={value}" for key, value in params.items()) if params else "")
+
+
+def calls_on(response) -> list[Exchange]:
+    return response.context["page"].calls
+
+
+def test_it_lists_every_call_of_every_process_in_time_order(member_client, handoff, django_assert_max_num_queries):
+    with django_assert_max_num_queries(30):
+        response = member_client.get(thread_url(handoff.entity))
+    assert response.status_code == 200
+    calls = calls_on(response)
+    assert [c.pk for c in calls] == [
+        handoff.triage.pk,
+        handoff.billing.pk,
+        handoff.late_triage.pk,
+        handoff.technical.pk,
+    ]
+    assert [c.process.external_id for c in calls] == [
+        "triage_agent",
+        "billing_agent",
+        "triage_agent",
+        "technical_agent",
+    ]
+    assert calls[1].asked.startswith("Help me with the double charge")
+    body = response.content.decode()
+    assert "Help me with the double charge" in body
+
+
+def test_a_received_memory_names_its_source_and_links_to_the_call_that_produced_it(member_client, handoff):
+    response = member_client.get(thread_url(handoff.entity))
+    billing = next(c for c in calls_on(response) if c.pk == handoff.billing.pk)
+    from_triage = [item for item in billing.received.items if item.memory_id]
+    assert from_triage, "billing recalled triage's memories"
+    source = from_triage[0].sources[0]
+    assert source.process == "triage_agent"
+    assert source.exchange_id == handoff.triage.pk  # the call whose augmentation wrote it
+    link = f"{reverse('dashboard:thread', args=[handoff.entity.pk])}?call={handoff.triage.pk}#call-{handoff.triage.pk}"
+    assert link in response.content.decode()
+
+
+def test_pending_raw_context_is_listed_as_items_with_their_source(member_client, handoff):
+    response = member_client.get(thread_url(handoff.entity))
+    technical = next(c for c in calls_on(response) if c.pk == handoff.technical.pk)
+    pending = technical.received.pending
+    assert [item.sources[0].process for item in pending] == ["triage_agent"]
+    assert pending[0].sources[0].exchange_id == handoff.late_triage.pk
+    assert "password reset email" in pending[0].content
+    assert technical.gap and "pending" in technical.gap.kinds  # gaps.py's judgement, inline
+    body = response.content.decode()
+    assert "raw context from 1 call" in body and "gap: pending" in body
+
+
+def test_what_a_call_added_is_shown_and_a_queued_one_says_so(member_client, handoff):
+    response = member_client.get(thread_url(handoff.entity))
+    calls = {c.pk: c for c in calls_on(response)}
+    assert any(p.memory for p in calls[handoff.triage.pk].produced)
+    assert calls[handoff.late_triage.pk].produced == []
+    assert "augmentation queued" in response.content.decode()
+
+
+def test_a_given_contradicted_or_superseded_memory_is_flagged(member_client, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    asked = call(
+        handoff.tenant, process="qa_agent", user="How long does the refund take to reach the card?", assistant="ok"
+    )
+    Memory.objects.filter(pk=older.pk).update(valid_to=timezone.now() - timedelta(minutes=1), superseded_by=newer)
+    response = member_client.get(thread_url(handoff.entity, call=asked.pk))
+    qa = next(c for c in calls_on(response) if c.pk == asked.pk)
+    contradicted = {item.memory_id for item in qa.received.contradicted}
+    assert {older.pk, newer.pk} & contradicted
+    flagged = next(item for item in qa.received.items if item.memory_id in contradicted)
+    assert flagged.contradictions[0].open_at_call
+    assert flagged.contradictions[0].other_process in {"billing_agent", "technical_agent"}
+    if any(item.memory_id == older.pk for item in qa.received.items):
+        assert [item.memory_id for item in qa.received.superseded] == [older.pk]
+    body = response.content.decode()
+    assert "flag-contradicted" in body and "given 1 contradicted" in body or "given 2 contradicted" in body
+
+
+def test_filters_by_process_time_and_marker(member_client, handoff):
+    by_process = calls_on(member_client.get(thread_url(handoff.entity, process="triage_agent")))
+    assert {c.process.external_id for c in by_process} == {"triage_agent"} and len(by_process) == 2
+    pending = calls_on(member_client.get(thread_url(handoff.entity, marker="pending")))
+    assert [c.pk for c in pending] == [handoff.technical.pk]
+    gaps = calls_on(member_client.get(thread_url(handoff.entity, marker="gap")))
+    assert handoff.technical.pk in [c.pk for c in gaps] and handoff.triage.pk not in [c.pk for c in gaps]
+    later = (handoff.technical.occurred_at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert calls_on(member_client.get(thread_url(handoff.entity, to=later))) != []
+    assert calls_on(member_client.get(thread_url(handoff.entity, **{"from": later}))) == []
+
+
+def test_bad_filters_are_explained_not_a_500(member_client, handoff):
+    response = member_client.get(thread_url(handoff.entity, **{"from": "yesterday", "marker": "bogus", "call": "x1"}))
+    assert response.status_code == 200
+    errors = " ".join(response.context["filters"].errors)
+    assert "yesterday" in errors and "bogus" in errors and "x1" in errors
+    assert len(calls_on(response)) == 4  # the bad filters are left out
+    response = member_client.get(thread_url(handoff.entity, before="garbage"))
+    assert response.status_code == 200 and "damaged" in response.content.decode()
+
+
+def test_a_deep_link_opens_the_page_holding_that_call(member_client, tenant):
+    first = call(tenant, process="agent_a", user="First question about invoices", assistant="ok")
+    for index in range(CALLS_PER_PAGE + 10):
+        call(tenant, process=f"agent_{index % 3}", user=f"Question number {index}", assistant="ok", augment=False)
+    entity = first.entity
+    latest = member_client.get(thread_url(entity))
+    assert first.pk not in [c.pk for c in calls_on(latest)]
+    assert latest.context["page"].earlier is not None and latest.context["page"].later is None
+    linked = member_client.get(thread_url(entity, call=first.pk))
+    assert calls_on(linked)[0].pk == first.pk
+    assert f'id="call-{first.pk}"' in linked.content.decode()
+    earlier = member_client.get(thread_url(entity, before=latest.context["page"].earlier))
+    seen = [c.pk for c in calls_on(earlier)] + [c.pk for c in calls_on(latest)]
+    assert len(seen) == len(set(seen)) == CALLS_PER_PAGE + 11  # every call once, none twice
+    assert seen == sorted(seen, key=lambda pk: (Exchange.objects.get(pk=pk).occurred_at, pk))
+
+
+def test_the_page_costs_the_same_queries_with_more_calls(member_client, handoff, django_assert_max_num_queries):
+    member_client.get(thread_url(handoff.entity))  # warm the session and the caches
+    for index in range(20):
+        call(handoff.tenant, process=f"burst_{index % 6}", user=f"Visa card refund status {index}", assistant="ok")
+    with django_assert_max_num_queries(30):
+        response = member_client.get(thread_url(handoff.entity))
+    assert len(calls_on(response)) == 24
+
+
+def test_live_endpoint_reports_a_new_call(member_client, handoff):
+    url = reverse("dashboard:thread_live", args=[handoff.entity.pk])
+    first = member_client.get(url).json()
+    assert member_client.get(url, {"since": first["version"]}).json()["changed"] is False
+    call(handoff.tenant, process="qa_agent", user="Did the refund reach the Visa card?", assistant="Yes.")
+    after = member_client.get(url, {"since": first["version"]}).json()
+    assert after["changed"] is True and "Did the refund reach the Visa card?" in after["html"]
+    augment_job(handoff.late_triage.augmentation_job.pk)
+    assert member_client.get(url, {"since": after["version"]}).json()["changed"] is True
+
+
+def test_another_tenants_entity_is_404(member_client, outsider_entity):
+    assert member_client.get(thread_url(outsider_entity)).status_code == 404
+    assert member_client.get(reverse("dashboard:thread_live", args=[outsider_entity.pk])).status_code == 404
+
+
+def test_text_is_escaped(member_client, tenant):
+    exchange = call(tenant, process="triage_agent", user=XSS, assistant="ok")
+    response = member_client.get(thread_url(exchange.entity))
+    assert b"<script>alert" not in response.content and b"&lt;script&gt;alert" in response.content
+
+
+def test_the_entity_navigation_links_to_the_thread(member_client, handoff):
+    response = member_client.get(reverse("dashboard:sessions", args=[handoff.entity.pk]))
+    assert f'href="{reverse("dashboard:thread", args=[handoff.entity.pk])}"' in response.content.decode()
