@@ -1,13 +1,14 @@
-"""Entity list: search, sort and counts, linking to every per-entity page."""
+"""Entity list (search, sort, counts) and each entity's landing page: its summary."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 
 from dashboard import selectors
 from dashboard.access import entity_for, tenant_for
+from dashboard.entity_summary import contradiction_side_labels, entity_summary
 from dashboard.rendering import paginate, render_page
 
 
@@ -29,6 +30,26 @@ def entity_list(request: HttpRequest, tenant_id: int) -> HttpResponse:
     )
 
 
+def _thread_url(entity_id: int) -> str:
+    """The entity's handoff thread, once that page is installed."""
+    try:
+        return reverse("dashboard:thread", args=[entity_id])
+    except NoReverseMatch:
+        return ""
+
+
 @login_required
 def entity_home(request: HttpRequest, entity_id: int) -> HttpResponse:
-    return redirect("dashboard:graph", entity_for(request.user, entity_id).pk)
+    """What an operator needs first on entering an entity: counts, who contributed what and when,
+    the latest handoff gaps and open contradictions, and the way to the handoff thread."""
+    entity = entity_for(request.user, entity_id)
+    summary = entity_summary(entity)
+    return render_page(
+        request,
+        "dashboard/entity.html",
+        nav="summary",
+        entity=entity,
+        summary=summary,
+        contradiction_sides=contradiction_side_labels(summary.open_contradictions),
+        thread_url=_thread_url(entity.pk),
+    )
