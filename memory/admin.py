@@ -1,60 +1,52 @@
-"""The operators' admin: every model, searchable and filterable; memory edits go through the
-audited editing services; API keys are created here with the raw key shown once."""
+"""The operators' admin: every model, searchable and filterable, inside the user's tenants
+(memory/admin_tenancy.py); memory edits go through the audited editing services
+(memory/admin_knowledge.py), each audited object's page shows its audit trail (memory/admin_audit.py);
+API keys are created here with the raw key shown once."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from memory import admin_episodes  # noqa: F401  (registers the episodes' admin, kept apart for size)
+# The admins kept apart by job register themselves when imported.
+from memory import admin_audit, admin_episodes, admin_knowledge  # noqa: F401
+from memory.admin_audit import AuditTrailMixin
+from memory.admin_pages import ReadOnlyInline
+from memory.admin_tenancy import TenantScopedAdmin
 from memory.models import (
     ApiKey,
-    AuditEntry,
     AugmentationJob,
     Contradiction,
     Conversation,
     Entity,
     Exchange,
-    Memory,
     Message,
-    Node,
-    Predicate,
     Process,
     Provenance,
     RecallEvent,
     RecallHit,
     Session,
     Tenant,
-    Triple,
 )
 from memory.services.audit import Actor
 from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
-from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
 from memory.services.publishing import jobs_retry
-from memory.services.supersession_undo import NotSuperseded, memory_restore
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
     list_display = ("name", "created_at")
     search_fields = ("name",)
     filter_horizontal = ("members",)
 
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser  # a member could not see a tenant they created
+
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(TenantScopedAdmin):
     list_display = ("name", "tenant", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
     list_filter = ("tenant", "scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "tenant__name")
@@ -74,22 +66,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_display = ("external_id", "tenant", "created_at", "last_activity_at")
     list_filter = ("tenant", "created_at")
     search_fields = ("external_id",)
-    readonly_fields = ("memory_version",)
+    readonly_fields = ("memory_version", "memory_changes")
+
+    @admin.display(description="changes to its memory")
+    def memory_changes(self, obj: Entity) -> str:
+        url = reverse("admin:memory_auditentry_changelist") + f"?entity__id__exact={obj.pk}"
+        return format_html("<a href='{}'>Audit entries of this entity's memories, triples and contradictions</a>", url)
 
 
 @admin.register(Process)
-class ProcessAdmin(admin.ModelAdmin):
+class ProcessAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_display = ("external_id", "tenant", "created_at")
     list_filter = ("tenant",)
     search_fields = ("external_id",)
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_display = ("uuid", "entity", "process", "started_at", "last_activity_at")
     list_filter = ("entity__tenant", "process", "started_at")
     search_fields = ("uuid", "entity__external_id", "process__external_id")
@@ -103,7 +100,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_display = ("id", "entity", "process", "session", "message_count", "last_message_at")
     list_filter = ("entity__tenant", "process", "last_message_at")
     search_fields = ("entity__external_id", "process__external_id", "session__uuid")
@@ -113,7 +110,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(admin.ModelAdmin):
+class ExchangeAdmin(TenantScopedAdmin):
     list_display = ("id", "entity", "process", "model", "latency_ms", "occurred_at")
     list_filter = ("entity__tenant", "process", "occurred_at")
     search_fields = ("entity__external_id", "process__external_id", "idempotency_key")
@@ -123,7 +120,7 @@ class ExchangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(TenantScopedAdmin):
     list_display = ("id", "role", "short_content", "conversation", "position", "created_at")
     list_filter = ("role", "conversation__entity__tenant", "created_at")
     search_fields = ("content",)
@@ -135,170 +132,8 @@ class MessageAdmin(admin.ModelAdmin):
         return obj.content[:100]
 
 
-class ProvenanceInline(ReadOnlyInline):
-    model = Provenance
-    fk_name = None
-    fields = ("process", "session", "message", "job", "source", "mentioned_at")
-    show_change_link = False
-
-
-class MemoryProvenanceInline(ProvenanceInline):
-    fk_name = "memory"
-
-
-class TripleProvenanceInline(ProvenanceInline):
-    fk_name = "triple"
-
-
-class AuditedDeleteMixin:
-    """Deletes from the admin (one or many) go through the audited services."""
-
-    audited_delete = None
-
-    def delete_model(self, request, obj) -> None:
-        type(self).audited_delete(obj, actor=Actor.from_user(request.user))
-
-    def delete_queryset(self, request, queryset) -> None:
-        actor = Actor.from_user(request.user)
-        for obj in queryset.select_related("entity"):
-            type(self).audited_delete(obj, actor=actor)
-
-
-class ValidityFilter(admin.SimpleListFilter):
-    title = "validity"
-    parameter_name = "validity"
-
-    def lookups(self, request, model_admin):
-        return (("current", "Current"), ("superseded", "Superseded by a later memory"))
-
-    def queryset(self, request, queryset):
-        if self.value() in ("current", "superseded"):
-            return queryset.filter(valid_to__isnull=self.value() == "current")
-        return queryset
-
-
-@admin.register(Memory)
-class MemoryAdmin(AuditedDeleteMixin, admin.ModelAdmin):
-    list_display = (
-        "short_content",
-        "kind",
-        "entity",
-        "owner_process",
-        "mention_count",
-        "recall_count",
-        "valid_from",
-        "is_current",
-        "last_seen_at",
-    )
-    list_filter = (
-        "kind",
-        ValidityFilter,
-        "entity__tenant",
-        "entity",
-        "owner_process",
-        "is_contradicted",
-        "last_seen_at",
-    )
-    search_fields = ("content", "entity__external_id")
-    list_select_related = ("entity", "owner_process")
-    raw_id_fields = ("entity", "owner_process", "first_process")
-    readonly_fields = (
-        "mention_count",
-        "first_seen_at",
-        "last_seen_at",
-        "last_recalled_at",
-        "recall_count",
-        "first_process",
-        "embedding_model",
-        "valid_from",
-        "valid_to",
-        "superseded_by",
-        "claim_subject",
-        "claim_attribute",
-        "claim_value",
-        "claim_value_type",
-    )
-    fields = ("entity", "kind", "owner_process", "content", "is_contradicted", *readonly_fields)
-    inlines = [MemoryProvenanceInline]
-    actions = ["restore_superseded"]
-
-    @admin.display(boolean=True, description="current", ordering="valid_to")
-    def is_current(self, obj: Memory) -> bool:
-        return obj.is_current
-
-    @admin.action(description="Undo the supersession of selected memories (current again)")
-    def restore_superseded(self, request, queryset) -> None:
-        """Through the undo service, as the API's restore: each one audited; current ones are reported."""
-        actor, restored, refused = Actor.from_user(request.user), 0, []
-        for memory in queryset:
-            try:
-                memory_restore(memory=memory, actor=actor)
-                restored += 1
-            except NotSuperseded:
-                refused.append(f"#{memory.pk}")
-        self.message_user(request, f"Restored {restored} memory(ies): current again.")
-        if refused:
-            self.message_user(request, "Already current: " + ", ".join(refused), level=messages.WARNING)
-
-    @staticmethod
-    def audited_delete(obj: Memory, *, actor: Actor) -> None:
-        memory_delete(memory=obj, actor=actor)
-
-    @admin.display(description="content")
-    def short_content(self, obj: Memory) -> str:
-        return obj.content[:100]
-
-    def save_model(self, request, obj: Memory, form, change: bool) -> None:
-        actor = Actor.from_user(request.user)
-        try:
-            if change:
-                original = Memory.objects.select_related("entity", "owner_process").get(pk=obj.pk)
-                memory_update(memory=original, actor=actor, content=obj.content, kind=obj.kind)
-                obj.refresh_from_db()
-            else:
-                created = memory_create(
-                    entity=obj.entity, kind=obj.kind, content=obj.content, actor=actor, owner_process=obj.owner_process
-                )
-                obj.pk = created.pk
-                obj.refresh_from_db()
-        except InvalidMemoryEdit as exc:
-            messages.error(request, f"Not saved: {exc}")
-
-
-@admin.register(Node)
-class NodeAdmin(admin.ModelAdmin):
-    list_display = ("name", "node_type", "entity")
-    list_filter = ("node_type", "entity__tenant", "entity")
-    search_fields = ("name",)
-    list_select_related = ("entity",)
-    raw_id_fields = ("entity",)
-
-
-@admin.register(Predicate)
-class PredicateAdmin(admin.ModelAdmin):
-    search_fields = ("name",)
-
-
-@admin.register(Triple)
-class TripleAdmin(AuditedDeleteMixin, admin.ModelAdmin):
-    list_display = ("content", "entity", "mention_count", "first_process", "last_seen_at")
-    list_filter = ("entity__tenant", "entity", "predicate", "is_contradicted", "last_seen_at")
-    search_fields = ("content", "subject__name", "object__name")
-    list_select_related = ("entity", "first_process")
-    raw_id_fields = ("entity", "subject", "object", "predicate", "first_process")
-    readonly_fields = ("mention_count", "first_seen_at", "last_seen_at", "recall_count", "last_recalled_at")
-    inlines = [TripleProvenanceInline]
-
-    @staticmethod
-    def audited_delete(obj: Triple, *, actor: Actor) -> None:
-        triple_delete(triple=obj, actor=actor)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # triples are corrected by deleting them (audited) or editing the facts
-
-
 @admin.register(Provenance)
-class ProvenanceAdmin(admin.ModelAdmin):
+class ProvenanceAdmin(TenantScopedAdmin):
     list_display = ("id", "memory", "triple", "process", "source", "mentioned_at")
     list_filter = ("entity__tenant", "process", "source", "mentioned_at")
     list_select_related = ("memory", "triple", "process")
@@ -306,7 +141,7 @@ class ProvenanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contradiction)
-class ContradictionAdmin(admin.ModelAdmin):
+class ContradictionAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_display = ("id", "entity", "reason", "memory_a", "memory_b", "triple_a", "triple_b", "resolved_at")
     list_filter = ("reason", "entity__tenant", ("resolved_at", admin.EmptyFieldListFilter))
     list_select_related = ("entity", "memory_a", "memory_b", "triple_a", "triple_b")
@@ -331,7 +166,7 @@ class ContradictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AugmentationJob)
-class AugmentationJobAdmin(admin.ModelAdmin):
+class AugmentationJobAdmin(TenantScopedAdmin):
     list_display = ("id", "entity", "process", "status", "attempts", "queued_at", "finished_at", "short_error")
     list_filter = ("status", "entity__tenant", "process", "queued_at")
     search_fields = ("entity__external_id", "error")
@@ -357,7 +192,7 @@ class RecallHitInline(ReadOnlyInline):
 
 
 @admin.register(RecallEvent)
-class RecallEventAdmin(admin.ModelAdmin):
+class RecallEventAdmin(TenantScopedAdmin):
     list_display = ("id", "entity", "process", "short_query", "token_count", "latency_ms", "created_at")
     list_filter = ("entity__tenant", "process", "pending_context_served", "created_at")
     search_fields = ("query", "entity__external_id")
@@ -370,25 +205,8 @@ class RecallEventAdmin(admin.ModelAdmin):
         return obj.query[:80]
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor_label", "action", "object_type", "object_id", "entity")
-    list_filter = ("action", "object_type", "tenant", "created_at")
-    search_fields = ("actor_label",)
-    list_select_related = ("entity",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(RecallHit)
-class RecallHitAdmin(admin.ModelAdmin):
+class RecallHitAdmin(TenantScopedAdmin):
     list_display = ("event", "rank", "kind", "short_content", "fused_score", "via")
     list_filter = ("kind", "event__entity__tenant")
     list_select_related = ("event",)

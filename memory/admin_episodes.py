@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from memory.admin_tenancy import TenantScopedAdmin
 from memory.models import Episode
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(TenantScopedAdmin):
     list_display = ("id", "entity", "process", "short_content", "occurred_at")
     list_filter = ("entity__tenant", "process", "occurred_at")
     search_fields = ("content", "entity__external_id", "process__external_id")
