@@ -14,10 +14,9 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from dashboard.layout import spring_layout
+from dashboard.query_params import query_moment
 from memory.models import Entity, Memory, Node, Provenance, Triple
 
 EDGE_CAP = 300
@@ -35,21 +34,13 @@ class GraphFilters:
 
     @classmethod
     def from_query(cls, params) -> GraphFilters:
-        def when(name: str) -> datetime | None:
-            value = params.get(name) or ""
-            parsed = parse_datetime(value) if value else None
-            if parsed is None and len(value) == 10:
-                parsed = parse_datetime(value + "T00:00")
-            if parsed is not None and parsed.tzinfo is None:
-                parsed = timezone.make_aware(parsed)
-            return parsed
-
+        """Raises InvalidQuery for a start or end that is not an existing date (and time)."""
         return cls(
             process=(params.get("process") or "")[:200],
             kind=(params.get("kind") or "")[:50],
             text=(params.get("q") or "").strip()[:200],
-            start=when("start"),
-            end=when("end"),
+            start=query_moment("start", params.get("start")),
+            end=query_moment("end", params.get("end")),
         )
 
     @property

@@ -9,8 +9,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from dashboard.buckets import BucketKey, parse_bucket_key
+from dashboard.query_params import DAY_PRESETS, InvalidQuery, query_date, query_days
 
-PRESET_DAYS = (1, 7, 30, 90, 365)
+PRESET_DAYS = DAY_PRESETS
 DEFAULT_DAYS = 7
 
 
@@ -67,26 +68,22 @@ class Period:
         return f"start={self.start.date().isoformat()}&end={self.last_day.isoformat()}"
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def period_from_query(params, *, now: datetime | None = None) -> Period:
+    """?start=YYYY-MM-DD[&end=YYYY-MM-DD] (whole days; end defaults to today) or ?days= one of the presets.
+    Raises InvalidQuery for a date that does not exist, an end before its start or an unknown preset."""
     now = now or timezone.now()
-    start, end = _parse_date(params.get("start")), _parse_date(params.get("end"))
-    if start and end and start <= end:
+    start, end = query_date("start", params.get("start")), query_date("end", params.get("end"))
+    if end and not start:
+        raise InvalidQuery("end", params.get("end"), "give a start date too")
+    if start:
+        end = end or timezone.localdate(now)
+        if end < start:
+            raise InvalidQuery("end", params.get("end"), f"the end must not be before the start ({start})")
         tz = timezone.get_current_timezone()
         return Period(
             start=datetime.combine(start, time.min, tzinfo=tz),
             end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
             days=None,
         )
-    try:
-        days = int(params.get("days", DEFAULT_DAYS))
-    except (TypeError, ValueError):
-        days = DEFAULT_DAYS
-    days = days if days in PRESET_DAYS else DEFAULT_DAYS
+    days = query_days("days", str(params.get("days") or DEFAULT_DAYS))
     return Period(start=now - timedelta(days=days), end=now + timedelta(minutes=1), days=days)
