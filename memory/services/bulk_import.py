@@ -1,13 +1,17 @@
 """Bulk import of past conversations: many exchanges, each keeping its original timestamps.
 
-Exchanges are recorded oldest first (so each conversation's message positions follow time) in
-chunks; every chunk commits on its own and its augmentation jobs are published to the broker right
-after that commit, so a large history is queued in batches instead of one burst at the very end.
+All or nothing: the exchanges are recorded oldest first (so each conversation's message positions
+follow time) in one transaction, and their augmentation jobs are published once it commits. If
+anything fails, in validation or in the database, nothing of the import is stored. And a retry
+of the same import (after an error, or an answer lost with the connection) stores nothing twice:
+every exchange is idempotent on its `idempotency_key`, or without one, on the key derived from it
+(`derived_idempotency_key`: an exchange pinned in time, which an imported one normally is).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -15,9 +19,13 @@ from django.utils import timezone
 
 from memory.models import Tenant
 from memory.services.identity import parse_session_uuid, validate_external_id
-from memory.services.recording import ExchangeInput, RecordedExchange, record_exchange, validate_messages
-
-IMPORT_CHUNK_SIZE = 50
+from memory.services.recording import (
+    ExchangeInput,
+    RecordedExchange,
+    derived_idempotency_key,
+    record_exchange,
+    validate_messages,
+)
 
 
 def _when(item: ExchangeInput, default: datetime) -> datetime:
@@ -28,7 +36,7 @@ def _when(item: ExchangeInput, default: datetime) -> datetime:
 
 
 def _validate_all(items: Sequence[ExchangeInput]) -> None:
-    """Refuse the whole import up front if any exchange is unusable (nothing half-imported)."""
+    """Refuse the whole import up front if any exchange is unusable, with the message naming it."""
     for item in items:
         validate_messages(item.messages)
         validate_external_id(item.entity_id, label="entity_id")
@@ -38,23 +46,17 @@ def _validate_all(items: Sequence[ExchangeInput]) -> None:
 
 
 def exchanges_import(*, tenant: Tenant, items: Sequence[ExchangeInput]) -> list[RecordedExchange]:
-    """Record every exchange; results come back in the order of ``items``."""
+    """Record every exchange, or none; results come back in the order of ``items``."""
     _validate_all(items)
     now = timezone.now()
+    # The key is derived from the exchange as sent, before it is given a time of its own.
+    items = [replace(item, idempotency_key=item.idempotency_key or derived_idempotency_key(item)) for item in items]
     order = sorted(range(len(items)), key=lambda index: _when(items[index], now))
     results: list[RecordedExchange | None] = [None] * len(items)
-    for start in range(0, len(order), IMPORT_CHUNK_SIZE):
-        chunk = order[start : start + IMPORT_CHUNK_SIZE]
-        with transaction.atomic():
-            for index in chunk:
-                item = items[index]
-                if item.occurred_at is None:
-                    item = _with_occurred_at(item, _when(item, now))
-                results[index] = record_exchange(tenant=tenant, data=item)
+    with transaction.atomic():
+        for index in order:
+            item = items[index]
+            if item.occurred_at is None:
+                item = replace(item, occurred_at=_when(item, now))
+            results[index] = record_exchange(tenant=tenant, data=item)
     return results  # type: ignore[return-value]
-
-
-def _with_occurred_at(item: ExchangeInput, occurred_at: datetime) -> ExchangeInput:
-    from dataclasses import replace
-
-    return replace(item, occurred_at=occurred_at)

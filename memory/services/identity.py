@@ -7,6 +7,7 @@ import uuid
 from django.utils import timezone
 
 from memory.models import EXTERNAL_ID_MAX_LENGTH, Entity, Process, Session, Tenant
+from memory.services.storable_text import text_problem
 
 
 class InvalidIdentifier(ValueError):
@@ -23,6 +24,9 @@ def validate_external_id(value: object, *, label: str) -> str:
         raise InvalidIdentifier(f"{label} must be at most {EXTERNAL_ID_MAX_LENGTH} characters, got {len(cleaned)}.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
         raise InvalidIdentifier(f"{label} must not contain control characters.")
+    problem = text_problem(cleaned)
+    if problem:
+        raise InvalidIdentifier(f"{label} {problem}")
     return cleaned
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from memory.broker_transport import use_atomic_filesystem_transport
@@ -36,7 +36,12 @@ def publish_jobs(job_ids: Iterable[int], *, countdown: float | None = None) -> i
             break
         published.append(job_id)
     if published:
-        AugmentationJob.objects.filter(pk__in=published).update(published_at=timezone.now())
+        try:
+            AugmentationJob.objects.filter(pk__in=published).update(published_at=timezone.now())
+        except DatabaseError as exc:
+            # Runs after the exchange committed: failing here would answer 503 for a stored exchange.
+            # The job stays marked unpublished and the sweeper publishes it again (tasks are idempotent).
+            logger.warning("Could not mark jobs %s published (%s); the sweeper publishes them again.", published, exc)
     return len(published)
 
 

@@ -6,10 +6,12 @@ broker once the transaction commits.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -23,9 +25,11 @@ from memory.services.identity import (
     session_get_or_create,
 )
 from memory.services.publishing import publish_jobs_on_commit
+from memory.services.storable_text import json_text_problem, text_problem
 
 VALID_ROLES = frozenset(choice for choice, _ in Message.Role.choices)
 MAX_MESSAGE_CHARS = 200_000
+DERIVED_KEY_PREFIX = "derived-"  # + 64 hex digits: within the idempotency key's 100 characters
 
 
 class InvalidExchange(ValueError):
@@ -74,13 +78,47 @@ def validate_messages(messages: Sequence[MessageInput]) -> None:
             raise InvalidExchange(f"messages[{index}].role {message.role!r} is not one of: {allowed}.")
         if len(message.content) > MAX_MESSAGE_CHARS:
             raise InvalidExchange(f"messages[{index}].content is longer than {MAX_MESSAGE_CHARS} characters.")
-        if "\x00" in message.content:
-            raise InvalidExchange(f"messages[{index}].content contains a NUL character.")
+        for name in ("content", "name", "tool_call_id"):
+            problem = text_problem(getattr(message, name) or "")
+            if problem:
+                raise InvalidExchange(f"messages[{index}].{name} {problem}")
+        problem = json_text_problem(message.tool_calls)
+        if problem:
+            raise InvalidExchange(f"messages[{index}].tool_calls {problem}")
+
+
+def derived_idempotency_key(data: ExchangeInput) -> str | None:
+    """The key of an exchange sent without one, so that a retry (after a timeout, a 503, an answer
+    lost with the connection) does not store it twice: a hash of what identifies it as sent (entity,
+    process, session, model, original time, messages). Only for an exchange pinned in time
+    (`occurred_at`, or a `created_at` on every message): without a time, the same messages sent
+    again later are a new exchange, and only a client key makes their retry safe."""
+    if data.occurred_at is None and not all(message.created_at for message in data.messages):
+        return None
+    identity = {
+        "entity": data.entity_id.strip(),
+        "process": data.process_id.strip(),
+        "session": str(data.session_id or ""),
+        "model": data.model,
+        "occurred_at": _utc(data.occurred_at),
+        "messages": [
+            [m.role, m.content, m.name, m.tool_calls, m.tool_call_id or "", _utc(m.created_at)] for m in data.messages
+        ],
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"{DERIVED_KEY_PREFIX}{digest}"
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat() if moment is not None and moment.tzinfo else str(moment or "")
 
 
 def record_exchange(*, tenant: Tenant, data: ExchangeInput) -> RecordedExchange:
-    """Store an exchange and queue its augmentation. Idempotent on ``data.idempotency_key``."""
+    """Store an exchange and queue its augmentation. Idempotent on ``data.idempotency_key``, or
+    when there is none, on the key derived from the exchange (`derived_idempotency_key`)."""
     validate_messages(data.messages)
+    if not data.idempotency_key:
+        data = replace(data, idempotency_key=derived_idempotency_key(data))
     session_uuid = parse_session_uuid(data.session_id) if data.session_id else uuid.uuid4()
     entity = entity_get_or_create(tenant=tenant, external_id=data.entity_id)
     process = process_get_or_create(tenant=tenant, external_id=data.process_id)

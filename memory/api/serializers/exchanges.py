@@ -5,7 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField, json_contains_nul
+from memory.api.fields import (
+    CleanTextField,
+    ExternalIdField,
+    StrictIntegerField,
+    text_problem,
+    validate_storable_json,
+)
 from memory.models import Message
 from memory.services.recording import MAX_MESSAGE_CHARS, ExchangeInput, MessageInput
 
@@ -41,8 +47,9 @@ class MessageContentField(serializers.Field):
             data = "\n".join(texts)
         if not isinstance(data, str):
             raise serializers.ValidationError(f"must be a string or a list of parts, got {type(data).__name__}.")
-        if "\x00" in data:
-            raise serializers.ValidationError("must not contain NUL characters.")
+        problem = text_problem(data)
+        if problem:
+            raise serializers.ValidationError(problem)
         if len(data) > MAX_MESSAGE_CHARS:
             raise serializers.ValidationError(f"must be at most {MAX_MESSAGE_CHARS} characters.")
         return data
@@ -62,9 +69,7 @@ class MessageInputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_tool_calls(self, value):
-        if value is not None and json_contains_nul(value):
-            raise serializers.ValidationError("must not contain NUL characters (in keys or values).")
-        return value
+        return validate_storable_json(value)
 
 
 class UsageSerializer(serializers.Serializer):

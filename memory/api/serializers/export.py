@@ -9,7 +9,7 @@ from memory.api.fields import (
     ExternalIdField,
     StorableJSONField,
     StrictIntegerField,
-    json_contains_nul,
+    validate_storable_json,
 )
 from memory.extraction.episodes import MAX_EPISODE_CHARS
 from memory.models import AugmentationJob, Contradiction, MemoryKind, Message
@@ -98,9 +98,7 @@ class JobDocSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
     def validate_result(self, value):
-        if json_contains_nul(value):
-            raise serializers.ValidationError("must not contain NUL characters (in keys or values).")
-        return value
+        return validate_storable_json(value)
 
 
 class EpisodeDocSerializer(serializers.Serializer):

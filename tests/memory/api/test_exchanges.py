@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
 
 from memory.models import AugmentationJob, Entity, Exchange, Message, Process, RecallEvent
 from tests.memory.api.conftest import assert_error, exchange_payload, record
@@ -113,3 +118,108 @@ def test_a_recall_event_of_another_tenant_cannot_be_linked(api, other_tenant):
     event_id = RecallEvent.objects.create(entity=entity, process=process, query="hello").pk
     response = api.post("/api/v1/exchanges/", exchange_payload(recall_event_id=event_id), format="json")
     assert_error(response, 400, "invalid")
+
+
+def _post_json(api, path: str, body: dict):
+    """JSON as any client's encoder writes it: a lone surrogate travels as the escape "\\udfff"."""
+    return api.generic("POST", path, json.dumps(body).encode(), content_type="application/json")
+
+
+LONE = "half an emoji \udfff here"
+
+
+def test_a_lone_surrogate_is_refused_in_every_text_field_never_a_500(api):
+    parts = [{"type": "text", "text": LONE}]
+    exchange_cases = [
+        (exchange_payload(LONE), "messages"),
+        (exchange_payload(messages=[{"role": "user", "content": parts}]), "messages"),
+        (exchange_payload(messages=[{"role": "user", "content": "hi", "name": LONE}]), "messages"),
+        (exchange_payload(messages=[{"role": "assistant", "tool_calls": [{"id": LONE}]}]), "messages"),
+        (exchange_payload(messages=[{"role": "tool", "content": "ok", "tool_call_id": LONE}]), "messages"),
+        (exchange_payload(entity_id=LONE), "entity_id"),
+        (exchange_payload(process_id=LONE), "process_id"),
+        (exchange_payload(model=LONE), "model"),
+        (exchange_payload(idempotency_key=LONE), "idempotency_key"),
+    ]
+    for body, field in exchange_cases:
+        error = assert_error(_post_json(api, "/api/v1/exchanges/", body), 400, "invalid")
+        assert field in error["fields"] and "surrogate" in error["message"], error
+        error = assert_error(_post_json(api, "/api/v1/exchanges/bulk/", {"exchanges": [exchange_payload(), body]}), 400)
+        assert "surrogate" in error["message"], error
+    memory = {"entity_id": "customer_456", "kind": "fact", "content": LONE}
+    assert "surrogate" in assert_error(_post_json(api, "/api/v1/memories/", memory), 400, "invalid")["message"]
+    recall = {"entity_id": "customer_456", "process_id": "triage_agent", "query": LONE}
+    assert "surrogate" in assert_error(_post_json(api, "/api/v1/recall/", recall), 400, "invalid")["message"]
+    assert not Exchange.objects.exists() and not Message.objects.exists()
+
+
+def test_a_surrogate_pair_is_an_ordinary_character(api):
+    body = record(api, "Shipped \U0001f680 today")  # sent as the pair "\ud83d\ude80"
+    assert Exchange.objects.get(pk=body["exchange_id"]).messages.first().content == "Shipped \U0001f680 today"
+
+
+def _timed(index: int, text: str | None = None) -> dict:
+    moment = datetime(2024, 3, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=index)
+    return exchange_payload(
+        text or f"Import line {index}: invoice {1000 + index} was paid.", occurred_at=moment.isoformat()
+    )
+
+
+@pytest.fixture
+def refuse_poison_in_the_database():
+    """A database that refuses one message after validation passed it (a trigger): a real failure
+    in the middle of an import, on SQLite and PostgreSQL."""
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN IF NEW.content = 'poison' THEN "
+                "RAISE EXCEPTION 'poisoned message refused' USING ERRCODE = 'check_violation'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} WHEN NEW.content = 'poison' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned message refused'); END"
+            )
+    yield  # dropped with the test's transaction
+
+
+def test_a_bulk_import_failing_in_the_database_stores_nothing_and_its_retry_nothing_twice(
+    api, refuse_poison_in_the_database
+):
+    good = [_timed(index) for index in range(60)]
+    poisoned = [*good, _timed(60, "poison")]  # recorded last: the oldest sixty come first
+
+    failed = _post_json(api, "/api/v1/exchanges/bulk/", {"exchanges": poisoned})
+    assert_error(failed, 409, "conflict")
+    assert Exchange.objects.count() == 0 and Message.objects.count() == 0 and AugmentationJob.objects.count() == 0
+
+    assert_error(_post_json(api, "/api/v1/exchanges/bulk/", {"exchanges": poisoned}), 409)
+    assert Exchange.objects.count() == 0
+
+    first = _post_json(api, "/api/v1/exchanges/bulk/", {"exchanges": good})
+    again = _post_json(api, "/api/v1/exchanges/bulk/", {"exchanges": good})  # e.g. its answer was lost
+    assert first.status_code == 201 and again.status_code == 201, again.json()
+    assert [r["created"] for r in again.json()["results"]] == [False] * 60
+    assert [r["exchange_id"] for r in again.json()["results"]] == [r["exchange_id"] for r in first.json()["results"]]
+    assert Exchange.objects.count() == 60 and Message.objects.count() == 120 and AugmentationJob.objects.count() == 60
+
+
+def test_a_timed_exchange_sent_again_without_a_key_is_stored_once(api):
+    first = _post_json(api, "/api/v1/exchanges/", _timed(1))
+    again = _post_json(api, "/api/v1/exchanges/", _timed(1))
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["exchange_id"] == first.json()["exchange_id"] and again.json()["created"] is False
+    assert _post_json(api, "/api/v1/exchanges/", _timed(2)).status_code == 201  # another time: another exchange
+    assert Exchange.objects.count() == 2
+
+
+def test_an_untimed_exchange_without_a_key_is_a_new_exchange_each_time(api):
+    record(api, "ping")
+    record(api, "ping")
+    assert Exchange.objects.count() == 2
