@@ -1,29 +1,40 @@
 """Plotly figure builders: pure functions from plain data to figure dicts (JSON-ready).
 
-Colours are fixed per process for a page (``process_colors``) so the same agent has the same colour in
-every chart. Backgrounds and font colours are left to the page script, which applies the light or dark
-theme the reader's system uses.
+A process has one colour everywhere: ``process_color`` derives it from the process id by a stable
+hash onto ``PALETTE``, so an agent keeps its colour across charts, cards, pages and entities whatever
+else is on the page. Kinds of memory (and other series that are not processes) are drawn in greys
+with patterns, never in a process's colour. Backgrounds and font colours are left to the page
+script, which applies the light or dark theme the reader's system uses.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 PALETTE = (
-    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2",
-    "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D", "#8CD17D",
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
+    "#FF9DA6", "#17BECF", "#7F3C8D", "#BCBD22", "#CF1C90", "#11A579", "#2E5EAA", "#E68310",
 )  # fmt: skip
 NEUTRAL = "#9AA3B5"
+# Kinds of memory: greys told apart by their pattern, so that no kind reads as a process.
+KIND_STYLES = (
+    ("#6B7384", ""), ("#8F97A8", "/"), ("#A9B0BF", "x"), ("#7C8598", "."), ("#C2C8D3", "-"),
+)  # fmt: skip
+SERIES_COLORS = ("#2457C5", "#8A5A00", "#1D7A46")  # overview trend lines: not processes either
+MARKER_COLOR = "#C0392B"
 BASE_LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "hovermode": "closest"}
 
 
-def process_colors(process_names: Iterable[str]) -> dict[str, str]:
-    return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(sorted(set(process_names)))}
+def process_color(process_id: str) -> str:
+    """The colour of a process, the same on every page and for every entity: a stable hash of its
+    id onto PALETTE (two processes may share a colour; their names tell them apart)."""
+    digest = hashlib.blake2b(process_id.encode(), digest_size=4).digest()
+    return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
 
 
-def _layout(title: str, **extra) -> dict:
+def figure_layout(title: str, **extra) -> dict:
     return {**BASE_LAYOUT, "title": {"text": title, "font": {"size": 14}}, **extra}
 
 
@@ -39,15 +50,13 @@ def trend_lines(series: Mapping[str, Mapping[datetime, int]], *, title: str) -> 
                 "name": name,
                 "x": buckets,
                 "y": [points[bucket] for bucket in buckets],
-                "line": {"color": PALETTE[index % len(PALETTE)]},
+                "line": {"color": SERIES_COLORS[index % len(SERIES_COLORS)]},
             }
         )
-    return {"data": data, "layout": _layout(title, legend={"orientation": "h", "y": -0.2})}
+    return {"data": data, "layout": figure_layout(title, legend={"orientation": "h", "y": -0.2})}
 
 
-def stacked_bars(
-    series_by_process: Mapping[str, Mapping[datetime, int]], *, title: str, colors: Mapping[str, str]
-) -> dict:
+def stacked_bars(series_by_process: Mapping[str, Mapping[datetime, int]], *, title: str) -> dict:
     """Counts per time bucket stacked by process."""
     data = []
     for process in sorted(series_by_process):
@@ -59,143 +68,114 @@ def stacked_bars(
                 "name": process,
                 "x": buckets,
                 "y": [points[bucket] for bucket in buckets],
-                "marker": {"color": colors.get(process, NEUTRAL)},
+                "marker": {"color": process_color(process)},
             }
         )
-    return {"data": data, "layout": _layout(title, barmode="stack", legend={"orientation": "h", "y": -0.2})}
+    return {"data": data, "layout": figure_layout(title, barmode="stack", legend={"orientation": "h", "y": -0.2})}
 
 
-def cumulative_growth(points: Sequence[tuple[datetime, int]], *, title: str, marker_at: datetime | None = None) -> dict:
-    """Running total over time; an optional vertical line marks the "as of" moment."""
+def cumulative_growth(
+    points: Sequence[tuple[datetime, int]],
+    *,
+    title: str,
+    x_range: tuple[datetime, datetime] | None = None,
+    marker_at: datetime | None = None,
+) -> dict:
+    """Running total over time, drawn in steps (it only grows where memories were added, never as a
+    ramp across a quiet stretch); an optional vertical line marks the "as of" moment."""
     total, xs, ys = 0, [], []
     for bucket, count in points:
         total += count
         xs.append(bucket)
         ys.append(total)
-    layout = _layout(title, showlegend=False)
+    if x_range is not None and xs and xs[-1] < x_range[1]:
+        xs.append(x_range[1])
+        ys.append(total)
+    layout = figure_layout(title, showlegend=False)
+    if x_range is not None:
+        layout["xaxis"] = {"range": list(x_range), "type": "date"}
     if marker_at is not None:
         layout["shapes"] = [
             {"type": "line", "xref": "x", "yref": "paper", "x0": marker_at, "x1": marker_at, "y0": 0, "y1": 1,
-             "line": {"color": PALETTE[3], "dash": "dot", "width": 2}}
+             "line": {"color": MARKER_COLOR, "dash": "dot", "width": 2}}
         ]  # fmt: skip
-    return {
-        "data": [{"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "tozeroy", "name": "memories"}],
-        "layout": layout,
-    }
+    trace = {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "tozeroy", "name": "memories"}
+    trace["line"] = {"shape": "hv", "color": SERIES_COLORS[0]}
+    return {"data": [trace], "layout": layout}
 
 
-def contributions_by_kind(counts: Mapping[str, Mapping[str, int]], *, kinds: Sequence[str], colors: Mapping[str, str]):
-    """Horizontal stacked bars: per process, how many facts, preferences, ... it contributed."""
-    processes = sorted(counts)
-    data = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "name": kind,
-            "y": processes,
-            "x": [counts[process].get(kind, 0) for process in processes],
-            "marker": {"color": PALETTE[index % len(PALETTE)]},
-        }
-        for index, kind in enumerate(kinds)
-    ]
-    height = max(260, 60 + 36 * len(processes))
-    layout = _layout(
-        "Contributed first, by kind", barmode="stack", height=height, legend={"orientation": "h", "y": -0.25}
-    )
-    layout["margin"] = {"l": 140, "r": 16, "t": 36, "b": 40}
+def contributions_by_kind(counts: Mapping[str, Mapping[str, int]], *, kinds: Sequence[str]) -> dict:
+    """Horizontal stacked bars: per process, how many facts, preferences, ... it contributed. Kinds
+    are greys with patterns (KIND_STYLES); the process names on the axis carry their colour."""
+    processes = sorted(counts, reverse=True)  # top to bottom in name order
+    data = []
+    for index, kind in enumerate(kinds):
+        color, shape = KIND_STYLES[index % len(KIND_STYLES)]
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": kind,
+                "y": processes,
+                "x": [counts[process].get(kind, 0) for process in processes],
+                "marker": {"color": color, "pattern": {"shape": shape, "fgcolor": "#30343c", "size": 6}},
+            }
+        )
+    height = max(260, 80 + 26 * len(processes))
+    layout = figure_layout(
+        "Contributed first, by kind", barmode="stack", height=height, legend={"orientation": "h", "y": 1.0,
+        "yanchor": "bottom", "x": 0, "traceorder": "normal"}
+    )  # fmt: skip
+    layout["title"]["y"] = 0.99
+    layout["title"]["yanchor"] = "top"
+    layout["margin"] = {"l": 8, "r": 16, "t": 64, "b": 32}
+    layout["yaxis"] = {"automargin": True, "tickfont": {"size": 12}}
     return {"data": data, "layout": layout}
 
 
-def recall_flow_sankey(flows: Sequence[tuple[str, str, int]], *, colors: Mapping[str, str]) -> dict:
-    """Who recalled whose memories: left = contributing process, right = recalling process."""
+def recall_flow_sankey(flows: Sequence[tuple[str, str, int]]) -> dict:
+    """Who recalled whose memories: left = contributing process, right = recalling process.
+
+    Labels are the bare process names (the column headings say which side is which), in the
+    process's colour, without Plotly's halo, so twelve or more agents stay readable."""
     sources = sorted({source for source, _, _ in flows})
     targets = sorted({target for _, target, _ in flows})
-    labels = [f"{name} (wrote)" for name in sources] + [f"{name} (recalled)" for name in targets]
-    node_colors = [colors.get(name, NEUTRAL) for name in sources] + [colors.get(name, NEUTRAL) for name in targets]
+    labels = sources + targets
     source_index = {name: index for index, name in enumerate(sources)}
     target_index = {name: len(sources) + index for index, name in enumerate(targets)}
     link = {
         "source": [source_index[source] for source, _, _ in flows],
         "target": [target_index[target] for _, target, _ in flows],
         "value": [weight for _, _, weight in flows],
-        "color": [_translucent(colors.get(source, NEUTRAL)) for source, _, _ in flows],
-        "hovertemplate": "%{source.label} → %{target.label}: %{value} recalled memories<extra></extra>",
+        "color": [_translucent(process_color(source)) for source, _, _ in flows],
+        "hovertemplate": "%{source.label} → %{target.label}: %{value} items received<extra></extra>",
     }
+    rows = max(len(sources), len(targets))
     sankey = {
         "type": "sankey",
-        "node": {"label": labels, "color": node_colors, "pad": 18, "thickness": 16},
+        "arrangement": "fixed",
+        "node": {
+            "label": labels,
+            "color": [process_color(name) for name in labels],
+            "pad": 8 if rows > 8 else 14,
+            "thickness": 14,
+            "line": {"width": 0},
+            "hovertemplate": "%{label}: %{value} items<extra></extra>",
+        },
         "link": link,
+        "textfont": {"size": 12, "shadow": "none"},
     }
-    return {"data": [sankey], "layout": _layout("Recall flow between processes", height=max(300, 70 * len(labels)))}
+    layout = figure_layout("Recall flow between processes", height=max(320, 90 + 30 * rows))
+    layout["margin"] = {"l": 8, "r": 8, "t": 56, "b": 8}
+    layout["annotations"] = [
+        {"text": "<b>contributed by</b>", "x": 0, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left",
+         "yanchor": "bottom", "showarrow": False, "font": {"size": 12}},
+        {"text": "<b>received by</b>", "x": 1, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "right",
+         "yanchor": "bottom", "showarrow": False, "font": {"size": 12}},
+    ]  # fmt: skip
+    return {"data": [sankey], "layout": layout}
 
 
 def _translucent(hex_color: str, alpha: float = 0.45) -> str:
     red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
-
-
-def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping], *, colors: Mapping[str, str]) -> dict:
-    """The knowledge graph as a network.
-
-    ``nodes``: {id, name, x, y, mentions, process}; ``edges``: {source, target, predicate, process,
-    mentions, content} with source/target node ids. Edges are drawn one trace per process (so the legend
-    doubles as a colour key); an invisible marker at each edge's midpoint carries its hover text.
-    """
-    position = {node["id"]: (node["x"], node["y"]) for node in nodes}
-    data = []
-    for process in sorted({edge["process"] for edge in edges}):
-        xs, ys = [], []
-        for edge in edges:
-            if edge["process"] == process:
-                (x0, y0), (x1, y1) = position[edge["source"]], position[edge["target"]]
-                xs += [x0, x1, None]
-                ys += [y0, y1, None]
-        data.append(
-            {"type": "scatter", "mode": "lines", "name": process, "x": xs, "y": ys, "hoverinfo": "skip",
-             "line": {"color": colors.get(process, NEUTRAL), "width": 1.6}, "legendgroup": process}
-        )  # fmt: skip
-    data.append(
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "relations",
-            "showlegend": False,
-            "x": [(position[e["source"]][0] + position[e["target"]][0]) / 2 for e in edges],
-            "y": [(position[e["source"]][1] + position[e["target"]][1]) / 2 for e in edges],
-            "text": [
-                f"{e['content']}<br>{e['predicate']} · {e['mentions']} mentions · by {e['process']}" for e in edges
-            ],
-            "hoverinfo": "text",
-            "marker": {"size": 6, "opacity": 0.0},
-        }
-    )
-    largest = sorted(nodes, key=lambda node: node["mentions"], reverse=True)[:40]
-    labelled = {node["id"] for node in largest}
-    data.append(
-        {
-            "type": "scatter",
-            "mode": "markers+text",
-            "name": "nodes",
-            "showlegend": False,
-            "x": [node["x"] for node in nodes],
-            "y": [node["y"] for node in nodes],
-            "customdata": [node["id"] for node in nodes],
-            "text": [node["name"] if node["id"] in labelled else "" for node in nodes],
-            "hovertext": [
-                f"{node['name']}<br>{node['mentions']} mentions · mostly {node['process']}" for node in nodes
-            ],
-            "hoverinfo": "text",
-            "textposition": "top center",
-            "marker": {
-                "size": [min(42, 9 + 5 * math.sqrt(node["mentions"])) for node in nodes],
-                "color": [colors.get(node["process"], NEUTRAL) for node in nodes],
-                "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
-            },
-        }
-    )
-    hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False,
-                   "range": [-1.3, 1.3]}  # fmt: skip
-    layout = _layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=620, dragmode="pan",
-                     legend={"orientation": "h", "y": -0.05, "title": {"text": "Contributed by"}})  # fmt: skip
-    layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
-    return {"data": data, "layout": layout}

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from dashboard.layout import spring_layout
 from dashboard.query_params import query_moment
-from memory.models import Entity, Memory, Node, Provenance, Triple
+from memory.models import AugmentationJob, Entity, Exchange, Memory, Node, Provenance, Triple
+from memory.services.contradictions import is_single_valued
 
 EDGE_CAP = 300
 NODE_TRIPLES_SHOWN = 100
@@ -64,6 +65,22 @@ class GraphView:
     def processes(self) -> list[str]:
         return sorted({edge["process"] for edge in self.edges})
 
+    @property
+    def contradicted(self) -> int:
+        return sum(1 for edge in self.edges if edge["contradicted"])
+
+    @property
+    def superseded(self) -> int:
+        return sum(1 for edge in self.edges if edge["superseded"])
+
+
+@dataclass(frozen=True)
+class AugmentationState:
+    """Why a graph may be empty: nothing recorded yet, work still queued, or nothing to relate."""
+
+    exchanges: int
+    pending: int
+
 
 def filtered_triples(entity: Entity, filters: GraphFilters) -> QuerySet[Triple]:
     triples = Triple.objects.filter(entity=entity)
@@ -102,6 +119,8 @@ def graph_view(entity: Entity, filters: GraphFilters) -> GraphView:
             "process": row["first_process__external_id"] or "unknown",
             "mentions": row["mention_count"],
             "content": row["content"],
+            "contradicted": row["is_contradicted"],
+            "first_seen_at": row["first_seen_at"],
         }
         for row in triples.order_by("-mention_count", "-recall_count", "-last_seen_at", "pk").values(
             "id",
@@ -113,12 +132,49 @@ def graph_view(entity: Entity, filters: GraphFilters) -> GraphView:
             "first_process__external_id",
             "mention_count",
             "content",
+            "is_contradicted",
+            "first_seen_at",
         )[:EDGE_CAP]
     ]
+    superseded = superseded_triple_ids(entity, edges)
+    for edge in edges:
+        edge["superseded"] = edge["id"] in superseded
     matching = len(edges) if len(edges) < EDGE_CAP else triples.count()
     view = GraphView(nodes=_nodes_of(edges), edges=edges, matching=matching, left_out=matching - len(edges))
     cache.set(key, view, 300)
     return view
+
+
+def superseded_triple_ids(entity: Entity, triples: list[dict]) -> set[int]:
+    """Which of ``triples`` ({id, source, predicate, target, contradicted, first_seen_at}) a later
+    value replaced: a single-valued predicate ("lives_in", "*_is") said of the same subject with
+    another object later, the update rule of memory.services.contradictions (values said at about
+    the same time by two processes are a contradiction instead, and flagged as such). One query,
+    and none when no drawn predicate holds one value at a time."""
+    single = [t for t in triples if is_single_valued(t["predicate"]) and not t["contradicted"]]
+    if not single:
+        return set()
+    newest: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    for subject_id, predicate, object_id, seen in Triple.objects.filter(
+        entity=entity,
+        subject_id__in={t["source"] for t in single},
+        predicate__name__in={t["predicate"] for t in single},
+    ).values_list("subject_id", "predicate__name", "object_id", "first_seen_at"):
+        newest[(subject_id, predicate)].append((seen, object_id))
+    return {
+        t["id"]
+        for t in single
+        if any(seen > t["first_seen_at"] and obj != t["target"] for seen, obj in newest[(t["source"], t["predicate"])])
+    }
+
+
+def augmentation_state(entity: Entity) -> AugmentationState:
+    """Counts an empty graph explains itself with (two indexed counts)."""
+    unfinished = [AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]
+    return AugmentationState(
+        exchanges=Exchange.objects.filter(entity=entity).count(),
+        pending=AugmentationJob.objects.filter(entity=entity, status__in=unfinished).count(),
+    )
 
 
 def _nodes_of(edges: list[dict]) -> list[dict]:
@@ -164,16 +220,26 @@ def node_detail(entity: Entity, node_id: int) -> dict | None:
     node = Node.objects.filter(entity=entity, pk=node_id).first()
     if node is None:
         return None
-    triples = (
+    triples = list(
         Triple.objects.filter(Q(subject=node) | Q(object=node), entity=entity)
         .select_related("subject", "predicate", "object", "first_process")
         .annotate(**_first_mention("triple"))
         .order_by("-mention_count", "-last_seen_at")[:NODE_TRIPLES_SHOWN]
     )
+    superseded = superseded_triple_ids(
+        entity,
+        [
+            {"id": t.pk, "source": t.subject_id, "target": t.object_id, "predicate": t.predicate.name,
+             "contradicted": t.is_contradicted, "first_seen_at": t.first_seen_at}
+            for t in triples
+        ],
+    )  # fmt: skip
+    for triple in triples:
+        triple.is_superseded = triple.pk in superseded
     facts = (
         Memory.objects.filter(entity=entity, normalized__icontains=node.normalized_name)
-        .select_related("first_process")
+        .select_related("first_process", "superseded_by")
         .annotate(**_first_mention("memory"))
-        .order_by("-mention_count", "-last_seen_at")[:NODE_FACTS_SHOWN]
+        .order_by(F("valid_to").asc(nulls_first=True), "-mention_count", "-last_seen_at")[:NODE_FACTS_SHOWN]
     )
-    return {"node": node, "triples": list(triples), "facts": list(facts)}
+    return {"node": node, "triples": triples, "facts": list(facts)}

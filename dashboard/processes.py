@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
+from dashboard.charts import process_color
 from dashboard.periods import Period
-from memory.models import Entity, Memory, MemoryKind, Process, Provenance, RecallHit, Triple
+from memory.models import (
+    Entity,
+    Exchange,
+    Memory,
+    MemoryKind,
+    Message,
+    Process,
+    Provenance,
+    RecallEvent,
+    RecallHit,
+    Triple,
+)
 
 KINDS = [*MemoryKind.values, "relation"]
 LISTED_PER_PROCESS = 8
+RAW_EXCHANGES_READ = 500  # the most served raw exchanges looked up for their source and first words
 
 
 @dataclass
@@ -22,10 +35,21 @@ class ProcessSummary:
     latest_memories: list[Memory] = field(default_factory=list)
     recalled_from_others: list[dict] = field(default_factory=list)
     recalled_total: int = 0
+    raw_from_others: list[dict] = field(default_factory=list)
+    raw_total: int = 0
 
     @property
     def contributed_total(self) -> int:
         return sum(n for kind, n in self.contributed.items() if kind != "mentions")
+
+    @property
+    def received_total(self) -> int:
+        """Items from other processes that reached its prompts: their memories and their raw work."""
+        return self.recalled_total + self.raw_total
+
+    @property
+    def color(self) -> str:
+        return process_color(self.name)
 
 
 def contributions(entity: Entity) -> dict[str, dict[str, int]]:
@@ -79,9 +103,59 @@ def recall_hits(entity: Entity, period: Period | None):
     return hits
 
 
-def recall_flows(entity: Entity, period: Period | None = None) -> list[tuple[str, str, int]]:
-    """(contributing process, recalling process, recalled items): RecallHit → memory/triple → Provenance."""
-    flows: dict[tuple[str, str], int] = defaultdict(int)
+@dataclass
+class RawWork:
+    """Other processes' exchanges served raw (not augmented yet) into each process's prompts."""
+
+    by_process: dict[str, list[dict]]  # recalling process -> [{exchange_id, session_id, source, words, n}]
+    totals: dict[str, int]  # recalling process -> exchanges served raw, counted per recall
+    flows: dict[tuple[str, str], int]  # (source process, recalling process) -> the same count
+
+
+def raw_work_received(entity: Entity, period: Period | None = None) -> RawWork:
+    """What each process was handed raw: RecallEvent.pending_exchange_ids lists the exchanges a
+    recall served before their augmentation finished; their process is the source. Two queries:
+    the events that served raw work, then the RAW_EXCHANGES_READ most served exchanges."""
+    events = RecallEvent.objects.filter(entity=entity, pending_context_served=True)
+    if period is not None:
+        events = events.filter(created_at__gte=period.start, created_at__lt=period.end)
+    served: dict[str, Counter] = defaultdict(Counter)
+    for name, exchange_ids in events.values_list("process__external_id", "pending_exchange_ids"):
+        served[name].update(exchange_id for exchange_id in exchange_ids or [] if isinstance(exchange_id, int))
+    overall = Counter()
+    for counts in served.values():
+        overall.update(counts)
+    wanted = [exchange_id for exchange_id, _ in overall.most_common(RAW_EXCHANGES_READ)]
+    first_words = (
+        Message.objects.filter(exchange=OuterRef("pk"), role="user").order_by("position").values("content")[:1]
+    )
+    exchanges = {
+        row["id"]: row
+        for row in Exchange.objects.filter(entity=entity, pk__in=wanted)
+        .annotate(words=Subquery(first_words))
+        .values("id", "session_id", "process__external_id", "words")
+    }
+    raw = RawWork(by_process={}, totals={}, flows=defaultdict(int))
+    for name, counts in served.items():
+        rows = []
+        for exchange_id, n in counts.most_common():
+            exchange = exchanges.get(exchange_id)
+            if exchange is None or exchange["process__external_id"] == name:
+                continue
+            raw.flows[(exchange["process__external_id"], name)] += n
+            raw.totals[name] = raw.totals.get(name, 0) + n
+            if len(rows) < LISTED_PER_PROCESS:
+                rows.append({**exchange, "source": exchange["process__external_id"], "n": n})
+        raw.by_process[name] = rows
+    return raw
+
+
+def recall_flows(
+    entity: Entity, period: Period | None = None, *, raw: RawWork | None = None
+) -> list[tuple[str, str, int]]:
+    """(contributing process, recalling process, items received): RecallHit → memory/triple →
+    Provenance, plus the raw work of ``raw`` (other processes' exchanges served before augmentation)."""
+    flows: dict[tuple[str, str], int] = defaultdict(int, raw.flows if raw else {})
     for target in ("memory", "triple"):
         rows = (
             recall_hits(entity, period)
@@ -114,11 +188,15 @@ def recalled_from_others(entity: Entity, period: Period | None = None) -> dict[s
     return by_process
 
 
-def process_summaries(entity: Entity, process_names: list[str], period: Period | None = None) -> list[ProcessSummary]:
-    """Contributions over the entity's whole life; what was recalled from others in ``period``."""
+def process_summaries(
+    entity: Entity, process_names: list[str], period: Period | None = None, *, raw: RawWork | None = None
+) -> list[ProcessSummary]:
+    """Contributions over the entity's whole life; what was received from others in ``period``:
+    their memories (recall hits) and their raw work (``raw``, read here when not given)."""
     counts = contributions(entity)
     latest = latest_first_contributions(entity)
     recalled = recalled_from_others(entity, period)
+    raw = raw if raw is not None else raw_work_received(entity, period)
     names = sorted(set(process_names) | set(counts))
     return [
         ProcessSummary(
@@ -127,6 +205,8 @@ def process_summaries(entity: Entity, process_names: list[str], period: Period |
             latest_memories=latest.get(name, []),
             recalled_from_others=recalled.get(name, []),
             recalled_total=sum(row["n"] for row in recalled.get(name, [])),
+            raw_from_others=raw.by_process.get(name, []),
+            raw_total=raw.totals.get(name, 0),
         )
         for name in names
     ]

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
-from dashboard.periods import Period
+from dashboard.buckets import floor_to_bucket
+from dashboard.timeline_range import TimelineRange
 from memory.models import AugmentationJob, Entity, Exchange, Memory, Provenance, RecallEvent, Triple
 
 SERIES = {
@@ -25,8 +26,9 @@ SERIES = {
 }
 
 
-def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, dict[datetime, int]]]:
-    """{series title: {process: {bucket: count}}} for the period, one grouped query per series."""
+def activity_by_process(entity: Entity, period: TimelineRange) -> dict[str, dict[str, dict[datetime, int]]]:
+    """{series title: {process: {bucket: count}}} for the range, one grouped query per series; a
+    series with nothing in the range is {}."""
     result: dict[str, dict[str, dict[datetime, int]]] = {}
     buckets = period.buckets()
     for title, (model, time_field, process_field, extra) in SERIES.items():
@@ -38,11 +40,13 @@ def activity_by_process(entity: Entity, period: Period) -> dict[str, dict[str, d
     return result
 
 
-def memory_growth(entity: Entity, period: Period) -> list[tuple[datetime, int]]:
-    """New memories per bucket, the first point carrying everything older than the period."""
+def memory_growth(entity: Entity, period: TimelineRange) -> list[tuple[datetime, int]]:
+    """New memories per bucket, the first point carrying everything older than the range."""
     before = Memory.objects.filter(entity=entity, first_seen_at__lt=period.start).count()
     rows = period.count_by_bucket(Memory.objects.filter(entity=entity), "first_seen_at")
-    return [(period.start, before)] + [(row["bucket"], row["n"]) for row in rows]
+    return [(floor_to_bucket(period.start, period.granularity), before)] + sorted(
+        (row["bucket"], row["n"]) for row in rows
+    )
 
 
 @dataclass(frozen=True)

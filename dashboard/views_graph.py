@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dashboard import charts, selectors
+from dashboard import selectors
 from dashboard.access import entity_for
-from dashboard.graph import EDGE_CAP, GraphFilters, graph_view, node_detail
+from dashboard.graph import EDGE_CAP, GraphFilters, augmentation_state, graph_view, node_detail
+from dashboard.graph_figure import EDGE_LABELS, knowledge_network
 from dashboard.rendering import render_page
 
 
@@ -17,8 +18,6 @@ def graph(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
     filters = GraphFilters.from_query(request.GET)
     view = graph_view(entity, filters)
-    processes = selectors.entity_processes(entity=entity)
-    colors = charts.process_colors(process.external_id for process in processes)
     return render_page(
         request,
         "dashboard/graph.html",
@@ -27,9 +26,11 @@ def graph(request: HttpRequest, entity_id: int) -> HttpResponse:
         filters=filters,
         view=view,
         edge_cap=EDGE_CAP,
-        processes=processes,
+        edge_labels=EDGE_LABELS,
+        processes=selectors.entity_processes(entity=entity),
         kinds=selectors.node_types(entity=entity),
-        figure=charts.knowledge_network(view.nodes, view.edges, colors=colors),
+        figure=knowledge_network(view.nodes, view.edges),
+        augmentation=None if view.edges or filters.active else augmentation_state(entity),
     )
 
 

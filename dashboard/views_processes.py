@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from dashboard import charts, selectors
 from dashboard.access import entity_for
 from dashboard.periods import PRESET_DAYS, Period, period_from_query
-from dashboard.processes import KINDS, process_summaries, recall_flows
+from dashboard.processes import KINDS, process_summaries, raw_work_received, recall_flows
 from dashboard.rendering import render_page
 
 DEFAULT_RECALL_DAYS = "30"
@@ -30,9 +30,9 @@ def process_view(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
     names = [process.external_id for process in selectors.entity_processes(entity=entity)]
     period = _recall_period(request)
-    summaries = process_summaries(entity, names, period)
-    colors = charts.process_colors(summary.name for summary in summaries)
-    flows = recall_flows(entity, period)
+    raw = raw_work_received(entity, period)
+    summaries = process_summaries(entity, names, period, raw=raw)
+    flows = recall_flows(entity, period, raw=raw)
     return render_page(
         request,
         "dashboard/processes.html",
@@ -41,11 +41,10 @@ def process_view(request: HttpRequest, entity_id: int) -> HttpResponse:
         period=period,
         presets=PRESET_DAYS,
         summaries=summaries,
-        colors=colors,
         flows=flows,
         kinds=KINDS,
         contributions_figure=charts.contributions_by_kind(
-            {summary.name: summary.contributed for summary in summaries}, kinds=KINDS, colors=colors
+            {summary.name: summary.contributed for summary in summaries}, kinds=KINDS
         ),
-        flow_figure=charts.recall_flow_sankey(flows, colors=colors) if flows else None,
+        flow_figure=charts.recall_flow_sankey(flows) if flows else None,
     )

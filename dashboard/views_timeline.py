@@ -1,47 +1,65 @@
-"""Entity Timeline: activity stacked by process, cumulative growth, and memory as of a chosen moment."""
+"""Entity Timeline: activity stacked by process, cumulative growth, and memory as of a chosen moment.
+
+Without a range in the query it shows the entity's whole life where its data is (imported history
+keeps its original times), in buckets sized to the range; a chart with nothing in range says so."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
-from dashboard import charts, selectors
+from dashboard import charts
 from dashboard.access import entity_for
 from dashboard.graph import GraphFilters
-from dashboard.periods import PRESET_DAYS, Period, period_from_query
+from dashboard.periods import PRESET_DAYS, period_from_query
 from dashboard.rendering import paginate, render_page
 from dashboard.timeline import activity_by_process, as_of_totals, memories_as_of, memory_growth, mentions_until
+from dashboard.timeline_range import TimelineRange, data_extent
+
+# What each chart counts, for the sentence that replaces an empty chart.
+NOUNS = {
+    "Memories first seen": "new memories",
+    "Exchanges": "exchanges",
+    "Recalls": "recalls",
+    "Augmentations finished": "finished augmentations",
+}
 
 
-def _entity_period(request: HttpRequest, entity) -> Period:
+def _timeline_range(request: HttpRequest, extent) -> tuple[TimelineRange, int | None]:
     if request.GET.get("days") or request.GET.get("start"):
-        return period_from_query(request.GET)
-    now = timezone.now()
-    return Period(start=min(entity.created_at, now - timedelta(hours=1)), end=now + timedelta(minutes=1), days=None)
+        period = period_from_query(request.GET)
+        return TimelineRange.fitting(period.start, period.end), period.days
+    return TimelineRange.whole_life_of(extent), None
 
 
 @login_required
 def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
-    period = _entity_period(request, entity)
-    colors = charts.process_colors(p.external_id for p in selectors.entity_processes(entity=entity))
+    extent = data_extent(entity)
+    span, days = _timeline_range(request, extent)
     moment = GraphFilters.from_query({"start": request.GET.get("as_of", "")}).start
-    figures = [
-        (f"timeline-{index}", charts.stacked_bars(series, title=title, colors=colors))
-        for index, (title, series) in enumerate(activity_by_process(entity, period).items())
-    ]
+    figures = []
+    for index, (title, series) in enumerate(activity_by_process(entity, span).items()):
+        total = sum(sum(points.values()) for points in series.values())
+        figure = charts.stacked_bars(series, title=title) if total else None
+        if figure:
+            figure["layout"]["xaxis"] = {"range": [span.start, span.end], "type": "date"}
+        figures.append({"id": f"timeline-{index}", "title": title, "noun": NOUNS[title], "figure": figure})
+    growth = memory_growth(entity, span)
     context = {
-        "period": period,
+        "span": span,
+        "days": days,
+        "extent": extent,
         "presets": PRESET_DAYS,
         "figures": figures,
         "growth_figure": charts.cumulative_growth(
-            memory_growth(entity, period),
+            growth,
             title="Cumulative memories",
-            marker_at=moment if moment and period.start <= moment <= period.end else None,
-        ),
+            x_range=(span.start, span.end),
+            marker_at=moment if moment and span.start <= moment <= span.end else None,
+        )
+        if sum(count for _, count in growth)
+        else None,
         "moment": moment,
     }
     if moment is not None:

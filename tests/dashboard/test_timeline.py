@@ -11,9 +11,9 @@ def test_it_stacks_activity_by_process(member_client, handoff, django_assert_max
     with django_assert_max_num_queries(15):
         response = member_client.get(reverse("dashboard:timeline", args=[handoff.entity.pk]))
     assert response.status_code == 200
-    titles = [figure["layout"]["title"]["text"] for _, figure in response.context["figures"]]
+    titles = [figure["figure"]["layout"]["title"]["text"] for figure in response.context["figures"]]
     assert titles == ["Memories first seen", "Exchanges", "Recalls", "Augmentations finished"]
-    exchanges = response.context["figures"][1][1]
+    exchanges = response.context["figures"][1]["figure"]
     assert {trace["name"] for trace in exchanges["data"]} == {"triage_agent", "billing_agent", "technical_agent"}
     assert sum(sum(trace["y"]) for trace in exchanges["data"]) == 4
 

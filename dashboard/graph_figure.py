@@ -1,0 +1,131 @@
+"""The Graph Explorer's network figure: nodes, edges coloured by their process, every drawn edge's
+relation written on it (the strongest ones when there are many), and edges whose statement is in
+conflict drawn apart: contradicted (two processes disagree) in red dashes, superseded (a later value
+replaced it) in grey dots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from dashboard.charts import NEUTRAL, figure_layout, process_color
+
+NODE_LABELS = 40  # node names written on the drawing (the most mentioned); the others on hover
+EDGE_LABELS = 60  # relation names written on their edge: conflicting ones first, then the strongest
+CONTRADICTED_COLOR = "#D62728"
+SUPERSEDED_COLOR = "#8C93A3"
+
+
+def _edge_state(edge: Mapping) -> str:
+    return "contradicted" if edge["contradicted"] else "superseded" if edge["superseded"] else ""
+
+
+def _lines(edges: Sequence[Mapping], position: Mapping) -> tuple[list, list]:
+    xs, ys = [], []
+    for edge in edges:
+        (x0, y0), (x1, y1) = position[edge["source"]], position[edge["target"]]
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+    return xs, ys
+
+
+def edge_label(edge: Mapping) -> str:
+    """What is written on an edge: its relation, in words ("pays_with" → "pays with")."""
+    words = edge["predicate"].replace("_", " ")
+    state = _edge_state(edge)
+    return f"⚠ {words}" if state == "contradicted" else f"{words} (old)" if state == "superseded" else words
+
+
+def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping]) -> dict:
+    """The knowledge graph as a network.
+
+    ``nodes``: {id, name, x, y, mentions, process}; ``edges``: {source, target, predicate, process,
+    mentions, content, contradicted, superseded} with source/target node ids. Current edges are drawn
+    one trace per process (the legend doubles as a colour key); conflicting edges in a trace per
+    state. A text trace at the edges' midpoints writes the relation and carries the hover text.
+    """
+    position = {node["id"]: (node["x"], node["y"]) for node in nodes}
+    data = []
+    current = [edge for edge in edges if not _edge_state(edge)]
+    for process in sorted({edge["process"] for edge in current}):
+        xs, ys = _lines([edge for edge in current if edge["process"] == process], position)
+        data.append(
+            {"type": "scatter", "mode": "lines", "name": process, "x": xs, "y": ys, "hoverinfo": "skip",
+             "line": {"color": process_color(process) if process != "unknown" else NEUTRAL, "width": 1.6},
+             "legendgroup": process}
+        )  # fmt: skip
+    for state, color, dash in (("contradicted", CONTRADICTED_COLOR, "dash"), ("superseded", SUPERSEDED_COLOR, "dot")):
+        xs, ys = _lines([edge for edge in edges if _edge_state(edge) == state], position)
+        if xs:
+            data.append(
+                {"type": "scatter", "mode": "lines", "name": state, "x": xs, "y": ys, "hoverinfo": "skip",
+                 "line": {"color": color, "width": 2.4, "dash": dash}}
+            )  # fmt: skip
+    data += _edge_labels(edges, position)
+    data.append(_node_markers(nodes))
+    hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False,
+                   "range": [-1.3, 1.3]}  # fmt: skip
+    layout = figure_layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=620, dragmode="pan",
+                     legend={"orientation": "h", "y": -0.05, "title": {"text": "Contributed by"}})  # fmt: skip
+    layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
+    return {"data": data, "layout": layout}
+
+
+def _edge_labels(edges: Sequence[Mapping], position: Mapping) -> list[dict]:
+    """Relation names at the edges' midpoints, a trace per state (current ones in the page's text
+    colour): all of them up to EDGE_LABELS, else the conflicting ones and the strongest (edges arrive
+    strongest first); every midpoint hovers with the sentence."""
+    ranked = sorted(range(len(edges)), key=lambda i: (not _edge_state(edges[i]), i))
+    written = set(ranked[:EDGE_LABELS])
+    traces = []
+    for state, color in (("", None), ("contradicted", CONTRADICTED_COLOR), ("superseded", SUPERSEDED_COLOR)):
+        chosen = [index for index, edge in enumerate(edges) if _edge_state(edge) == state]
+        if not chosen:
+            continue
+        trace = {
+            "type": "scatter",
+            "mode": "text",
+            "name": f"{state or 'current'} relations",
+            "showlegend": False,
+            "x": [(position[edges[i]["source"]][0] + position[edges[i]["target"]][0]) / 2 for i in chosen],
+            "y": [(position[edges[i]["source"]][1] + position[edges[i]["target"]][1]) / 2 for i in chosen],
+            "text": [edge_label(edges[i]) if i in written else "" for i in chosen],
+            "hovertext": [_edge_hover(edges[i]) for i in chosen],
+            "hoverinfo": "text",
+            "textfont": {"size": 10, **({"color": color} if color else {})},
+            "cliponaxis": False,
+        }
+        traces.append(trace)
+    return traces
+
+
+def _edge_hover(edge: Mapping) -> str:
+    state = _edge_state(edge)
+    return f"{edge['content']}<br>{edge['predicate']} · {edge['mentions']} mentions · by {edge['process']}" + (
+        f"<br><b>{state}</b>" if state else ""
+    )
+
+
+def _node_markers(nodes: Sequence[Mapping]) -> dict:
+    largest = sorted(nodes, key=lambda node: node["mentions"], reverse=True)[:NODE_LABELS]
+    labelled = {node["id"] for node in largest}
+    return {
+        "type": "scatter",
+        "mode": "markers+text",
+        "name": "nodes",
+        "showlegend": False,
+        "x": [node["x"] for node in nodes],
+        "y": [node["y"] for node in nodes],
+        "customdata": [node["id"] for node in nodes],
+        "meta": {"names": [node["name"] for node in nodes]},
+        "text": [node["name"] if node["id"] in labelled else "" for node in nodes],
+        "hovertext": [f"{node['name']}<br>{node['mentions']} mentions · mostly {node['process']}" for node in nodes],
+        "hoverinfo": "text",
+        "textposition": "top center",
+        "textfont": {"size": 12},
+        "marker": {
+            "size": [min(42, 9 + 5 * math.sqrt(node["mentions"])) for node in nodes],
+            "color": [process_color(node["process"]) if node["process"] != "unknown" else NEUTRAL for node in nodes],
+            "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
+        },
+    }
