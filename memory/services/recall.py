@@ -56,6 +56,7 @@ class RecallRequest:
     handoff_share: float | None = None  # of the budget for other agents' recent work; None: the setting
     episodes: bool | None = None  # recall past exchanges as they were said; None: MEMORI_RECALL_EPISODES
     record_event: bool = True
+    may_write: bool = True  # False for a read-only key: an event only for a process that exists, nothing created
 
 
 @dataclass
@@ -133,7 +134,8 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     if entity is None:
         return RecallResult(latency_ms=timer.total_ms)
     process_pk = entity.caller_id
-    if process_pk is None and request.record_event:
+    record_event = request.record_event and (process_pk is not None or request.may_write)
+    if process_pk is None and record_event:
         process_pk = process_get_or_create(tenant=request.tenant, external_id=process_external_id).pk
     embedder = get_embedder()
     key = IndexKey(entity.pk, entity.created_at, entity.memory_version, embedder.name)
@@ -208,7 +210,7 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         pending_job_ids=jobs.job_ids,
         latency_ms=timer.total_ms,
     )
-    if request.record_event:
+    if record_event:
         event = RecallEvent(
             entity=entity,
             process_id=process_pk,

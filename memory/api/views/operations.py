@@ -22,7 +22,7 @@ from memory.services.publishing import jobs_retry
 
 
 class RecallView(TenantAPIView):
-    read_only_allowed = True  # recall writes only its own event; dashboards and analysts may use it
+    read_only_allowed = True  # a read-only key creates nothing: its recall is an event of an existing process, or none
 
     @extend_schema(
         operation_id="recall",
@@ -36,6 +36,7 @@ class RecallView(TenantAPIView):
         serializer = RecallInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         recall_request = serializer.to_recall_request(self.tenant)
+        recall_request.may_write = request.user.api_key.can_write
         try:
             result = recall_for_call(recall_request)
         except InvalidIdentifier as exc:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from memory.models import RecallEvent
+import uuid
+
+from django.apps import apps
+
+from memory.models import ApiKey, Process, RecallEvent, RecallHit
 from tests.memory.api.conftest import assert_error, record, remember
 
 
@@ -64,3 +68,44 @@ def test_it_needs_a_key(db):
     from tests.memory.api.conftest import client_for
 
     assert_error(_recall(client_for(None), "x"), 401)
+
+
+def test_a_read_only_key_creates_nothing(api, read_only_api):
+    remember(api, "The customer uses PostgreSQL 16 for billing.", process_id="triage_agent")
+    rows = _row_counts()
+
+    for process_id in ("dashboard_viewer", "another_viewer", "dashboard_viewer"):
+        body = {"entity_id": "customer_456", "process_id": process_id, "query": "database", "session_id": None}
+        response = read_only_api.post("/api/v1/recall/", body, format="json")
+        assert response.status_code == 200, response.json()
+        assert "PostgreSQL" in response.json()["block"] and response.json()["event_id"] is None
+    unknown = {"entity_id": "nobody_yet", "process_id": "viewer", "query": "x"}
+    assert read_only_api.post("/api/v1/recall/", unknown, format="json").status_code == 200
+    session = {"entity_id": "customer_456", "process_id": "viewer", "query": "x", "session_id": str(uuid.uuid4())}
+    assert read_only_api.post("/api/v1/recall/", session, format="json").status_code == 200
+    for path in ("/api/v1/memories/", "/api/v1/entities/", "/api/v1/processes/", "/api/v1/sessions/"):
+        assert read_only_api.get(path).status_code == 200
+    assert read_only_api.get("/api/v1/entities/customer_456/export/").status_code == 200
+
+    assert _row_counts() == rows
+
+
+def test_a_read_only_recall_of_an_existing_process_is_recorded_as_its_event(api, read_only_api):
+    remember(api, "The customer uses PostgreSQL 16 for billing.", process_id="triage_agent")
+    record(api, "Which database?", process_id="billing_agent")
+
+    event_id = _recall(read_only_api, "database").json()["event_id"]
+
+    assert RecallEvent.objects.get(pk=event_id).process.external_id == "billing_agent"
+    assert Process.objects.filter(external_id="billing_agent").count() == 1
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows of every table of the memory app, but the recall events (a read-only recall may add its
+    event) and the API keys (which remember when they were last used)."""
+    skipped = {RecallEvent, RecallHit, ApiKey}
+    return {
+        model.__name__: model.objects.count()
+        for model in apps.get_app_config("memory").get_models()
+        if model not in skipped
+    }
