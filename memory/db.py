@@ -1,0 +1,74 @@
+"""The few database statements the ORM cannot say in one go, named by what they do.
+
+Services speak the ORM. When a write must also tell what it did in the same statement (which rows
+an UPDATE changed, how many rows an INSERT that skips conflicts really inserted), or when a setting
+exists on one database only, it is one of these intents. Each is compiled by the ORM from querysets
+and model instances (so the WHERE clauses, casts and batching are Django's, for SQLite and
+PostgreSQL alike) and tested on both in tests/memory/test_db.py; nothing else in ``memory/``
+executes SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet, sql
+from django.db.models.constants import OnConflict
+
+
+def update_returning(queryset: QuerySet, **values) -> list:
+    """``queryset.update(**values)`` that returns the primary keys of the rows it changed, in one
+    statement (``UPDATE ... RETURNING``), so that two processes running it at once each learn which
+    rows are theirs. The queryset may filter on a subquery locked with
+    ``select_for_update(skip_locked=True)``: that is how concurrent claims avoid waiting on each other
+    (PostgreSQL; SQLite writes one transaction at a time)."""
+    model = queryset.model
+    using = queryset.db
+    connection = connections[using]
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    query.annotations = {}
+    # A subquery locked FOR UPDATE must be compiled and run inside a transaction.
+    with transaction.atomic(using=using, savepoint=False):
+        statement, params = query.get_compiler(using).as_sql()
+        if not statement:
+            return []
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{statement} RETURNING {pk}", params)
+            return [row[0] for row in cursor.fetchall()]
+
+
+def insert_ignore(objs: Sequence[Model]) -> int:
+    """``bulk_create(objs, ignore_conflicts=True)`` that returns how many rows it inserted: rows that
+    would break a unique constraint (a concurrent writer's, or ones already stored) are skipped and
+    not counted. The instances are not given their primary keys."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert_ignore")
+    batch_size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    inserted = 0
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        for start in range(0, len(objs), batch_size):
+            query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, objs[start : start + batch_size])
+            for statement, params in query.get_compiler(using).as_sql():
+                cursor.execute(statement, params)
+                inserted += max(cursor.rowcount, 0)
+    return inserted
+
+
+def commit_without_waiting_for_disk(using: str = "default") -> None:
+    """Inside a transaction: its commit will not wait for the write-ahead log to reach the disk
+    (PostgreSQL's ``synchronous_commit = off`` for this transaction only; SQLite has no such
+    setting). Only for a transaction whose loss in a crash is repaired by running it again."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -1,0 +1,150 @@
+"""memory/db.py: the statements the ORM cannot say in one go, on the configured database (the suite
+runs on SQLite and again on PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+
+from memory import db
+from memory.models import AugmentationJob, Entity, Node, Predicate, Triple
+from tests.support.exchanges import record
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks: SQLite writes one transaction at a time"
+)
+
+
+def _queued(tenant, count: int) -> list[int]:
+    return [record(tenant, user=f"fact: job {n}").job.pk for n in range(count)]
+
+
+def test_update_returning_changes_the_matching_rows_and_returns_exactly_their_ids(tenant):
+    first, second, third = _queued(tenant, 3)
+    AugmentationJob.objects.filter(pk=third).update(status="done")
+
+    changed = db.update_returning(
+        AugmentationJob.objects.filter(status="queued"), status="running", attempts=F("attempts") + 1
+    )
+
+    assert sorted(changed) == [first, second]
+    jobs = dict(AugmentationJob.objects.values_list("pk", "status"))
+    assert jobs == {first: "running", second: "running", third: "done"}
+    assert AugmentationJob.objects.get(pk=first).attempts == 1
+    assert db.update_returning(AugmentationJob.objects.filter(status="queued"), status="running") == []
+
+
+def test_update_returning_takes_a_limited_ordered_subquery(tenant):
+    ids = _queued(tenant, 5)
+    oldest = AugmentationJob.objects.filter(status="queued").order_by("queued_at", "pk").values("pk")[:2]
+
+    changed = db.update_returning(AugmentationJob.objects.filter(pk__in=oldest), status="running")
+
+    assert sorted(changed) == ids[:2]
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_update_returning_skips_rows_another_transaction_locked(tenant):
+    locked, free = _queued(tenant, 2)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        try:
+            with transaction.atomic():
+                list(AugmentationJob.objects.select_for_update().filter(pk=locked))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        unlocked = AugmentationJob.objects.filter(status="queued").select_for_update(skip_locked=True).values("pk")
+        changed = db.update_returning(AugmentationJob.objects.filter(pk__in=unlocked), status="running")
+    finally:
+        release.set()
+        holder.join()
+
+    assert changed == [free]
+    assert AugmentationJob.objects.get(pk=locked).status == "queued"
+
+
+def test_insert_ignore_counts_what_it_inserted_and_skips_conflicts(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    Node.objects.create(entity=entity, name="API", normalized_name="api")
+    nodes = [Node(entity=entity, name=name, normalized_name=name.lower()) for name in ("API", "JWT", "jwt", "Redis")]
+
+    inserted = db.insert_ignore(nodes)
+
+    assert inserted == 2  # "api" was stored, the second "jwt" repeats the first
+    assert sorted(Node.objects.values_list("normalized_name", "node_type")) == [
+        ("api", "concept"),  # the default of a field the instances did not set
+        ("jwt", "concept"),
+        ("redis", "concept"),
+    ]
+    assert db.insert_ignore(nodes) == 0
+    assert db.insert_ignore([]) == 0
+
+
+def test_insert_ignore_counts_across_more_rows_than_one_statement_takes(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    count = 1200  # SQLite takes 999 parameters a statement: 249 nodes
+    Node.objects.create(entity=entity, name="n0", normalized_name="n0")
+
+    inserted = db.insert_ignore([Node(entity=entity, name=f"n{n}", normalized_name=f"n{n}") for n in range(count)])
+
+    assert inserted == count - 1
+    assert Node.objects.count() == count
+
+
+def test_insert_ignore_writes_what_the_orm_would(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    predicate = Predicate.objects.create(name="uses")
+    when = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    subject, obj = (Node.objects.create(entity=entity, name=n, normalized_name=n.lower()) for n in ("API", "JWT"))
+    row = Triple(
+        entity=entity,
+        subject=subject,
+        predicate=predicate,
+        object=obj,
+        content="API uses JWT",
+        embedding=b"\x00\x01\xff",
+        first_seen_at=when,
+        last_seen_at=when,
+    )
+
+    assert db.insert_ignore([row]) == 1
+
+    stored = Triple.objects.get()
+    assert (stored.content, bytes(stored.embedding), stored.first_seen_at, stored.mention_count) == (
+        "API uses JWT",
+        b"\x00\x01\xff",
+        when,
+        1,  # the model's default
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commit_without_waiting_for_disk_lasts_one_transaction(tenant):
+    def synchronous_commit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        db.commit_without_waiting_for_disk()
+        Predicate.objects.create(name="uses")
+        inside = synchronous_commit() if connection.vendor == "postgresql" else "off"
+
+    outside = synchronous_commit() if connection.vendor == "postgresql" else "on"
+    assert (inside, outside) == ("off", "on")
+    assert Predicate.objects.filter(name="uses").exists()  # committed all the same
