@@ -18,16 +18,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest
 
+from memory import db
 from memory.extraction.normalize import normalize_node_name
 from memory.models import Entity, Memory, Node, Predicate, Process, Provenance, Triple
-from memory.services import sql_rows
 from memory.services.supersession import ClaimColumns
 
 MAX_CONTENT_CHARS = 2000
 MAX_NAME_CHARS = 300
+MAX_ROWS_PER_UPDATE = 500
 
 MemoryKey = tuple[int, int | None, str]  # (entity id, owner process id or None, content hash)
 TripleKey = tuple[int, int, int, int]  # (entity id, subject node id, predicate id, object node id)
@@ -47,8 +48,7 @@ class Mention:
     source: str = "augmentation"
 
     def provenance_fields(self) -> dict:
-        """The provenance columns this mention fills, besides the entity, the process and the
-        target (batch inserts write them without building the model)."""
+        """The provenance columns this mention fills, besides the entity, the process and the target."""
         return {
             "session_id": self.session_id,
             "exchange_id": self.exchange_id,
@@ -90,26 +90,17 @@ class TripleWrite:
     embedding: bytes | None
 
 
-# What memories and triples both carry (RecallStats + first process), filled from a first mention.
-FIRST_MENTION_COLUMNS = [
-    "embedding",
-    "embedding_model",
-    "first_process_id",
-    "first_seen_at",
-    "last_seen_at",
-    "mention_count",
-]
-MEMORY_COLUMNS = ["entity_id", "kind", "owner_process_id", "content", "normalized", "content_hash"]
-MEMORY_COLUMNS += [*FIRST_MENTION_COLUMNS, "valid_from", "claim_subject", "claim_attribute", "claim_value"]
-MEMORY_COLUMNS += ["claim_value_type"]
-TRIPLE_COLUMNS = ["entity_id", "subject_id", "predicate_id", "object_id", "content", *FIRST_MENTION_COLUMNS]
-
-
-def _first_mention_values(embedding: bytes | None, embedding_model: str, mention: Mention) -> tuple:
-    """The values of ``FIRST_MENTION_COLUMNS``; the count starts at 0, each provenance row adds one."""
-    model = embedding_model if embedding is not None else ""
-    process_id = mention.process.pk if mention.process is not None else None
-    return (embedding, model, process_id, mention.mentioned_at, mention.mentioned_at, 0)
+def _first_mention_fields(embedding: bytes | None, embedding_model: str, mention: Mention) -> dict:
+    """What memories and triples both carry (RecallStats and the first process), from their first
+    mention; the count starts at 0, each provenance row adds one."""
+    return {
+        "embedding": embedding,
+        "embedding_model": embedding_model if embedding is not None else "",
+        "first_process_id": mention.process.pk if mention.process is not None else None,
+        "first_seen_at": mention.mentioned_at,
+        "last_seen_at": mention.mentioned_at,
+        "mention_count": 0,
+    }
 
 
 def existing_memory_ids(keys: set[MemoryKey]) -> dict[MemoryKey, int]:
@@ -142,25 +133,25 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
 def memory_rows_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_model: str) -> int:
     """The insert of ``memories_insert``; returns how many rows it inserted (the others existed)."""
     rows = [
-        (
-            write.entity.pk,
-            write.kind,
-            write.owner_id,
-            write.content[:MAX_CONTENT_CHARS],
-            write.normalized,
-            write.content_hash,
-            *_first_mention_values(write.embedding, embedding_model, mention),
-            mention.mentioned_at,
-            write.claim.subject,
-            write.claim.attribute,
-            write.claim.value,
-            write.claim.value_type,
+        Memory(
+            entity_id=write.entity.pk,
+            kind=write.kind,
+            owner_process_id=write.owner_id,
+            content=write.content[:MAX_CONTENT_CHARS],
+            normalized=write.normalized,
+            content_hash=write.content_hash,
+            valid_from=mention.mentioned_at,
+            claim_subject=write.claim.subject,
+            claim_attribute=write.claim.attribute,
+            claim_value=write.claim.value,
+            claim_value_type=write.claim.value_type,
+            **_first_mention_fields(write.embedding, embedding_model, mention),
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
         )
     ]
-    return sql_rows.insert_ignoring_conflicts(Memory, MEMORY_COLUMNS, rows)
+    return db.insert_ignore(rows)
 
 
 def predicate_ids(names: set[str]) -> dict[str, int]:
@@ -231,8 +222,8 @@ def triples_upsert(
     names = {pk: name for pk, name in node_rows.values()}
     new = sorted(key for key in keyed if key not in before)
     if new:
-        sql_rows.insert_ignoring_conflicts(
-            Triple, TRIPLE_COLUMNS, [_triple_row(key, *keyed[key], names, embedding_model) for key in new]
+        Triple.objects.bulk_create(
+            [_triple_row(key, *keyed[key], names, embedding_model) for key in new], ignore_conflicts=True
         )
     after = _triple_ids(keyed) if new else before
     created = {after[key] for key in new if key in after}
@@ -243,16 +234,15 @@ def node_key(entity: Entity, name: str) -> tuple[int, str]:
     return (entity.pk, normalize_node_name(name)[:MAX_NAME_CHARS])
 
 
-def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> tuple:
-    """The values of ``TRIPLE_COLUMNS``."""
+def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> Triple:
     entity_id, subject, predicate, obj = key
-    return (
-        entity_id,
-        subject,
-        predicate,
-        obj,
-        triple_content(names[subject], write.predicate, names[obj]),
-        *_first_mention_values(write.embedding, model, mention),
+    return Triple(
+        entity_id=entity_id,
+        subject_id=subject,
+        predicate_id=predicate,
+        object_id=obj,
+        content=triple_content(names[subject], write.predicate, names[obj]),
+        **_first_mention_fields(write.embedding, model, mention),
     )
 
 
@@ -296,27 +286,27 @@ def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> li
             unique.setdefault(key, item)
     new = [unique[key] for key in sorted(unique, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or 0))]
     rows = [_provenance_row(item) for item in new if item.mention.process is not None]
-    if rows:
-        columns = PROVENANCE_COLUMNS + list(new[0].mention.provenance_fields())
-        sql_rows.insert_ignoring_conflicts(Provenance, columns, rows)
+    Provenance.objects.bulk_create(rows, ignore_conflicts=True)
     _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
     _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
     return new
 
 
-PROVENANCE_COLUMNS = ["entity_id", "memory_id", "triple_id", "process_id"]
-
-
-def _provenance_row(item: NewMention) -> tuple:
-    """The values of ``PROVENANCE_COLUMNS`` then of ``Mention.provenance_fields``."""
-    fields = item.mention.provenance_fields()
-    return (item.entity.pk, item.memory_id, item.triple_id, item.mention.process.pk, *fields.values())
+def _provenance_row(item: NewMention) -> Provenance:
+    return Provenance(
+        entity_id=item.entity.pk,
+        memory_id=item.memory_id,
+        triple_id=item.triple_id,
+        process_id=item.mention.process.pk,
+        **item.mention.provenance_fields(),
+    )
 
 
 def _count(model, mentioned: list[tuple[int, datetime]]) -> None:
-    """mention_count += the row's new mentions, last_seen_at moved to its latest: one UPDATE joined
-    to a VALUES list for all rows, after locking them in id order (PostgreSQL; SQLite writes one
-    transaction at a time)."""
+    """mention_count += the row's new mentions, last_seen_at moved to its latest: one UPDATE for
+    all rows, after locking them in id order (PostgreSQL; SQLite writes one transaction at a time).
+    Rows are grouped by what they add (mostly one mention, at one of few message times), so the
+    statement grows with the distinct values, not with the rows."""
     if not mentioned:
         return
     added: dict[int, int] = defaultdict(int)
@@ -326,20 +316,18 @@ def _count(model, mentioned: list[tuple[int, datetime]]) -> None:
         latest[pk] = max(latest.get(pk, when), when)
     ids = sorted(added)
     list(model.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
-    table = model._meta.db_table
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    when_type = "::timestamptz" if connection.vendor == "postgresql" else ""
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        values = ", ".join(f"(%s, %s, %s{when_type})" for _ in chunk)
-        params = []
-        for pk in chunk:
-            params += [pk, added[pk], connection.ops.adapt_datetimefield_value(latest[pk])]
-        with connection.cursor() as cursor:
-            # The table name is the model's; every value is a parameter.
-            cursor.execute(
-                f"UPDATE {table} SET mention_count = mention_count + v.column2, "  # noqa: S608
-                f"last_seen_at = {greatest}(last_seen_at, v.column3) "
-                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-                params,
-            )
+    for start in range(0, len(ids), MAX_ROWS_PER_UPDATE):
+        chunk = ids[start : start + MAX_ROWS_PER_UPDATE]
+        model.objects.filter(pk__in=chunk).update(
+            mention_count=F("mention_count") + _by_value({pk: added[pk] for pk in chunk}, IntegerField()),
+            last_seen_at=Greatest("last_seen_at", _by_value({pk: latest[pk] for pk in chunk}, DateTimeField())),
+        )
+
+
+def _by_value(values: dict[int, object], output_field) -> Case:
+    """A CASE choosing each row's value by its primary key, one branch per distinct value."""
+    rows_of: dict[object, list[int]] = defaultdict(list)
+    for pk, value in values.items():
+        rows_of[value].append(pk)
+    branches = [When(pk__in=pks, then=Value(value)) for value, pks in sorted(rows_of.items(), key=lambda kv: kv[1][0])]
+    return Case(*branches, output_field=output_field)

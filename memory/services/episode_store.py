@@ -14,10 +14,6 @@ from dataclasses import dataclass
 
 from memory.extraction.episodes import episode_text
 from memory.models import AugmentationJob, Episode, Message
-from memory.services import sql_rows
-
-EPISODE_COLUMNS = ["entity_id", "process_id", "session_id", "exchange_id", "content", "occurred_at"]
-EPISODE_COLUMNS += ["embedding", "embedding_model"]
 
 
 @dataclass(frozen=True)
@@ -49,16 +45,16 @@ def episodes_insert(
 ) -> None:
     """Insert the episodes (one statement; one a concurrent run inserted first is left as it is)."""
     rows = [
-        (
-            write.job.entity_id,
-            write.job.process_id,
-            write.job.exchange.session_id,
-            write.job.exchange_id,
-            write.content,
-            write.job.exchange.occurred_at,
-            embedding,
-            embedding_model if embedding is not None else "",
+        Episode(
+            entity_id=write.job.entity_id,
+            process_id=write.job.process_id,
+            session_id=write.job.exchange.session_id,
+            exchange_id=write.job.exchange_id,
+            content=write.content,
+            occurred_at=write.job.exchange.occurred_at,
+            embedding=embedding,
+            embedding_model=embedding_model if embedding is not None else "",
         )
         for write, embedding in sorted(zip(writes, embeddings, strict=True), key=lambda pair: pair[0].job.exchange_id)
     ]
-    sql_rows.insert_ignoring_conflicts(Episode, EPISODE_COLUMNS, rows)
+    Episode.objects.bulk_create(rows, ignore_conflicts=True)
