@@ -10,7 +10,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from memory.services.augmentation import RetryableJobError, augment_batch, jobs_sweep_stale
+from memory.services.augmentation import augment_batch
+from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 
 
 @shared_task(

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from memory.models import AugmentationJob, Contradiction, Entity, Memory, Provenance, Triple
 from memory.services import dedup
-from memory.services.augmentation import RetryableJobError, augment_job, jobs_sweep_stale
+from memory.services.augmentation import augment_job
+from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 from tests.support.exchanges import record
 from tests.support.extractors import LineExtractor
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError
 
 from memory.models import AugmentationJob, Contradiction, Memory, Triple
-from memory.services import augmentation, dedup
+from memory.services import augmentation, dedup, job_queue
 from memory.services.augmentation import RetryableJobError, augment_batch
 from tests.support.exchanges import record
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def line_extractor(settings):
     dedup.forget_all()  # each test rolls back, so ids are reused: start each with cold caches
-    augmentation.forget_finished_jobs()
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
     settings.MEMORI_AUGMENTATION_MAX_ATTEMPTS = 3
     settings.MEMORI_DEDUP_SIMILARITY = 0.95
@@ -62,16 +61,42 @@ def test_one_task_claims_the_queued_jobs_and_stores_them_as_if_one_after_another
     assert sorted(owners) == ["coder_agent", "reviewer_agent"]
 
 
-def test_a_later_delivery_of_a_job_the_batch_finished_costs_no_query(tenant, django_assert_num_queries):
+def test_a_later_delivery_of_a_job_the_batch_finished_costs_one_lookup_and_claims_nothing(
+    tenant, django_assert_num_queries
+):
     first = record(tenant, user="fact: one").job
     second = record(tenant, user="fact: two").job
-    augment_batch(first.pk, batch_size=10)
+    augment_batch(first.pk, batch_size=2)
+    third = record(tenant, user="fact: three").job
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         outcome = augment_batch(second.pk, batch_size=10)
 
     assert (outcome.status, outcome.skipped) == ("done", "done")
+    assert _jobs(third.pk)[0].status == "queued"  # left to its own task
     assert Memory.objects.count() == 2
+
+
+def test_a_job_delivered_twice_is_run_once(tenant):
+    job = record(tenant, user="fact: Deploys run on Fridays").job
+
+    first, second = augment_batch(job.pk, batch_size=10), augment_batch(job.pk, batch_size=10)
+
+    assert (first.status, first.skipped, second.skipped) == ("done", "", "done")
+    assert _jobs(job.pk)[0].attempts == 1
+    assert Memory.objects.get().mention_count == 1
+
+
+def test_a_delivery_of_a_job_running_elsewhere_leaves_it_alone(tenant):
+    running = record(tenant, user="fact: one").job
+    queued = record(tenant, user="fact: two").job
+    AugmentationJob.objects.filter(pk=running.pk).update(status="running", attempts=1)
+
+    outcome = augment_batch(running.pk, batch_size=10)
+
+    assert (outcome.status, outcome.skipped) == ("running", "running")
+    assert [job.status for job in _jobs(running.pk, queued.pk)] == ["running", "queued"]
+    assert _jobs(running.pk)[0].attempts == 1
 
 
 def test_a_contradiction_between_two_jobs_of_one_batch_is_recorded(tenant):
@@ -112,7 +137,7 @@ def test_a_transient_error_puts_the_whole_batch_back_and_nothing_half_stored(ten
     own = record(tenant, user="fact: Deploys run on Fridays").job
     other = record(tenant, process="billing_agent", user="fact: Builds take ten minutes").job
     published: list[list[int]] = []
-    monkeypatch.setattr(augmentation, "publish_jobs", lambda ids, countdown=None: published.append(list(ids)))
+    monkeypatch.setattr(job_queue, "publish_jobs", lambda ids, countdown=None: published.append(list(ids)))
 
     def database_gone(items, vectors):
         Memory.objects.create(entity=items[0].job.entity, kind="fact", content="half", normalized="half")

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from memory.models import Memory
-from memory.services import augmentation, dedup
+from memory.services import dedup
 from memory.services.augmentation import augment_job
 from memory.services.recall import RecallRequest, recall_for_call
 from tests.support.exchanges import record
@@ -33,7 +33,6 @@ ADYEN = "fact: We moved payments to Adyen\nclaim: payments | * | Adyen | name"
 @pytest.fixture(autouse=True)
 def line_extractor(settings):
     dedup.forget_all()
-    augmentation.forget_finished_jobs()
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
     settings.MEMORI_RECALL_EPISODES = False  # memories only (episodes: test_recall_episodes.py)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memory.models import AuditEntry, AugmentationJob, Contradiction, Memory
-from memory.services import augmentation, dedup
+from memory.services import dedup
 from memory.services.augmentation import augment_batch, augment_job
 from tests.support.exchanges import record
 
@@ -23,7 +23,6 @@ MARCH_1 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def line_extractor(settings):
     dedup.forget_all()
-    augmentation.forget_finished_jobs()
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
     settings.MEMORI_CONTRADICTION_WINDOW_SECONDS = 300
 
@@ -189,7 +188,6 @@ def test_a_repeated_job_supersedes_nothing_twice(tenant):
     job = _say(tenant, ADYEN, at=MARCH_1 + timedelta(hours=2))
     AugmentationJob.objects.filter(pk=job.pk).update(status="queued")
     dedup.forget_all()
-    augmentation.forget_finished_jobs()
 
     augment_job(job.pk)
 

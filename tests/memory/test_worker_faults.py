@@ -8,7 +8,7 @@ import time
 import pytest
 
 from memory.models import AugmentationJob, Memory, Provenance
-from memory.services.augmentation import jobs_sweep_stale
+from memory.services.job_queue import jobs_sweep_stale
 from tests.support.exchanges import record, wait_for_jobs
 from tests.support.llm_server import running_llm_server
 from tests.support.worker import running_workers

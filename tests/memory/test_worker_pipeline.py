@@ -12,8 +12,8 @@ import pytest
 from django.db import transaction
 
 from memory.models import AugmentationJob, Conversation, Exchange, Memory, Message, Triple
-from memory.services.augmentation import jobs_sweep_stale
 from memory.services.identity import entity_get_or_create, process_get_or_create, session_get_or_create
+from memory.services.job_queue import jobs_sweep_stale
 from memory.services.publishing import publish_jobs
 from tests.support.exchanges import record, wait_for_jobs
 from tests.support.worker import running_workers

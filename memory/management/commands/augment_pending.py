@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from memory.services.augmentation import augment_jobs, pending_job_ids
+from memory.services.augmentation import augment_jobs
+from memory.services.job_queue import pending_job_ids
 
 
 class Command(BaseCommand):
