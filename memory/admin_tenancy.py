@@ -126,6 +126,11 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
             choices = choices.order_by(*ordering)
         return [(getattr(row, target), str(row)) for row in choices]
 
+    def has_output(self) -> bool:
+        # Kept when a value is asked for, even with one choice: the admin drops a filter without
+        # output, and with it the value (?entity__id__exact=<another tenant's> would list everything).
+        return super().has_output() or bool(self.used_parameters)
+
 
 class SameTenantModelForm(forms.ModelForm):
     """Refuses a row whose foreign keys point into two different tenants."""
