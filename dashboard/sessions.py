@@ -31,6 +31,17 @@ def session_turns(session: Session) -> QuerySet[Exchange]:
     )
 
 
+def turn_position(session: Session, exchange_id: int) -> int | None:
+    """How many of the session's turns come before this exchange (None: not one of its turns)."""
+    target = Exchange.objects.filter(session=session, pk=exchange_id).values("occurred_at", "pk").first()
+    if target is None:
+        return None
+    return Exchange.objects.filter(
+        Q(occurred_at__lt=target["occurred_at"]) | Q(occurred_at=target["occurred_at"], pk__lt=target["pk"]),
+        session=session,
+    ).count()
+
+
 def produced_by(exchanges: list[Exchange]) -> dict[int, list[Provenance]]:
     """What each exchange's augmentation wrote: provenance rows keyed by exchange id."""
     rows = (

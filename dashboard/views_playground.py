@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from dashboard.access import tenant_for
 from dashboard.rendering import render_page
+from dashboard.thread.received import received_from_result
 from memory.embedding.tokens import count_tokens
 from memory.models import Entity, Process
 from memory.services.identity import InvalidIdentifier
@@ -41,11 +43,14 @@ def playground(request: HttpRequest, tenant_id: int) -> HttpResponse:
     process_id = request.GET.get("process", "").strip()
     query = request.GET.get("query", "").strip()
     limit, budget = _positive_int(request.GET.get("limit")), _positive_int(request.GET.get("token_budget"))
-    result, error, items = None, "", []
+    result, error, items, received, tokens = None, "", [], None, {}
     if entity_id and process_id and query:
         result, error = _recall(tenant, entity_id, process_id, query, limit, budget)
         if result is not None:
             items = [(item, count_tokens(item.content)) for item in result.items]
+            # Sources and flags as of now, defined once for the thread, the session page and here.
+            received = received_from_result(result, at=timezone.now())
+            tokens = {index: count_tokens(item.content) for index, item in enumerate(received.all)}
     entity = Entity.objects.filter(tenant=tenant, external_id=entity_id).first() if entity_id else None
     return render_page(
         request,
@@ -62,5 +67,7 @@ def playground(request: HttpRequest, tenant_id: int) -> HttpResponse:
         form={"entity": entity_id, "process": process_id, "query": query, "limit": limit, "token_budget": budget},
         result=result,
         items=items,
+        received=received,
+        tokens=tokens,
         error=error,
     )

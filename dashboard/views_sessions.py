@@ -10,8 +10,9 @@ from django.template.loader import render_to_string
 from dashboard import selectors
 from dashboard.access import entity_for, session_for
 from dashboard.rendering import paginate, render_page
-from dashboard.sessions import produced_by, session_turns, session_version
+from dashboard.sessions import produced_by, session_turns, session_version, turn_position
 from dashboard.sessions import session_list as sessions_of
+from dashboard.thread.received import received_by_event
 
 TURNS_PER_PAGE = 30
 
@@ -33,13 +34,19 @@ def session_list(request: HttpRequest, entity_id: int) -> HttpResponse:
 
 def _turns_context(request: HttpRequest, session) -> dict:
     paginator = Paginator(session_turns(session), TURNS_PER_PAGE)
-    # Without ?page= a session opens on its latest turns, like a chat.
-    page_obj = paginator.get_page(request.GET.get("page") or paginator.num_pages)
+    # Without ?page= a session opens on its latest turns, like a chat; ?call= on the page holding that turn.
+    call = request.GET.get("call", "")
+    position = turn_position(session, int(call)) if call.isdigit() and not request.GET.get("page") else None
+    page_number = position // TURNS_PER_PAGE + 1 if position is not None else request.GET.get("page")
+    page_obj = paginator.get_page(page_number or paginator.num_pages)
     turns = list(page_obj)
     produced = produced_by(turns)
+    events = [turn.recall_event for turn in turns if turn.recall_event_id]
+    received = received_by_event(events, hits={event.pk: event.hits.all() for event in events})
     for turn in turns:
         turn.produced = produced.get(turn.pk, [])
-    return {"session": session, "page_obj": page_obj, "turns": turns}
+        turn.received = received.get(turn.recall_event_id)
+    return {"session": session, "entity": session.entity, "page_obj": page_obj, "turns": turns}
 
 
 @login_required
@@ -49,7 +56,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         request,
         "dashboard/session.html",
         nav="sessions",
-        entity=session.entity,
         version=session_version(session),
         **_turns_context(request, session),
     )

@@ -142,7 +142,7 @@ def served_pending_lines(block: str) -> list[tuple[str, str]]:
     lines, inside = [], False
     for line in (block or "").splitlines():
         stripped = line.strip()
-        if stripped == HEADINGS[SECTION_PENDING]:
+        if stripped.startswith(HEADINGS[SECTION_PENDING]):
             inside = True
         elif stripped.startswith("##") or stripped.startswith("</"):
             inside = False

@@ -1,7 +1,8 @@
 from django.urls import reverse
 
 from memory.models import RecallEvent
-from tests.dashboard.conftest import XSS, add_memory
+from tests.dashboard.conftest import XSS, add_contradiction, add_memory
+from tests.dashboard.flagged import FLAGGED_QUESTION, add_superseded, unaugmented_triage_call
 
 
 def test_it_shows_the_block_scores_and_tokens_without_recording(member_client, handoff, django_assert_max_num_queries):
@@ -53,3 +54,36 @@ def test_recalled_text_is_escaped(member_client, handoff):
         {"entity": "customer_456", "process": "billing_agent", "query": "customer nickname alert pwned"},
     )
     assert b"<script>alert" not in response.content
+
+
+def test_pending_raw_context_shows_as_items_with_their_source(member_client, tenant):
+    triage = unaugmented_triage_call(tenant)
+    response = member_client.get(
+        reverse("dashboard:playground", args=[tenant.pk]),
+        {"entity": "customer_456", "process": "billing_agent", "query": "double charge"},
+    )
+    received = response.context["received"]
+    assert [(item.sources[0].process, item.sources[0].exchange_id) for item in received.pending] == [
+        ("triage_agent", triage.pk)
+    ]
+    body = response.content.decode()
+    assert "1 item (1 raw from other agents)" in body and "Nothing would be recalled" not in body
+
+
+def test_contradicted_and_superseded_items_are_flagged(member_client, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    stale, current = add_superseded(handoff.entity)
+    response = member_client.get(
+        reverse("dashboard:playground", args=[handoff.tenant.pk]),
+        {
+            "entity": "customer_456",
+            "process": "qa_agent",
+            "query": FLAGGED_QUESTION,
+        },
+    )
+    received = response.context["received"]
+    assert {item.memory_id for item in received.contradicted} & {older.pk, newer.pk}
+    assert [item.memory_id for item in received.superseded] == [stale.pk]
+    body = response.content.decode()
+    assert "1 superseded item and 1 contradicted item would be injected" in body
+    assert "flag-superseded" in body and "flag-contradicted" in body

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.urls import reverse
-from django.utils import timezone
 
 from dashboard.thread.selectors import CALLS_PER_PAGE
-from memory.models import Exchange, Memory
+from memory.models import Exchange
 from memory.services.augmentation import augment_job
 from tests.dashboard.conftest import XSS, add_contradiction, call
+from tests.dashboard.flagged import add_superseded
 
 
 def thread_url(entity, **params) -> str:
@@ -76,23 +76,39 @@ def test_what_a_call_added_is_shown_and_a_queued_one_says_so(member_client, hand
     assert "augmentation queued" in response.content.decode()
 
 
-def test_a_given_contradicted_or_superseded_memory_is_flagged(member_client, handoff):
+def test_a_given_contradicted_memory_is_flagged_with_the_other_side(member_client, handoff):
     older, newer = add_contradiction(handoff.entity)
     asked = call(
         handoff.tenant, process="qa_agent", user="How long does the refund take to reach the card?", assistant="ok"
     )
-    Memory.objects.filter(pk=older.pk).update(valid_to=timezone.now() - timedelta(minutes=1), superseded_by=newer)
     response = member_client.get(thread_url(handoff.entity, call=asked.pk))
     qa = next(c for c in calls_on(response) if c.pk == asked.pk)
-    contradicted = {item.memory_id for item in qa.received.contradicted}
-    assert {older.pk, newer.pk} & contradicted
-    flagged = next(item for item in qa.received.items if item.memory_id in contradicted)
-    assert flagged.contradictions[0].open_at_call
-    assert flagged.contradictions[0].other_process in {"billing_agent", "technical_agent"}
-    if any(item.memory_id == older.pk for item in qa.received.items):
-        assert [item.memory_id for item in qa.received.superseded] == [older.pk]
+    sides = {older.pk: ("technical_agent", "ten business days"), newer.pk: ("billing_agent", "five business days")}
+    flagged = [item for item in qa.received.contradicted if item.memory_id in sides]
+    assert flagged  # recall gave one side (the two are near-duplicates: one stands for both)
+    flag = flagged[0].contradictions[0]
+    other_process, other_words = sides[flagged[0].memory_id]
+    assert flag.open_at_call and flag.other_process == other_process and other_words in flag.other_content
     body = response.content.decode()
-    assert "flag-contradicted" in body and "given 1 contradicted" in body or "given 2 contradicted" in body
+    assert "given 1 contradicted" in body and f"conflicts with {other_process}" in body
+
+
+def test_a_given_superseded_memory_is_flagged_with_its_replacement(member_client, handoff):
+    stale, current = add_superseded(handoff.entity)
+    asked = call(
+        handoff.tenant,
+        process="qa_agent",
+        user="What is the billing address of the customer in Lisbon?",
+        assistant="ok",
+    )
+    response = member_client.get(thread_url(handoff.entity, call=asked.pk))
+    qa = next(c for c in calls_on(response) if c.pk == asked.pk)
+    given = {item.memory_id for item in qa.received.items}
+    assert {stale.pk, current.pk} <= given
+    assert [item.memory_id for item in qa.received.superseded] == [stale.pk]
+    superseded = qa.received.superseded[0].superseded
+    assert superseded.before_call and superseded.by_id == current.pk
+    assert "already replaced on" in response.content.decode()
 
 
 def test_filters_by_process_time_and_marker(member_client, handoff):
