@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from memory.models import AuditEntry, Contradiction, Entity, Memory
+from memory.models import AuditEntry, Contradiction, Entity, Memory, Provenance
 from memory.services.contradictions import record_memory_contradiction
 from tests.dashboard.conftest import add_contradiction, add_memory
 
@@ -18,6 +18,71 @@ def test_it_lists_open_contradictions_with_the_processes_behind_each_side(
     assert sides[0]["processes"] == ["billing_agent"]
     assert sides[1]["processes"] == ["technical_agent"]
     assert "Delete side A" not in body  # not staff
+    assert "<h1>Where agents disagree</h1>" in body
+    assert "billing_agent and technical_agent disagree" in body  # the title says who, in plain words
+
+
+def test_each_side_says_when_and_in_which_call_it_was_said(member_client, handoff, django_assert_max_num_queries):
+    mention = Provenance.objects.filter(memory__isnull=False, process__external_id="triage_agent").first()
+    other = add_memory(handoff.entity, "billing_agent", "The customer was charged once on the Visa card")
+    record_memory_contradiction(handoff.entity, mention.memory_id, other.pk, Contradiction.Reason.EXTRACTOR)
+    add_contradiction(handoff.entity)
+
+    with django_assert_max_num_queries(12):
+        response = member_client.get(reverse("dashboard:contradictions", args=[handoff.entity.pk]))
+
+    body = response.content.decode()
+    said = next(row for row in response.context["rows"] if row.memory_a_id == mention.memory_id).sides[0]
+    assert said["mentions"][0]["session_id"] == handoff.triage.session_id
+    assert said["mentions"][0]["mentioned_at"] == mention.mentioned_at
+    session = reverse("dashboard:session", args=[handoff.triage.session_id])
+    assert f'href="{session}#exchange-{handoff.triage.pk}"' in body  # the call that said it
+    assert mention.mentioned_at.strftime("%Y-%m-%d %H:%M:%S") in body
+    assert "its call is no longer recorded" in body  # the billing side's mention has no session
+
+
+def test_deleting_a_side_asks_for_confirmation_first(client, staff_member, handoff):
+    older, newer = add_contradiction(handoff.entity)
+    client.force_login(staff_member)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+    listing = client.get(reverse("dashboard:contradictions", args=[handoff.entity.pk])).content.decode()
+    assert "Delete side B…" in listing
+
+    confirm = client.get(
+        reverse("dashboard:contradiction_resolve", args=[contradiction.pk]), {"action": "delete", "side": "b"}
+    )
+
+    body = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "<h1>Delete side B?</h1>" in body
+    assert "Deleted: side B" in body and "within ten business days" in body
+    assert "Kept: side A" in body and "within five business days" in body
+    assert 'name="action" value="delete"' in body and 'name="side" value="b"' in body
+    assert Memory.objects.filter(pk=newer.pk).exists()  # asking changes nothing
+    assert Contradiction.objects.get(pk=contradiction.pk).resolved_at is None
+
+
+def test_the_confirmation_of_a_resolved_contradiction_or_unknown_side_says_why(client, staff_member, handoff):
+    add_contradiction(handoff.entity)
+    client.force_login(staff_member)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+    url = reverse("dashboard:contradiction_resolve", args=[contradiction.pk])
+
+    unknown = client.get(url, {"action": "delete", "side": "c"}, follow=True)
+    resolve(client, contradiction, action="keep_both")
+    resolved = client.get(url, {"action": "delete", "side": "a"}, follow=True)
+
+    assert "Not resolved: side must be a or b." in unknown.content.decode()
+    assert "already resolved" in resolved.content.decode()
+
+
+def test_members_who_are_not_staff_get_no_confirmation_page(member_client, handoff):
+    add_contradiction(handoff.entity)
+    contradiction = Contradiction.objects.get(entity=handoff.entity)
+    response = member_client.get(
+        reverse("dashboard:contradiction_resolve", args=[contradiction.pk]), {"action": "delete", "side": "a"}
+    )
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def resolve(client, contradiction: Contradiction, *, follow: bool = False, **data):
@@ -148,5 +213,14 @@ def test_another_tenants_contradictions_cannot_be_resolved(client, staff_member,
     assert Memory.objects.filter(pk=newer.pk).exists()
 
 
-def test_another_tenants_contradictions_are_404(member_client, outsider_entity):
+def test_another_tenants_contradictions_are_404(member_client, client, staff_member, outsider_entity):
     assert member_client.get(reverse("dashboard:contradictions", args=[outsider_entity.pk])).status_code == 404
+    older = Memory.objects.filter(entity=outsider_entity).first()
+    newer = add_memory(outsider_entity, "spy_agent", "The secret is kept somewhere else entirely")
+    record_memory_contradiction(outsider_entity, older.pk, newer.pk, Contradiction.Reason.EXTRACTOR)
+    client.force_login(staff_member)
+    confirm = client.get(
+        reverse("dashboard:contradiction_resolve", args=[Contradiction.objects.get(entity=outsider_entity).pk]),
+        {"action": "delete", "side": "a"},
+    )
+    assert confirm.status_code == 404
