@@ -8,8 +8,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+from django.core.signals import request_started
 from openai import OpenAI
 
 from memori import Memori
@@ -159,3 +161,37 @@ def test_the_first_call_after_an_outage_sees_what_was_said_during_it_delivered_o
     assert Exchange.objects.count() == 4
     for text in ("My order number is 1042.", "I was charged twice for it.", "Can you refund the second charge?"):
         assert Message.objects.filter(content=text).count() == 1
+
+
+def test_a_spooled_exchange_the_server_refuses_moves_to_rejected_once_and_the_rest_are_delivered(
+    memori_env, proxy, spool_dir, monkeypatch
+):
+    monkeypatch.setenv("MEMORI_API_URL", proxy.url)
+    posts = []
+
+    def count_posts(sender, environ, **kwargs):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/api/v1/exchanges/":
+            posts.append(environ["PATH_INFO"])
+
+    request_started.connect(count_posts, dispatch_uid="count-exchange-posts")
+    try:
+        proxy.up = False
+        mem = Memori()
+        mem.attribution(entity_id="customer_456", process_id="triage_agent")
+        refused = mem.record([{"role": "user", "content": "half an emoji \udfff"}])  # a lone surrogate: a 400
+        delivered = mem.record([{"role": "user", "content": "The invoice INV-7 was paid."}])
+        assert not mem.flush(timeout=2)  # the server is down: both wait in the spool
+        assert len(spooled(spool_dir)) == 2
+
+        proxy.up = True
+        assert mem.flush(timeout=30)
+        time.sleep(2)  # a recorder that kept retrying the refused one would post it again meanwhile
+    finally:
+        request_started.disconnect(dispatch_uid="count-exchange-posts")
+
+    assert not spooled(spool_dir)
+    assert [path.stem for path in spool_dir.glob("*/rejected/*.json")] == [refused]
+    assert "surrogate" in mem._recorder.rejection(refused)
+    assert mem._recorder.result(delivered)["created"] is True
+    assert list(Message.objects.values_list("content", flat=True)) == ["The invoice INV-7 was paid."]
+    assert len(posts) == 2
