@@ -14,6 +14,8 @@ episodes, in rank order) the rest, episodes at most `episode_share` of it
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,6 +69,7 @@ class Block:
     handoff_lines: int = 0
     episode_lines: int = 0  # how many of the episode lines among them made it in
     results: tuple[int, ...] = ()  # the positions, among the memory lines given, of those that made it in
+    handoffs: tuple[int, ...] = ()  # the positions, among the handoff lines given, of those that made it in
 
 
 def memory_line(kind: str, content: str, processes: list[str], *, said: str = "", note: str = "") -> str:
@@ -103,14 +106,28 @@ def render(
     handoff_share: float = HANDOFF_SHARE,
     episode_share: float = EPISODE_SHARE,
     handoff_round: int = 0,
+    handoff_day: str = "",
 ) -> Block:
     """Fit lines into `budget` tokens and lay them out by section: pending work first (up to its
     share), then handoffs (up to theirs), then memories, then more handoffs and more pending work
     if room is left.
-    `handoff_round`: how many of the first handoff lines are each a different process's first (the
-    turn order puts them first); they may take up to `COVERAGE_SHARE` of the budget, more than
-    `handoff_share`, so that every agent that just worked is represented before relevance fills
-    the rest (a synthesis agent after 24 parallel agents).
+
+    Coverage across the other processes comes before relevance:
+    - `pending_lines` (one per exchange, the processes in turns: context.py) reserve up to their
+      share first, and take what the rest leaves at the end; when they do not all fit in that room
+      they are cut to fair parts of it (`_fair_parts`), at a sentence's end but never below their
+      first sentence, so that more agents' work is seen, each by its first statements.
+    - `handoff_round`: how many of the first handoff lines are each a different process's first (the
+      turn order puts them first); they may take up to `COVERAGE_SHARE` of the budget, more than
+      `handoff_share`, so that every agent that just worked is represented before relevance fills
+      the rest (a synthesis agent after 24 parallel agents). A first-round line moves to the end of
+      the turn order when every process it names (`Line.processes`) is named by a result line that
+      fits: its room goes to the processes that have no line yet, and it comes if room is left.
+      Repeated until no such line is left, the handoffs' room never growing (so the results' room
+      never shrinks and what names a process stays).
+    - `handoff_day`: the day the handoff lines say nothing of (compose.py leaves out the date of a
+      line first said that day), named once in their heading.
+
     `memory_lines` may hold episode lines (their section) in rank order among the others: they
     are taken in that order too, until one does not fit in the room left or in `episode_share` of
     the budget; the others go on (each stream keeps its first lines). An episode that the memory
@@ -125,35 +142,91 @@ def render(
     handoff_lines = list(handoff_lines)
     if budget <= overhead or not (memory_lines or pending_lines or handoff_lines):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
-    pending_costs = _costs(pending_lines)
-    pending_kept = fit_to_budget(pending_costs, int((budget - overhead) * PENDING_SHARE))
-    remaining = budget - overhead - sum(pending_costs[:pending_kept])
-    handoff_costs = _costs(handoff_lines)
-    coverage = min(sum(handoff_costs[:handoff_round]), int((budget - overhead) * COVERAGE_SHARE))
-    handoff_room = max(int((budget - overhead) * handoff_share), coverage if handoff_share > 0 else 0)
-    handoff_kept = fit_to_budget(handoff_costs, min(handoff_room, remaining))
-    remaining -= sum(handoff_costs[:handoff_kept])
-    told = set().union(*(line.words for line in handoff_lines[:handoff_kept]))
-    results = _fit_results(memory_lines, remaining, int((budget - overhead) * episode_share), told)
-    remaining -= results.tokens
-    more = fit_to_budget(handoff_costs[handoff_kept:], remaining)
-    remaining -= sum(handoff_costs[handoff_kept : handoff_kept + more])
-    handoff_kept += more
-    pending_kept += fit_to_budget(pending_costs[pending_kept:], remaining)
-    if not (results.positions or pending_kept or handoff_kept):
+    headings = dict(HEADINGS)
+    if handoff_day:
+        headings[SECTION_HANDOFF] = f"{HEADINGS[SECTION_HANDOFF]} on {handoff_day}"
+    room = budget - overhead
+    pending_costs = _costs(pending_lines, headings)
+    pending_reserved = sum(pending_costs[: fit_to_budget(pending_costs, int(room * PENDING_SHARE))])
+    remaining = room - pending_reserved
+    coverage = min(sum(_costs(handoff_lines[:handoff_round], headings)), int(room * COVERAGE_SHARE))
+    handoff_room = min(max(int(room * handoff_share), coverage if handoff_share > 0 else 0), remaining)
+    left_out: set[int] = set()
+    while True:
+        order = [position for position in range(len(handoff_lines)) if position not in left_out] + sorted(left_out)
+        costs = _costs([handoff_lines[position] for position in order], headings)
+        placed = fit_to_budget(costs, handoff_room)
+        handoffs, handoff_tokens = order[:placed], sum(costs[:placed])
+        told = set().union(*(handoff_lines[position].words for position in handoffs))
+        results = _fit_results(memory_lines, remaining - handoff_tokens, int(room * episode_share), told, headings)
+        named = set().union(*(memory_lines[position].processes for position in results.positions))
+        represented = {
+            position
+            for position in handoffs
+            if position < handoff_round
+            and position not in left_out
+            and handoff_lines[position].processes
+            and set(handoff_lines[position].processes) <= named
+        }
+        if not represented:
+            break
+        left_out |= represented
+        handoff_room = handoff_tokens
+    remaining -= handoff_tokens + results.tokens
+    more = fit_to_budget(costs[placed:], remaining)
+    handoffs += order[placed : placed + more]
+    handoff_tokens += sum(costs[placed : placed + more])
+    remaining -= sum(costs[placed : placed + more])
+    pending_lines = _fair_parts(pending_lines, pending_reserved + remaining, headings)
+    pending_costs = _costs(pending_lines, headings)
+    pending_kept = fit_to_budget(pending_costs, pending_reserved + remaining)
+    if not (results.positions or pending_kept or handoffs):
         return Block(text="", token_count=0, memory_lines=0, pending_lines=0)
-    tokens = overhead + results.tokens + sum(pending_costs[:pending_kept]) + sum(handoff_costs[:handoff_kept])
+    tokens = overhead + results.tokens + sum(pending_costs[:pending_kept]) + handoff_tokens
     fitted = [memory_lines[position] for position in results.positions]
-    text = _layout(fitted + handoff_lines[:handoff_kept] + pending_lines[:pending_kept])
+    text = _layout(fitted + [handoff_lines[position] for position in handoffs] + pending_lines[:pending_kept], headings)
     return Block(
         text=text,
         token_count=tokens,
         memory_lines=results.memories,
         pending_lines=pending_kept,
-        handoff_lines=handoff_kept,
+        handoff_lines=len(handoffs),
         episode_lines=results.episodes,
         results=tuple(results.positions),
+        handoffs=tuple(handoffs),
     )
+
+
+def _fair_parts(lines: list[Line], room: int, headings: dict[str, str]) -> list[Line]:
+    """`lines` as they are if they fit in `room`; else a fair part each (max-min: the lines
+    shorter than an even part keep their whole text and leave the rest to the others), the longer
+    ones cut at the last sentence end within their part, never below their first sentence
+    ("…" marks the cut)."""
+    costs = _costs(lines, headings)
+    if sum(costs) <= room:
+        return lines
+    left, count = room, len(lines)
+    for cost in sorted(costs):
+        if cost > left // count:
+            break
+        left, count = left - cost, count - 1
+    part = left // max(count, 1)
+    return [line if cost <= part else _shortened(line, part) for line, cost in zip(lines, costs, strict=True)]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?:/\s+)?|\s+/\s+")
+
+
+def _shortened(line: Line, tokens: int) -> Line:
+    if count_tokens(line.text) <= tokens:
+        return line
+    shortened = None
+    for end in _SENTENCE_END.finditer(line.text):
+        candidate = line.text[: end.start()].rstrip(" /") + " …"
+        if shortened is not None and count_tokens(candidate) > tokens:
+            break
+        shortened = candidate
+    return dataclasses.replace(line, text=shortened) if shortened else line
 
 
 @dataclass
@@ -164,7 +237,9 @@ class _Fitted:
     episodes: int = 0
 
 
-def _fit_results(lines: list[Line], room: int, episode_room: int, told_before: set[str]) -> _Fitted:
+def _fit_results(
+    lines: list[Line], room: int, episode_room: int, told_before: set[str], headings: dict[str, str]
+) -> _Fitted:
     """The result lines, in order, that fit (`_fit_in_order`), less the episodes that the memory
     lines which fit, wherever they rank, or the handoffs placed before them (`told_before`) already
     tell (`is_told`): extraction kept what the exchange said, in a form that stands on its own, and
@@ -172,7 +247,7 @@ def _fit_results(lines: list[Line], room: int, episode_room: int, told_before: s
     leaves out at least one line, and the room it frees only lets more lines in)."""
     left_out: set[int] = set()
     while True:
-        fitted = _fit_in_order(lines, room, episode_room, left_out)
+        fitted = _fit_in_order(lines, room, episode_room, left_out, headings)
         told = set(told_before)
         for position in fitted.positions:
             if lines[position].section != SECTION_EPISODES:
@@ -187,14 +262,16 @@ def _fit_results(lines: list[Line], room: int, episode_room: int, told_before: s
         left_out |= told_episodes
 
 
-def _fit_in_order(lines: list[Line], room: int, episode_room: int, left_out: set[int]) -> _Fitted:
+def _fit_in_order(
+    lines: list[Line], room: int, episode_room: int, left_out: set[int], headings: dict[str, str]
+) -> _Fitted:
     """The lines, in order and but those `left_out`, that fit: memory lines until the first that
     does not fit in `room`; episode lines until the first that does not fit in `room` or in
     `episode_room`."""
     fitted = _Fitted(positions=[])
     episodes_full = False
     candidates = [position for position in range(len(lines)) if position not in left_out]
-    for position, cost in zip(candidates, _costs([lines[p] for p in candidates]), strict=True):
+    for position, cost in zip(candidates, _costs([lines[p] for p in candidates], headings), strict=True):
         if lines[position].section == SECTION_EPISODES:
             if episodes_full:
                 continue
@@ -223,7 +300,7 @@ def is_told(words: frozenset[str], told: set[str]) -> bool:
     return covered >= EPISODE_COVERED * len(words) or (covered >= left and left <= EPISODE_NEW_WORDS)
 
 
-def _costs(lines: list[Line]) -> list[int]:
+def _costs(lines: list[Line], headings: dict[str, str]) -> list[int]:
     """Tokens of each line, plus its section heading when it is the section's first line."""
     seen: set[str] = set()
     costs = []
@@ -231,19 +308,19 @@ def _costs(lines: list[Line]) -> list[int]:
         cost = count_tokens(line.text)
         if line.section not in seen:
             seen.add(line.section)
-            cost += count_tokens(HEADINGS[line.section])
+            cost += count_tokens(headings[line.section])
         costs.append(cost)
     return costs
 
 
-def _layout(lines: list[Line]) -> str:
+def _layout(lines: list[Line], headings: dict[str, str]) -> str:
     if not lines:
         return ""
     parts = [OPEN, INTRO]
     for section in ORDER:
         section_lines = [line.text for line in lines if line.section == section]
         if section_lines:
-            parts.append(HEADINGS[section])
+            parts.append(headings[section])
             parts.extend(section_lines)
     parts.append(CLOSE)
     return "\n".join(parts)

@@ -156,13 +156,19 @@ def block_lines(
     *,
     allowed: np.ndarray,
     in_block: Collection[int] = (),
+    undated: tuple[str, str] = ("", ""),
 ) -> list[blocks.Line]:
     """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
-    of every line of the block (these and the other sections'), for the supersession notes."""
+    of every line of the block (these and the other sections'), for the supersession notes.
+    `undated`: (section, day): that section's lines first said on that day go without their date
+    (the block names it in the section's heading: recent handoffs, all of today but a few)."""
     superseded = [row for row in in_block if index.is_superseded[row] and index.is_memory[row]]
     lines = []
     for c in candidates:
         said = said_on(float(index.first_seen[c.row]))
+        section = section_of(c.hit)
+        if (section, said) == undated:
+            said = ""
         note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
         if index.is_episode[c.row]:
             text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said, note=note)
@@ -171,7 +177,7 @@ def block_lines(
             text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
             words = _line_terms(index, c.row) if memory_mask(index.kinds[c.row]) else frozenset()
             processes = tuple(c.hit.processes[: blocks.MAX_PROCESS_NAMES])
-        lines.append(blocks.Line(section=section_of(c.hit), text=text, words=words, processes=processes))
+        lines.append(blocks.Line(section=section, text=text, words=words, processes=processes))
     return lines
 
 

@@ -4,12 +4,13 @@ Pending context (handoffs without gaps). Augmentation turns an exchange into mem
 milliseconds to a few seconds after it is recorded (longer with an LLM extractor or a backlog). An
 agent that hands off to the next one and returns at once would otherwise leave a gap: the next
 agent's recall would not see the work yet. So recall also serves, raw, the entity's exchanges from
-OTHER processes whose augmentation job is not finished (queued or running): newest first, at most
-`PENDING_LIMIT`, each truncated to `PENDING_CHARS`, under its own heading saying it is not yet
-processed into memory. Once the job is done the exchange's memories are recalled instead and the
-raw text stops being served, so nothing is served twice for long. The caller's own pending
-exchanges are not served: they are its own conversation. The recall event records which jobs were
-pending and which exchanges were served.
+OTHER processes whose augmentation job is not finished (queued or running): newest first, the
+processes taking turns (`in_turns`), at most `PENDING_LIMIT`, each truncated to `PENDING_CHARS`
+(and cut to a fair part of the block's room when they do not all fit, block.py), under its own
+heading saying it is not yet processed into memory. Once the job is done the exchange's memories
+are recalled instead and the raw text stops being served, so nothing is served twice for long. The
+caller's own pending exchanges are not served: they are its own conversation. The recall event
+records which jobs were pending and which exchanges were served.
 
 Raw, it carries only what augmentation would share (`shared_statements`, from the extraction
 package, which builds each augmented exchange's episode the same way): the exchange's own turn
@@ -26,8 +27,10 @@ session, oldest first, the last `HISTORY_LIMIT`, so an SDK can inject turns the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.db.models import F, QuerySet
 
@@ -42,6 +45,7 @@ HISTORY_LIMIT = 40
 HISTORY_CHARS = 8000
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT)
 UNFINISHED = (AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def unfinished_jobs(entity_id) -> QuerySet[AugmentationJob]:
 @dataclass(frozen=True)
 class PendingJobs:
     job_ids: list[int]  # all of the entity's unfinished jobs (bounded)
-    of_others: list[AugmentationJob]  # those of other processes, newest first: the work to serve
+    of_others: list[AugmentationJob]  # those of other processes, in turns (`in_turns`): the work to serve
     memory_version: int | None  # the entity's memory version in the same snapshot; None if no job was left
 
 
@@ -77,7 +81,8 @@ def pending_jobs(*, entity_id: int, caller_process_id: int | None) -> PendingJob
         .annotate(entity_memory_version=F("entity__memory_version"))
         .order_by("-exchange__occurred_at", "-id")[:PENDING_JOB_IDS_LIMIT]
     )
-    others = [job for job in jobs if job.process_id != caller_process_id][:PENDING_LIMIT]
+    others = in_turns([job for job in jobs if job.process_id != caller_process_id], key=lambda job: job.process_id)
+    others = others[:PENDING_LIMIT]
     version = jobs[0].entity_memory_version if jobs else None
     return PendingJobs(job_ids=[job.pk for job in jobs], of_others=others, memory_version=version)
 
@@ -118,6 +123,17 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
                 )
             )
     return work
+
+
+def in_turns(items: list[T], *, key: Callable[[T], Hashable]) -> list[T]:
+    """`items` (newest first) with their processes (`key`) taking turns: each one's newest first,
+    the process that spoke last first, then each one's second newest, and so on. One agent's
+    string of exchanges does not hide the others' (the limit and the block keep the first)."""
+    queues: dict[Hashable, list[T]] = {}
+    for item in items:
+        queues.setdefault(key(item), []).append(item)
+    rounds = max((len(queue) for queue in queues.values()), default=0)
+    return [queue[turn] for turn in range(rounds) for queue in queues.values() if turn < len(queue)]
 
 
 def session_history(session_id: int | None) -> list[dict]:

@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Val
 from memory.embedding import get_embedder
 from memory.models import Entity, Process, Provenance, RecallEvent, Session, Tenant
 from memory.recall import block as blocks
-from memory.recall.compose import Candidate, block_lines, without_restated_triples, without_told_episodes
+from memory.recall.compose import Candidate, block_lines, said_on, without_restated_triples, without_told_episodes
 from memory.recall.context import (
     NOTHING_PENDING,
     PendingJobs,
@@ -190,16 +190,19 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     results = [c for c in candidates if not _is_handoff(c.hit)]
     allowed = visible(index)
     in_block = {c.row for c in candidates}
+    today = said_on(time.time())
+    undated = (blocks.SECTION_HANDOFF, today)
     block = blocks.render(
         block_lines(index, results, _section, allowed=allowed, in_block=in_block),
         _pending_lines(pending),
         budget,
-        block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block),
+        block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block, undated=undated),
         handoff_share=handoff_share,
         episode_share=episode_share,
         handoff_round=first_round(index, handoffs),
+        handoff_day=today,
     )
-    hits = [c.hit for c in _in_block(results, block)] + [c.hit for c in handoffs[: block.handoff_lines]]
+    hits = [c.hit for c in _in_block(results, block)] + [handoffs[position].hit for position in block.handoffs]
     pending = pending[: block.pending_lines]
     result = RecallResult(
         items=[_item(hit) for hit in hits],
@@ -366,13 +369,19 @@ def _section(hit: HitRecord) -> str:
 
 
 def _pending_lines(pending: list[PendingWork]) -> list[blocks.Line]:
-    return [
-        blocks.Line(
-            section=blocks.SECTION_PENDING,
-            text=blocks.pending_line(w.process_id, f"{w.occurred_at:%Y-%m-%d %H:%M} UTC", w.text),
+    """One line per pending exchange: its process and when (the time alone on the day of the
+    recall, in UTC)."""
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    lines = []
+    for w in pending:
+        when = (
+            f"{w.occurred_at:%H:%M} UTC"
+            if f"{w.occurred_at:%Y-%m-%d}" == today
+            else f"{w.occurred_at:%Y-%m-%d %H:%M} UTC"
         )
-        for w in pending
-    ]
+        text = blocks.pending_line(w.process_id, when, w.text)
+        lines.append(blocks.Line(section=blocks.SECTION_PENDING, text=text, processes=(w.process_id,)))
+    return lines
 
 
 def _item(hit: HitRecord) -> RecalledItem:
