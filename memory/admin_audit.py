@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 
 from memory.admin_pages import PageCompletedAdmin
 from memory.admin_tenancy import TenantScopedAdmin, visible_to
-from memory.models import AuditEntry
+from memory.models import AuditEntry, Contradiction
 
 TRAIL_SHOWN = 50
 LABEL_CHARS = 60
@@ -29,6 +29,8 @@ VALUE_CHARS = 80
 ACTOR_KINDS = {"user": "Operator", "api_key": "API key", "command": "Command", "system": "Memori"}
 SNAPSHOT_NAMES = ("content", "external_id", "uuid", "resolution_note")
 NOT_SHOWN_AS_CHANGES = {"reason"}
+SIDE_CHARS = 28  # a contradiction is named by its two sides
+TARGET_RELATED = {Contradiction: ("memory_a", "memory_b", "triple_a", "triple_b")}
 
 
 @dataclass
@@ -92,7 +94,10 @@ def _changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
 
 
 def _label(entry: AuditEntry, target: models.Model | None) -> str:
-    if target is not None:
+    if isinstance(target, Contradiction):
+        sides = (target.memory_a, target.memory_b, target.triple_a, target.triple_b)
+        text = " / ".join(Truncator(side.content).chars(SIDE_CHARS) for side in sides if side is not None)
+    elif target is not None:
         text = getattr(target, "content", None) or str(target)
     else:
         snapshot = entry.before or entry.after or {}
@@ -120,7 +125,7 @@ def _targets(entries: list[AuditEntry], user) -> dict[tuple[str, int], models.Mo
             model = apps.get_model("memory", object_type)
         except LookupError:
             continue
-        for obj in visible_to(user, model).filter(pk__in=ids):
+        for obj in visible_to(user, model).filter(pk__in=ids).select_related(*TARGET_RELATED.get(model, ())):
             targets[(object_type, obj.pk)] = obj
     return targets
 
