@@ -43,6 +43,8 @@ from datetime import UTC, datetime, timedelta
 
 from handoffs_stack import Row, Stack, ask, block_tokens, memory_block, system_prompt
 
+from tests.support.handoff_agents import PARALLEL_AGENTS, SYNTHESIS_TASK
+
 AUGMENT_TIMEOUT = 300  # seconds an agent's wait() may take
 PENDING_HEADING = "## Recent work from other agents, not yet processed into memory"
 EPISODES_HEADING = "## From past conversations"
@@ -71,7 +73,7 @@ def sections(block: str) -> dict[str, list[str]]:
     heading = ""
     for line in block.splitlines():
         if line.startswith("## "):
-            heading = line
+            heading = next((known for known in LAYOUT if line.startswith(known)), line)  # "… on 6 December 2026"
         elif line.startswith("- "):
             parts.setdefault(heading, []).append(line)
     return parts
@@ -89,59 +91,8 @@ def _wait(mem) -> None:
 
 
 # -- scenario: a burst of parallel agents, then a synthesis agent ---------------------------------
-# (process, task, finding, marker: words of the finding that identify it in a prompt)
-BURST_AGENTS = [
-    ("market_agent", "Analyze the AI market landscape.",
-     "The AI infrastructure market reached 2.4 billion dollars in 2024.", "2.4 billion"),
-    ("competitor_agent", "Research the top competitors.",
-     "The top competitors are Mem0, Zep, Letta and LangMem.", "Letta"),
-    ("technical_agent", "Evaluate vector database options.",
-     "Qdrant gave the lowest query latency among the vector databases tested.", "Qdrant"),
-    ("pricing_agent", "Research pricing strategies.",
-     "Usage-based pricing converts better than seat licences for developer tools.", "seat licences"),
-    ("legal_agent", "Review the data retention rules.",
-     "GDPR requires deleting a user's memories within 30 days of a request.", "30 days"),
-    ("security_agent", "Audit the token storage.",
-     "Refresh tokens are stored unencrypted in the Redis cache.", "unencrypted"),
-    ("hiring_agent", "Check the hiring plan.",
-     "Two senior backend engineers start on the first of June.", "backend engineers"),
-    ("support_agent", "Summarize the support tickets.",
-     "Most support tickets last week were about failed CSV imports.", "CSV imports"),
-    ("ux_agent", "Run the usability study.",
-     "Seven of ten testers could not find the export button.", "export button"),
-    ("finops_agent", "Review the cloud spending.",
-     "GPU spending doubled in March because of idle inference nodes.", "idle inference"),
-    ("sales_agent", "Report on the enterprise pipeline.",
-     "Acme Corp signed a pilot worth 80 thousand euros.", "Acme"),
-    ("partnership_agent", "Check the partner integrations.",
-     "LangChain agreed to list our SDK on its integrations page.", "LangChain"),
-    ("docs_agent", "Review the documentation.",
-     "The quickstart guide still shows the deprecated v1 API key header.", "quickstart"),
-    ("ingestion_agent", "Profile the ingestion pipeline.",
-     "Ingestion stalls when batches exceed 500 documents.", "500 documents"),
-    ("mobile_agent", "Test the mobile apps.",
-     "The Android app crashes on uploads larger than 20 MB.", "Android"),
-    ("data_agent", "Check the customer data quality.",
-     "Eleven percent of customer records have no country code.", "country code"),
-    ("growth_agent", "Analyze the launch signups.",
-     "Signups from the Product Hunt launch converted at 14 percent.", "Product Hunt"),
-    ("billing_agent", "Audit the enterprise invoices.",
-     "Three enterprise invoices were charged twice in April.", "charged twice"),
-    ("qa_agent", "Investigate the flaky tests.",
-     "The flaky scheduler test fails once in forty runs.", "forty runs"),
-    ("events_agent", "Price the conference options.",
-     "The KubeCon booth costs 12 thousand dollars for three days.", "KubeCon"),
-    ("brand_agent", "Test the brand perception.",
-     "Developers associate our logo with databases rather than agents.", "logo"),
-    ("reliability_agent", "Write the outage postmortem.",
-     "The March outage lasted 47 minutes and was caused by an expired certificate.", "expired certificate"),
-    ("runway_agent", "Estimate the runway.",
-     "At the current burn rate the runway lasts 19 months.", "19 months"),
-    ("papers_agent", "Review the memory research papers.",
-     "Graph-based memory improved multi-hop answers by 9 points in the MemGPT study.", "multi-hop"),
-]  # fmt: skip
+BURST_AGENTS = PARALLEL_AGENTS  # (process, task, finding, marker), shared with the SDK tests
 BURST_SIZES = (4, 12, 24)
-SYNTHESIS_TASK = "Synthesize all research findings into strategic recommendations."
 SYNTHESIS_SYSTEM = "You are the synthesis agent."
 BUDGET = 700  # the server's default MEMORI_RECALL_TOKEN_BUDGET
 

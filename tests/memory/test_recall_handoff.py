@@ -21,6 +21,7 @@ from memory.recall.text import tokenize
 from memory.services.augmentation import augment_job
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
+from tests.support.handoff_agents import PARALLEL_AGENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -32,28 +33,7 @@ PARALLEL_FINDINGS = {
     "technical_research": "Qdrant gave the lowest query latency among the vector databases tested",
     "pricing_research": "Usage-based pricing converts better than seat licences for developer tools",
 }
-MORE_FINDINGS = [  # twenty more agents' headline findings: a burst of 24 with the four above
-    "GDPR requires deleting a user's memories within 30 days of a request",
-    "Refresh tokens are stored unencrypted in the Redis cache",
-    "Two senior backend engineers start on the first of June",
-    "Most support tickets last week were about failed CSV imports",
-    "Seven of ten testers could not find the export button",
-    "GPU spending doubled in March because of idle inference nodes",
-    "Acme Corp signed a pilot worth 80 thousand euros",
-    "LangChain agreed to list our SDK on its integrations page",
-    "The quickstart guide still shows the deprecated v1 API key header",
-    "Ingestion stalls when batches exceed 500 documents",
-    "The Android app crashes on uploads larger than 20 MB",
-    "Eleven percent of customer records have no country code",
-    "Signups from the Product Hunt launch converted at 14 percent",
-    "Three enterprise invoices were charged twice in April",
-    "The flaky scheduler test fails once in forty runs",
-    "The KubeCon booth costs 12 thousand dollars for three days",
-    "Developers associate our logo with databases rather than agents",
-    "The March outage lasted 47 minutes and was caused by an expired certificate",
-    "At the current burn the runway lasts 19 months",
-    "Graph-based memory improved multi-hop answers by 9 points in the MemGPT study",
-]
+MORE_FINDINGS = [agent.finding for agent in PARALLEL_AGENTS[4:]]  # twenty more: a burst of 24 with the four above
 
 
 @pytest.fixture(autouse=True)

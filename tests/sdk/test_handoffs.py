@@ -18,38 +18,14 @@ from memory.embedding import count_tokens
 from memory.models import AugmentationJob
 from tests.reliability.web_process import wait_until
 from tests.sdk.conftest import system_prompt_of
+from tests.support import handoff_agents
 
 pytestmark = pytest.mark.worker
 
 CONTEXT_RE = re.compile(r"<memori_context>.*?</memori_context>", re.S)
 QUOTED_SECTIONS = ("## From past conversations", "## Recent work from other agents, not yet processed into memory")
-PARALLEL_AGENTS = [  # (process, task, finding, words identifying the finding)
-    ("market_agent", "Analyze the AI market landscape.",
-     "The AI infrastructure market reached 2.4 billion dollars in 2024.", "2.4 billion"),
-    ("competitor_agent", "Research the top competitors.",
-     "The top competitors are Mem0, Zep, Letta and LangMem.", "Letta"),
-    ("technical_agent", "Evaluate vector database options.",
-     "Qdrant gave the lowest query latency among the vector databases tested.", "Qdrant"),
-    ("legal_agent", "Review the data retention rules.",
-     "GDPR requires deleting a user's memories within 30 days of a request.", "30 days"),
-    ("security_agent", "Audit the token storage.",
-     "Refresh tokens are stored unencrypted in the Redis cache.", "unencrypted"),
-    ("hiring_agent", "Check the hiring plan.",
-     "Two senior backend engineers start on the first of June.", "backend engineers"),
-    ("support_agent", "Summarize the support tickets.",
-     "Most support tickets last week were about failed CSV imports.", "CSV imports"),
-    ("ux_agent", "Run the usability study.",
-     "Seven of ten testers could not find the export button.", "export button"),
-    ("finops_agent", "Review the cloud spending.",
-     "GPU spending doubled in March because of idle inference nodes.", "idle inference"),
-    ("sales_agent", "Report on the enterprise pipeline.",
-     "Acme Corp signed a pilot worth 80 thousand euros.", "Acme"),
-    ("docs_agent", "Review the documentation.",
-     "The quickstart guide still shows the deprecated v1 API key header.", "quickstart"),
-    ("reliability_agent", "Write the outage postmortem.",
-     "The March outage lasted 47 minutes and was caused by an expired certificate.", "expired certificate"),
-]  # fmt: skip
-SYNTHESIS = "Synthesize all research findings into strategic recommendations."
+PARALLEL_AGENTS = handoff_agents.PARALLEL_AGENTS[:12]  # the bench's first 12 (bench/handoffs_agents.py)
+SYNTHESIS = handoff_agents.SYNTHESIS_TASK
 
 
 def agent(process_id: str, entity_id: str = "project_alpha"):
