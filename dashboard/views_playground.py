@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from dashboard.thread.received import received_from_result
 from memory.embedding.tokens import count_tokens
 from memory.models import Entity, Process
 from memory.services.identity import InvalidIdentifier
-from memory.services.recall import RecallRequest, recall_for_call
+from memory.services.recall import MAX_TOKEN_BUDGET, RecallRequest, recall_for_call
 
 
 def _recall(tenant, entity_id: str, process_id: str, query: str, limit: int | None, budget: int | None):
@@ -65,6 +66,12 @@ def playground(request: HttpRequest, tenant_id: int) -> HttpResponse:
         .order_by("external_id")
         .values_list("external_id", flat=True)[:200],
         form={"entity": entity_id, "process": process_id, "query": query, "limit": limit, "token_budget": budget},
+        # What an empty field means: the recall settings an agent's call gets (MEMORI_RECALL_*).
+        defaults={
+            "limit": settings.MEMORI_RECALL_LIMIT,
+            "token_budget": settings.MEMORI_RECALL_TOKEN_BUDGET,
+            "max_token_budget": MAX_TOKEN_BUDGET,
+        },
         result=result,
         items=items,
         received=received,

@@ -87,3 +87,15 @@ def test_contradicted_and_superseded_items_are_flagged(member_client, handoff):
     body = response.content.decode()
     assert "1 superseded item and 1 contradicted item would be injected" in body
     assert "flag-superseded" in body and "flag-contradicted" in body
+
+
+def test_it_shows_the_default_limit_and_token_budget_an_agents_call_gets(member_client, tenant, settings):
+    settings.MEMORI_RECALL_TOKEN_BUDGET = 900
+    settings.MEMORI_RECALL_LIMIT = 0
+    body = member_client.get(reverse("dashboard:playground", args=[tenant.pk])).content.decode()
+    assert "(default: 900 tokens)" in body and 'placeholder="900"' in body
+    assert "(default: none, the budget decides)" in body
+
+    settings.MEMORI_RECALL_LIMIT = 12
+    body = member_client.get(reverse("dashboard:playground", args=[tenant.pk])).content.decode()
+    assert "(default: 12 items)" in body and 'placeholder="12"' in body
