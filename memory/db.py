@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
-from django.db.models.constants import OnConflict
 
 
 def update_returning(queryset: QuerySet, **values) -> list:
@@ -41,9 +40,14 @@ def update_returning(queryset: QuerySet, **values) -> list:
 
 
 def insert_ignore(objs: Sequence[Model]) -> int:
-    """``bulk_create(objs, ignore_conflicts=True)`` that returns how many rows it inserted: rows that
-    would break a unique constraint (a concurrent writer's, or ones already stored) are skipped and
-    not counted. The instances are not given their primary keys."""
+    """Insert the unsaved instances (one model), skipping those that would break a unique
+    constraint (a concurrent writer's row, or one already stored); returns how many rows it inserted.
+    The instances are not given their primary keys.
+
+    Not ``bulk_create(ignore_conflicts=True)``: on SQLite that is ``INSERT OR IGNORE``, which also
+    drops, silently, a row that breaks a CHECK or NOT NULL constraint (a bug PostgreSQL would raise),
+    and it does not say how many rows went in. ``ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite 3.24+)
+    skips uniqueness conflicts only, on both."""
     if not objs:
         return 0
     model = type(objs[0])
@@ -56,10 +60,10 @@ def insert_ignore(objs: Sequence[Model]) -> int:
     inserted = 0
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
-            query = sql.InsertQuery(model, on_conflict=OnConflict.IGNORE)
+            query = sql.InsertQuery(model)
             query.insert_values(fields, objs[start : start + batch_size])
             for statement, params in query.get_compiler(using).as_sql():
-                cursor.execute(statement, params)
+                cursor.execute(f"{statement} ON CONFLICT DO NOTHING", params)
                 inserted += max(cursor.rowcount, 0)
     return inserted
 

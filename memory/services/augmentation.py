@@ -73,7 +73,7 @@ def augment_jobs(job_ids: list[int], *, batch_size: int | None = None) -> dict[i
         chunk = job_ids[start : start + size]
         jobs = job_queue.jobs_claim_exactly(chunk)
         if jobs:
-            outcomes.update(run_claimed(jobs))
+            outcomes.update(_run_claimed(jobs))
         missed = [job_id for job_id in chunk if job_id not in outcomes]
         statuses = job_queue.jobs_status(missed)
         outcomes.update({job_id: job_queue.job_skipped(job_id, statuses.get(job_id)) for job_id in missed})
@@ -82,7 +82,7 @@ def augment_jobs(job_ids: list[int], *, batch_size: int | None = None) -> dict[i
 
 def _run_from(job_id: int, *, batch_size: int) -> JobOutcome:
     jobs = job_queue.jobs_claim(job_id, batch_size=batch_size)
-    outcomes = run_claimed(jobs) if jobs else {}
+    outcomes = _run_claimed(jobs) if jobs else {}
     job_queue.jobs_republish([o.job_id for o in outcomes.values() if o.retry_reason and o.job_id != job_id])
     outcome = outcomes.get(job_id) or job_queue.job_skipped(job_id, job_queue.job_status(job_id))
     if outcome.retry_reason:
@@ -95,7 +95,7 @@ def _batch_size() -> int:
     return max(1, configured or int(getattr(get_extractor(), "batch_size", 1) or 1))
 
 
-def run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:
+def _run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:
     """Extract and store claimed jobs; every job ends done, failed, or back in the queue."""
     outcomes: dict[int, JobOutcome] = {}
     try:

@@ -2,8 +2,8 @@
 per record. Augmentation writes a batch of jobs through it (memory/services/extraction_store.py);
 the API, the admin and tests write one record at a time through memory/services/storing.py.
 
-Uniqueness is the database's (``INSERT ... ON CONFLICT DO NOTHING`` through
-``bulk_create(ignore_conflicts=True)``, then a re-read that also sees a concurrent winner's row),
+Uniqueness is the database's (``INSERT ... ON CONFLICT DO NOTHING`` through ``db.insert_ignore``,
+then a re-read that also sees a concurrent winner's row),
 one provenance row per mention, unique per (job, memory) and (job, triple), so running a job twice
 adds nothing. Rows are inserted with ``mention_count=0`` and every new mention adds one, so
 two workers inserting the same fact at once end with one row counted twice. Rows are written and
@@ -158,7 +158,7 @@ def predicate_ids(names: set[str]) -> dict[str, int]:
     found = dict(Predicate.objects.filter(name__in=names).values_list("name", "pk"))
     missing = sorted(names - set(found))
     if missing:
-        Predicate.objects.bulk_create([Predicate(name=name) for name in missing], ignore_conflicts=True)
+        db.insert_ignore([Predicate(name=name) for name in missing])
         found.update(Predicate.objects.filter(name__in=missing).values_list("name", "pk"))
     return found
 
@@ -169,7 +169,7 @@ def node_ids(names: dict[tuple[int, str], tuple[str, str]]) -> dict[tuple[int, s
     found = _nodes(set(names))
     missing = sorted(key for key in names if key not in found)
     if missing:
-        Node.objects.bulk_create(
+        db.insert_ignore(
             [
                 Node(
                     entity_id=entity_id,
@@ -178,8 +178,7 @@ def node_ids(names: dict[tuple[int, str], tuple[str, str]]) -> dict[tuple[int, s
                     node_type=names[(entity_id, key)][1][:50],
                 )
                 for entity_id, key in missing
-            ],
-            ignore_conflicts=True,
+            ]
         )
         found.update(_nodes(set(missing)))
     return found
@@ -222,9 +221,7 @@ def triples_upsert(
     names = {pk: name for pk, name in node_rows.values()}
     new = sorted(key for key in keyed if key not in before)
     if new:
-        Triple.objects.bulk_create(
-            [_triple_row(key, *keyed[key], names, embedding_model) for key in new], ignore_conflicts=True
-        )
+        db.insert_ignore([_triple_row(key, *keyed[key], names, embedding_model) for key in new])
     after = _triple_ids(keyed) if new else before
     created = {after[key] for key in new if key in after}
     return after, key_of, created
@@ -286,7 +283,7 @@ def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> li
             unique.setdefault(key, item)
     new = [unique[key] for key in sorted(unique, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or 0))]
     rows = [_provenance_row(item) for item in new if item.mention.process is not None]
-    Provenance.objects.bulk_create(rows, ignore_conflicts=True)
+    db.insert_ignore(rows)
     _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
     _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
     return new

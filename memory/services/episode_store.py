@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memory import db
 from memory.extraction.episodes import episode_text
 from memory.models import AugmentationJob, Episode, Message
 
@@ -57,4 +58,4 @@ def episodes_insert(
         )
         for write, embedding in sorted(zip(writes, embeddings, strict=True), key=lambda pair: pair[0].job.exchange_id)
     ]
-    Episode.objects.bulk_create(rows, ignore_conflicts=True)
+    db.insert_ignore(rows)

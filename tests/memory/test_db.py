@@ -7,11 +7,11 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from memory import db
-from memory.models import AugmentationJob, Entity, Node, Predicate, Triple
+from memory.models import AugmentationJob, Entity, Node, Predicate, Provenance, Triple
 from tests.support.exchanges import record
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,16 @@ def test_insert_ignore_counts_across_more_rows_than_one_statement_takes(tenant):
 
     assert inserted == count - 1
     assert Node.objects.count() == count
+
+
+def test_insert_ignore_skips_only_uniqueness_conflicts(tenant):
+    job = record(tenant, user="fact: one").job
+    neither = Provenance(entity_id=job.entity_id, process_id=job.process_id, job=job)  # memory or triple: CHECK
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        db.insert_ignore([neither])
+
+    assert not Provenance.objects.exists()
 
 
 def test_insert_ignore_writes_what_the_orm_would(tenant):
