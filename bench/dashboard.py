@@ -9,7 +9,7 @@ counted (later views, in any process of the machine, reuse the counts of settled
 dashboard/settled_buckets.py). Rows marked "fresh process" time the first request of a new Python
 process (its first database connection, URL and template loading included), with the counts other
 processes left ("shared counts") or none ("never counted"); --fresh measures every page that way.
-The figures are the same with DEBUG off (DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
+The figures are the same with DEBUG off (DEBUG=0 MEMORI_HTTPS=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
 bench captures queries either way.
 
     .venv/bin/python bench/dashboard.py

@@ -83,6 +83,7 @@ class Stack:
             env.pop(name, None)
         env.update(
             DEBUG="0",
+            MEMORI_HTTPS="0",  # plain HTTP on 127.0.0.1: no redirect to HTTPS
             SECRET_KEY="bench-only-not-a-secret",
             MEMORI_VAR_DIR=str(self.root / "var"),
             MEMORI_EXTRACTOR="rules",

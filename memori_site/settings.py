@@ -4,9 +4,11 @@ Defaults run the whole product on a fresh machine (SQLite file and a file-system
 under var/); production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from memori_site.env import env_bool, env_float, env_int, env_list, env_str
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "axes",
+    "csp",
     "memory",
     "dashboard",
 ]
@@ -48,7 +52,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "dashboard.middleware.QueryValidationMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the "try again later" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "memori_site.urls"
@@ -91,6 +98,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL; SQLite ignores INCLUDE and still gets the index on its key columns.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# --- Login throttle (django-axes) ------------------------------------------------------------
+# After MEMORI_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused (even with the right password) for MEMORI_LOGIN_COOLOFF_MINUTES, on /login/ and
+# /admin/login/; a success before the limit clears the count. Attempts are rows in the database,
+# shared by every web worker; staff see and clear them in the admin ("Access attempts").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("MEMORI_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env_int("MEMORI_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("MEMORI_LOGIN_COOLOFF_MINUTES", 15.0))
+# "username+ip_address" locks that pair; "ip_address" or "username" alone lock more widely (comma: any of them).
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item for item in env_list("MEMORI_LOGIN_LOCKOUT_BY", ["username+ip_address"])
+]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # attempts and lockouts are rows (admin), not log lines at every start
+AXES_LOCKOUT_CALLABLE = "dashboard.lockout.lockout_response"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -114,6 +141,47 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MEMORI_MAX_REQUEST_BYTES", 5 * 1024 * 1024)
+
+# --- HTTPS and browser protections ----------------------------------------------------------
+# MEMORI_HTTPS (default: on when DEBUG is off) says the site is served over HTTPS, normally by a
+# reverse proxy that terminates TLS and sets X-Forwarded-Proto (it must overwrite any the client
+# sent): plain-HTTP requests are redirected (except the health check, for load balancers), cookies
+# are only sent over HTTPS, and browsers are told to use HTTPS only (HSTS). Each Django setting can
+# also be set on its own by its name. Plain HTTP without DEBUG (a local trial): MEMORI_HTTPS=0.
+HTTPS = env_bool("MEMORI_HTTPS", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", HTTPS) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Only ask for preloading if the domain is to be submitted to the browsers' preload lists.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every page: scripts only from this site's static files (no inline
+# script, no eval: the vendored Plotly bundle needs neither), no framing, forms and fetches to this
+# site only. Styles allow inline attributes because Plotly styles its SVG and injects its rules at
+# run time. MEMORI_CSP_REPORT_ONLY=1 reports violations in the browser console without blocking.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env_bool("MEMORI_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+# Debug pages and error reports mask credentials, including passwords inside connection URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "memori_site.debug.CredentialsHidingFilter"
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -183,6 +251,10 @@ MEMORI_RECALL_CACHE_ENTITIES = env_int("MEMORI_RECALL_CACHE_ENTITIES", 256)
 MEMORI_RECALL_CACHE_ROWS = env_int("MEMORI_RECALL_CACHE_ROWS", 1_000_000)
 # Other processes' memories mentioned this recently are recalled even without matching (handoffs); 0 = off.
 MEMORI_RECALL_HANDOFF_SECONDS = env_int("MEMORI_RECALL_HANDOFF_SECONDS", 600)
+# Beyond that window, another process's finding keeps a relevance prior of this weight (0 = off) that halves
+# every FRESH_HALF_LIFE_SECONDS (memory/recall/recent.py): the next agent asks about it in its own words.
+MEMORI_RECALL_FRESH_WEIGHT = env_float("MEMORI_RECALL_FRESH_WEIGHT", 0.2)
+MEMORI_RECALL_FRESH_HALF_LIFE_SECONDS = env_int("MEMORI_RECALL_FRESH_HALF_LIFE_SECONDS", 3600)
 # Two processes stating different values of one claim this close in time contradict each other;
 # further apart (or from one process) the later value supersedes the earlier one.
 MEMORI_CONTRADICTION_WINDOW_SECONDS = env_int("MEMORI_CONTRADICTION_WINDOW_SECONDS", 300)
