@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-PALETTE = (
-    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
-    "#FF9DA6", "#17BECF", "#7F3C8D", "#BCBD22", "#CF1C90", "#11A579", "#2E5EAA", "#E68310",
+PALETTE = (  # Tableau 20 without its greys, and six more: 24 colours for the hash to land on
+    "#4E79A7", "#A0CBE8", "#F28E2B", "#FFBE7D", "#59A14F", "#8CD17D", "#B6992D", "#F1CE63",
+    "#499894", "#86BCB6", "#E15759", "#FF9D9A", "#D37295", "#FABFD2", "#B07AA1", "#D4A6C8",
+    "#9D7660", "#D7B5A6", "#17BECF", "#7F3C8D", "#CF1C90", "#2E5EAA", "#BCBD22", "#8C564B",
 )  # fmt: skip
 NEUTRAL = "#9AA3B5"
 # Kinds of memory: greys told apart by their pattern, so that no kind reads as a process.
@@ -56,22 +57,37 @@ def trend_lines(series: Mapping[str, Mapping[datetime, int]], *, title: str) -> 
     return {"data": data, "layout": figure_layout(title, legend={"orientation": "h", "y": -0.2})}
 
 
-def stacked_bars(series_by_process: Mapping[str, Mapping[datetime, int]], *, title: str) -> dict:
-    """Counts per time bucket stacked by process."""
+def stacked_bars(
+    series_by_process: Mapping[str, Mapping[datetime, int]], *, title: str, bucket: timedelta | None = None
+) -> dict:
+    """Counts per time bucket stacked by process; with ``bucket`` (the bucket size) each bar fills
+    its bucket, from its start to its end, instead of being centred on its start."""
     data = []
     for process in sorted(series_by_process):
         points = series_by_process[process]
         buckets = sorted(points)
-        data.append(
-            {
-                "type": "bar",
-                "name": process,
-                "x": buckets,
-                "y": [points[bucket] for bucket in buckets],
-                "marker": {"color": process_color(process)},
-            }
-        )
+        trace = {
+            "type": "bar",
+            "name": process,
+            "x": buckets,
+            "y": [points[start] for start in buckets],
+            "marker": {"color": process_color(process)},
+        }
+        if bucket is not None:
+            trace["x"] = [start + bucket / 2 for start in buckets]
+            trace["width"] = bucket.total_seconds() * 1000 * 0.92
+            trace["customdata"] = [start.strftime("%Y-%m-%d %H:%M:%S") for start in buckets]
+            trace["hovertemplate"] = "%{customdata} (+" + _duration(bucket) + "): %{y}<extra>%{fullData.name}</extra>"
+        data.append(trace)
     return {"data": data, "layout": figure_layout(title, barmode="stack", legend={"orientation": "h", "y": -0.2})}
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("week", 604800), ("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def cumulative_growth(
@@ -118,7 +134,10 @@ def contributions_by_kind(counts: Mapping[str, Mapping[str, int]], *, kinds: Seq
                 "name": kind,
                 "y": processes,
                 "x": [counts[process].get(kind, 0) for process in processes],
-                "marker": {"color": color, "pattern": {"shape": shape, "fgcolor": "#30343c", "size": 6}},
+                "marker": {
+                    "color": color,
+                    "pattern": {"shape": shape, "fillmode": "overlay", "fgcolor": "rgba(20,24,32,0.55)", "size": 7},
+                },
             }
         )
     height = max(260, 80 + 26 * len(processes))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard.buckets import STRIDES, floor_to_bucket, stride
@@ -20,14 +20,33 @@ from dashboard.settled_buckets import grouped_count
 from memory.models import AugmentationJob, Entity, Exchange, Memory, RecallEvent
 
 MAX_BUCKETS = 90
+SERIES_NAMES = ("exchanges", "memories", "recalls", "augmentations")
+
+
+@dataclass(frozen=True)
+class SeriesExtent:
+    name: str  # "exchanges", "memories", "recalls", "augmentations"
+    first: datetime
+    last: datetime
 
 
 @dataclass(frozen=True)
 class DataExtent:
-    """When the entity's recorded activity starts and ends; None for both when it has none."""
+    """When the entity's recorded activity starts and ends (None for both when it has none), and
+    where each kind of activity is: imported exchanges may lie years before their recalls."""
 
     first: datetime | None
     last: datetime | None
+    series: tuple[SeriesExtent, ...] = ()
+
+    @property
+    def apart(self) -> bool:
+        """Whether some kinds of activity are far from the others (e.g. imported history): each then
+        gets a link to its own range."""
+        if self.first is None or len(self.series) < 2:
+            return False
+        whole = self.last - self.first
+        return any(series.last - series.first < whole / 10 for series in self.series)
 
 
 @dataclass(frozen=True)
@@ -45,14 +64,19 @@ class TimelineRange:
         return cls(start=start, end=end, granularity=granularity, whole_life=whole_life)
 
     @classmethod
+    def around(cls, first: datetime, last: datetime, *, whole_life: bool = False) -> TimelineRange:
+        """From ``first`` to ``last`` (both included), padded by 1% (at least a second) each side."""
+        first, last = min(first, last), max(first, last)
+        pad = max(timedelta(seconds=1), (last - first) * 0.01)
+        return cls.fitting(first - pad, last + pad, whole_life=whole_life)
+
+    @classmethod
     def whole_life_of(cls, extent: DataExtent, *, now: datetime | None = None) -> TimelineRange:
-        """The span of the data, padded by a few percent (at least a second) on each side; the last
-        hour when the entity has no data yet."""
+        """The span of the data; the last hour when the entity has no data yet."""
         if extent.first is None or extent.last is None:
             now = now or timezone.now()
             return cls.fitting(now - timedelta(hours=1), now + timedelta(minutes=1), whole_life=True)
-        pad = max(timedelta(seconds=1), (extent.last - extent.first) * 0.03)
-        return cls.fitting(extent.first - pad, extent.last + pad, whole_life=True)
+        return cls.around(extent.first, extent.last, whole_life=True)
 
     @property
     def step(self) -> timedelta:
@@ -80,23 +104,28 @@ def _edge(model, field: str, *, last: bool, **filters) -> Subquery:
 def data_extent(entity: Entity) -> DataExtent:
     """First and last moment of the entity's exchanges (original times), memories (first seen),
     recalls and finished augmentations: one query, each end read from an index but the jobs'."""
-    done = AugmentationJob.objects.filter(entity=OuterRef("pk"), status=AugmentationJob.Status.DONE)
+    done = AugmentationJob.objects.filter(entity=OuterRef("pk"), status=AugmentationJob.Status.DONE).order_by()
+    jobs = done.values("entity")
     row = (
         Entity.objects.filter(pk=entity.pk)
         .annotate(
-            exchange_first=_edge(Exchange, "occurred_at", last=False),
-            exchange_last=_edge(Exchange, "occurred_at", last=True),
-            memory_first=_edge(Memory, "first_seen_at", last=False),
-            memory_last=_edge(Memory, "first_seen_at", last=True),
-            recall_first=_edge(RecallEvent, "created_at", last=False),
-            recall_last=_edge(RecallEvent, "created_at", last=True),
-            job_last=Subquery(done.order_by().values("entity").annotate(last=Max("finished_at")).values("last")),
+            exchanges_first=_edge(Exchange, "occurred_at", last=False),
+            exchanges_last=_edge(Exchange, "occurred_at", last=True),
+            memories_first=_edge(Memory, "first_seen_at", last=False),
+            memories_last=_edge(Memory, "first_seen_at", last=True),
+            recalls_first=_edge(RecallEvent, "created_at", last=False),
+            recalls_last=_edge(RecallEvent, "created_at", last=True),
+            augmentations_first=Subquery(jobs.annotate(at=Min("finished_at")).values("at")),
+            augmentations_last=Subquery(jobs.annotate(at=Max("finished_at")).values("at")),
         )
-        .values(
-            "exchange_first", "exchange_last", "memory_first", "memory_last", "recall_first", "recall_last", "job_last"
-        )  # fmt: skip
+        .values(*(f"{name}_{end}" for name in SERIES_NAMES for end in ("first", "last")))
         .get()
     )
-    firsts = [row[key] for key in ("exchange_first", "memory_first", "recall_first") if row[key]]
-    lasts = [row[key] for key in ("exchange_last", "memory_last", "recall_last", "job_last") if row[key]]
-    return DataExtent(first=min(firsts) if firsts else None, last=max(lasts) if lasts else None)
+    series = tuple(
+        SeriesExtent(name, row[f"{name}_first"], row[f"{name}_last"])
+        for name in SERIES_NAMES
+        if row[f"{name}_first"] and row[f"{name}_last"]
+    )
+    if not series:
+        return DataExtent(first=None, last=None)
+    return DataExtent(first=min(item.first for item in series), last=max(item.last for item in series), series=series)

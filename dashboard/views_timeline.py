@@ -5,8 +5,12 @@ keeps its original times), in buckets sized to the range; a chart with nothing i
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from dashboard import charts
 from dashboard.access import entity_for
@@ -14,7 +18,7 @@ from dashboard.graph import GraphFilters
 from dashboard.periods import PRESET_DAYS, period_from_query
 from dashboard.rendering import paginate, render_page
 from dashboard.timeline import activity_by_process, as_of_totals, memories_as_of, memory_growth, mentions_until
-from dashboard.timeline_range import TimelineRange, data_extent
+from dashboard.timeline_range import DataExtent, TimelineRange, data_extent
 
 # What each chart counts, for the sentence that replaces an empty chart.
 NOUNS = {
@@ -25,23 +29,51 @@ NOUNS = {
 }
 
 
-def _timeline_range(request: HttpRequest, extent) -> tuple[TimelineRange, int | None]:
+ZOOM_HELP = "“from” and “to” take a date and time such as 2023-05-07T13:00:00; showing the whole life instead."
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _timeline_range(request: HttpRequest, extent: DataExtent) -> tuple[TimelineRange, int | None, str]:
+    """The range asked for: ?from=&to= (moments, the zoom links), ?days= or ?start=&end= (days),
+    else the whole life; with a message when the moments given cannot be read."""
+    if "from" in request.GET or "to" in request.GET:
+        first, last = _moment(request.GET.get("from", "")), _moment(request.GET.get("to", ""))
+        if first and last:
+            return TimelineRange.around(first, last), None, ""
+        return TimelineRange.whole_life_of(extent), None, ZOOM_HELP
     if request.GET.get("days") or request.GET.get("start"):
         period = period_from_query(request.GET)
-        return TimelineRange.fitting(period.start, period.end), period.days
-    return TimelineRange.whole_life_of(extent), None
+        return TimelineRange.fitting(period.start, period.end), period.days, ""
+    return TimelineRange.whole_life_of(extent), None, ""
+
+
+def _custom_days(request: HttpRequest) -> tuple | None:
+    """The first and last day of a ?start=&end= range, to show them back in the form."""
+    if "from" in request.GET or "to" in request.GET or not request.GET.get("start"):
+        return None
+    period = period_from_query(request.GET)
+    return (period.start.date(), period.last_day) if period.days is None else None
 
 
 @login_required
 def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
     extent = data_extent(entity)
-    span, days = _timeline_range(request, extent)
+    span, days, range_error = _timeline_range(request, extent)
     moment = GraphFilters.from_query({"start": request.GET.get("as_of", "")}).start
     figures = []
     for index, (title, series) in enumerate(activity_by_process(entity, span).items()):
         total = sum(sum(points.values()) for points in series.values())
-        figure = charts.stacked_bars(series, title=title) if total else None
+        figure = charts.stacked_bars(series, title=title, bucket=span.step) if total else None
         if figure:
             figure["layout"]["xaxis"] = {"range": [span.start, span.end], "type": "date"}
         figures.append({"id": f"timeline-{index}", "title": title, "noun": NOUNS[title], "figure": figure})
@@ -49,6 +81,8 @@ def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     context = {
         "span": span,
         "days": days,
+        "range_error": range_error,
+        "custom_days": _custom_days(request),
         "extent": extent,
         "presets": PRESET_DAYS,
         "figures": figures,

@@ -148,7 +148,7 @@ def test_graph_explorer_renders_filters_and_shows_a_nodes_triples(page, demo, li
 def test_process_view_timeline_and_sessions(page, demo, live_server):
     page.goto(live_server.url + reverse("dashboard:processes", args=[demo.entity.pk]))
     wait_for_plot(page, "#flow-chart")
-    expect(page.locator("#process-billing_agent")).to_contain_text("Recalled from other processes")
+    expect(page.locator("#process-billing_agent")).to_contain_text("Received from other processes")
     shoot(page, "processes", phone=True)
     page.emulate_media(color_scheme="dark")
     page.reload()

@@ -1,7 +1,10 @@
 from django.urls import reverse
 
 from dashboard.graph import EDGE_CAP
-from tests.dashboard.conftest import add_graph, add_memory
+from dashboard.graph_figure import EDGE_LABELS
+from memory.models import AugmentationJob, Entity, Triple
+from tests.dashboard.conftest import add_graph, add_memory, call
+from tests.dashboard.many_agents import build_many_agents
 
 TRIPLES_BY_RESEARCH = [
     ("Memori", "uses", "PostgreSQL"),
@@ -73,3 +76,86 @@ def test_node_names_are_escaped(member_client, handoff):
     add_graph(handoff.entity, "research_agent", [("<script>alert(1)</script>", "uses", "tea")])
     response = member_client.get(graph_url(handoff.entity))
     assert b"<script>alert(1)" not in response.content
+
+
+def drawn_labels(figure) -> dict[str, list[str]]:
+    """Text written on the drawing without hover, per trace name."""
+    return {
+        trace["name"]: [text for text in trace["text"] if text]
+        for trace in figure["data"]
+        if "text" in trace.get("mode", "")
+    }
+
+
+def test_edges_name_their_relation_without_hover(member_client, handoff):
+    add_graph(handoff.entity, "research_agent", TRIPLES_BY_RESEARCH)
+    figure = member_client.get(graph_url(handoff.entity)).context["figure"]
+    labels = drawn_labels(figure)
+    assert {"competes with", "uses"} <= set(labels["current relations"])
+    assert labels["current relations"].count("uses") >= 2
+    assert {"Memori", "Mem0", "Qdrant", "PostgreSQL"} <= set(labels["nodes"])
+
+
+def test_only_the_strongest_edges_are_named_when_there_are_many(member_client, handoff):
+    add_graph(handoff.entity, "research_agent", [(f"service {i}", "depends_on", f"library {i}") for i in range(80)])
+    figure = member_client.get(graph_url(handoff.entity)).context["figure"]
+    assert len(drawn_labels(figure)["current relations"]) == EDGE_LABELS
+
+
+def test_contradicted_and_superseded_edges_are_marked(member_client, tenant):
+    many = build_many_agents(tenant)
+    response = member_client.get(graph_url(many.entity))
+    view, figure = response.context["view"], response.context["figure"]
+    states = {edge["content"]: (edge["contradicted"], edge["superseded"]) for edge in view.edges}
+    assert states["Acme Corp based in Lisbon"] == (True, False)
+    assert states["Acme Corp based in Berlin"] == (True, False)
+    assert states["rollout plan is three phases"] == (False, True)
+    assert states["rollout plan is two phases"] == (False, False)
+    traces = {trace["name"]: trace for trace in figure["data"]}
+    assert traces["contradicted"]["line"]["dash"] == "dash" and traces["superseded"]["line"]["dash"] == "dot"
+    assert drawn_labels(figure)["contradicted relations"] == ["⚠ based in", "⚠ based in"]
+    assert drawn_labels(figure)["superseded relations"] == ["is (old)"]
+    body = response.content.decode()
+    assert "2 contradicted</span>" in body and "1 superseded</span>" in body
+
+
+def test_the_node_panel_marks_conflicting_relations(member_client, tenant):
+    many = build_many_agents(tenant)
+    view = member_client.get(graph_url(many.entity)).context["view"]
+    plan = next(node for node in view.nodes if node["name"] == "rollout plan")
+    body = member_client.get(reverse("dashboard:graph_node", args=[many.entity.pk, plan["id"]])).content.decode()
+    assert "superseded by a later value" in body
+    lisbon = next(node for node in view.nodes if node["name"] == "Lisbon")
+    body = member_client.get(reverse("dashboard:graph_node", args=[many.entity.pk, lisbon["id"]])).content.decode()
+    assert 'class="contradicted"' in body
+
+
+def test_the_page_offers_every_drawn_node_to_the_search_box(member_client, handoff):
+    add_graph(handoff.entity, "research_agent", TRIPLES_BY_RESEARCH)
+    body = member_client.get(graph_url(handoff.entity)).content.decode()
+    assert 'id="node-search"' in body
+    for name in ("Memori", "Mem0", "Qdrant", "PostgreSQL"):
+        assert f'<option value="{name}">' in body
+
+
+def test_an_empty_graph_says_why(member_client, tenant, handoff):
+    quiet = Entity.objects.create(tenant=tenant, external_id="quiet_customer")
+    assert "no agent has recorded an exchange" in member_client.get(graph_url(quiet)).content.decode()
+
+    exchange = call(tenant, process="triage_agent", user="Hello there.", assistant="Hi!", augment=False)
+    waiting = exchange.entity
+    Triple.objects.filter(entity=waiting).delete()
+    body = member_client.get(graph_url(waiting)).content.decode()
+    assert "waiting to be augmented" in body and "appear once" not in body
+
+    AugmentationJob.objects.filter(entity=waiting).update(status=AugmentationJob.Status.DONE)
+    body = member_client.get(graph_url(waiting)).content.decode()
+    assert "were augmented and gave no relation" in body
+    assert "appear once" not in body and "waiting" not in body
+
+
+def test_the_graph_of_fourteen_agents_makes_no_query_per_process(member_client, tenant, django_assert_max_num_queries):
+    many = build_many_agents(tenant)
+    with django_assert_max_num_queries(12):
+        response = member_client.get(graph_url(many.entity))
+    assert len(response.context["view"].processes) >= 12

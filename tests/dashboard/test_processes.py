@@ -3,8 +3,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from memory.models import RecallEvent
+from dashboard.charts import PALETTE, process_color
+from memory.models import RecallEvent, RecallHit
 from tests.dashboard.conftest import XSS, add_memory
+from tests.dashboard.many_agents import AGENTS, build_many_agents
 
 
 def test_it_shows_contributions_and_recall_flow(member_client, handoff, django_assert_max_num_queries):
@@ -47,3 +49,76 @@ def test_recall_flows_cover_the_chosen_range(member_client, handoff):
     assert not billing_recalled_triage(recent)
     assert billing_recalled_triage(whole_life)
     assert billing_recalled_triage(member_client.get(url, {"days": "90"}))
+
+
+def test_raw_pending_work_counts_as_received(member_client, tenant):
+    many = build_many_agents(tenant)  # every agent recalled while ops_agent's last exchange was not augmented
+    response = member_client.get(reverse("dashboard:processes", args=[many.entity.pk]))
+    summaries = {summary.name: summary for summary in response.context["summaries"]}
+
+    reviewer = summaries[many.raw_served_to]
+    assert [row["source"] for row in reviewer.raw_from_others] == [many.raw_source]
+    assert reviewer.raw_total == 1 and reviewer.received_total == reviewer.recalled_total + 1
+    assert summaries[many.raw_source].raw_total == 0  # its own raw work is not received from others
+    assert (many.raw_source, many.raw_served_to) in {(s, t) for s, t, _ in response.context["flows"]}
+    body = response.content.decode()
+    assert f"from {many.raw_source}, served before its augmentation finished" in body
+
+
+def test_an_agent_given_only_raw_work_is_not_told_it_received_nothing(member_client, handoff):
+    """technical_agent recalled while triage's last exchange was still queued (the gap fixture)."""
+    RecallHit.objects.filter(event__process__external_id="technical_agent").delete()
+    response = member_client.get(reverse("dashboard:processes", args=[handoff.entity.pk]))
+    technical = next(s for s in response.context["summaries"] if s.name == "technical_agent")
+    assert technical.raw_total == 1 and technical.raw_from_others[0]["source"] == "triage_agent"
+    card = response.content.decode().split('id="process-technical_agent"')[1].split("</details>")[0]
+    assert "Nothing from other processes" not in card
+    assert "served before its augmentation finished" in card
+
+
+def test_cards_collapse_and_can_be_searched(member_client, tenant):
+    many = build_many_agents(tenant)
+    body = member_client.get(reverse("dashboard:processes", args=[many.entity.pk])).content.decode()
+    assert body.count('<details class="panel process"') == len(AGENTS)
+    assert '<details class="panel process" id="process-billing_agent" data-process="billing_agent">' in body  # closed
+    assert 'id="process-search"' in body and "dashboard/processes.js" in body
+
+
+def test_a_process_has_one_colour_on_every_page_and_for_every_entity(member_client, tenant, handoff):
+    many = build_many_agents(tenant)
+    colour = process_color("triage_agent")
+    processes = member_client.get(reverse("dashboard:processes", args=[many.entity.pk]))
+    assert f'fill="{colour}"' in processes.content.decode().split('id="process-triage_agent"')[1][:400]
+    sankey = processes.context["flow_figure"]["data"][0]
+    assert sankey["node"]["color"][sankey["node"]["label"].index("triage_agent")] == colour
+    timeline = member_client.get(reverse("dashboard:timeline", args=[many.entity.pk]))
+    bars = next(f for f in timeline.context["figures"] if f["title"] == "Exchanges")["figure"]["data"]
+    assert next(trace for trace in bars if trace["name"] == "triage_agent")["marker"]["color"] == colour
+    graph = member_client.get(reverse("dashboard:graph", args=[handoff.entity.pk]))  # another entity, 3 agents
+    nodes = next(trace for trace in graph.context["figure"]["data"] if trace["name"] == "nodes")
+    assert colour in nodes["marker"]["color"]
+    assert process_color("triage_agent") == colour  # not the order of the names on a page
+
+
+def test_kinds_are_not_coloured_like_processes(member_client, handoff):
+    response = member_client.get(reverse("dashboard:processes", args=[handoff.entity.pk]))
+    kind_colours = {trace["marker"]["color"] for trace in response.context["contributions_figure"]["data"]}
+    assert kind_colours and not kind_colours & set(PALETTE)
+
+
+def test_sankey_labels_are_process_names_with_column_headings(member_client, tenant):
+    many = build_many_agents(tenant)
+    figure = member_client.get(reverse("dashboard:processes", args=[many.entity.pk])).context["flow_figure"]
+    labels = figure["data"][0]["node"]["label"]
+    assert set(labels) == {name for name, _ in AGENTS}
+    assert [a["text"] for a in figure["layout"]["annotations"]] == ["<b>contributed by</b>", "<b>received by</b>"]
+    assert figure["data"][0]["textfont"]["shadow"] == "none"
+
+
+def test_the_process_view_of_fourteen_agents_makes_no_query_per_process(
+    member_client, tenant, django_assert_max_num_queries
+):
+    many = build_many_agents(tenant)
+    with django_assert_max_num_queries(15):
+        response = member_client.get(reverse("dashboard:processes", args=[many.entity.pk]))
+    assert len(response.context["summaries"]) == len(AGENTS)

@@ -3,8 +3,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from memory.models import Memory
+from dashboard.timeline_range import TimelineRange
+from memory.models import AugmentationJob, Entity, Memory, RecallEvent
 from tests.dashboard.conftest import XSS, add_memory
+from tests.dashboard.many_agents import AGENTS, IMPORTED_AT, build_many_agents
 
 
 def test_it_stacks_activity_by_process(member_client, handoff, django_assert_max_num_queries):
@@ -68,3 +70,81 @@ def test_memories_as_of_are_escaped(member_client, handoff):
         {"as_of": (timezone.localtime() + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")},
     )
     assert b"<script>alert" not in response.content
+
+
+def timeline_of(client, entity, **params):
+    return client.get(reverse("dashboard:timeline", args=[entity.pk]), params)
+
+
+def exchanges_chart(response) -> dict | None:
+    return next(f for f in response.context["figures"] if f["title"] == "Exchanges")["figure"]
+
+
+def test_the_default_range_covers_imported_history(member_client, tenant):
+    many = build_many_agents(tenant)  # exchanges of 7 May 2023, recalled and augmented now
+
+    response = timeline_of(member_client, many.entity)
+
+    span = response.context["span"]
+    assert span.whole_life and span.start <= IMPORTED_AT and span.end > timezone.now() - timedelta(minutes=5)
+    drawn = exchanges_chart(response)
+    assert {trace["name"] for trace in drawn["data"]} == {name for name, _ in AGENTS}
+    assert sum(sum(trace["y"]) for trace in drawn["data"]) == len(many.exchanges)
+    assert "exchanges</a> 2023-05-07 13:00:00" in response.content.decode()  # a zoom link to the history
+
+
+def test_buckets_fit_the_range_so_seconds_of_activity_are_not_one_bar(member_client, tenant):
+    many = build_many_agents(tenant)
+    first, last = many.exchanges[0].occurred_at, many.exchanges[-1].occurred_at  # five seconds apart
+
+    response = timeline_of(member_client, many.entity, **{"from": first.isoformat(), "to": last.isoformat()})
+
+    span = response.context["span"]
+    assert span.granularity == "second"
+    drawn = exchanges_chart(response)
+    assert len(drawn["data"][0]["x"]) <= 90
+    per_bucket = [sum(values) for values in zip(*(trace["y"] for trace in drawn["data"]), strict=True)]
+    assert sum(per_bucket) == len(many.exchanges) and max(per_bucket) < len(many.exchanges)
+    growth = response.context["growth_figure"]["data"][0]
+    assert growth["line"]["shape"] == "hv"  # steps where memories were added, no ramp across quiet time
+
+
+def test_an_hour_of_data_is_not_drawn_in_day_buckets():
+    now = timezone.now()
+    assert TimelineRange.around(now - timedelta(hours=1), now).granularity == "minute"
+    assert TimelineRange.around(now - timedelta(days=900), now).granularity == "4 weeks"
+    assert TimelineRange.around(now - timedelta(seconds=5), now).granularity == "second"
+
+
+def test_a_range_without_data_says_so_in_words(member_client, tenant):
+    many = build_many_agents(tenant)
+    RecallEvent.objects.filter(entity=many.entity).update(created_at=IMPORTED_AT)
+    AugmentationJob.objects.filter(entity=many.entity).update(finished_at=IMPORTED_AT)
+
+    response = timeline_of(member_client, many.entity, days="1")
+
+    assert all(figure["figure"] is None for figure in response.context["figures"])
+    body = response.content.decode()
+    assert "No exchanges between" in body and "No recalls between" in body
+    assert "show its whole life" in body
+
+
+def test_an_entity_with_nothing_recorded_says_so(member_client, tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="brand_new")
+    response = timeline_of(member_client, entity)
+    assert response.status_code == 200
+    assert "Nothing has been recorded for brand_new yet" in response.content.decode()
+    assert response.context["growth_figure"] is None
+
+
+def test_unreadable_zoom_moments_get_a_message_not_an_error(member_client, handoff):
+    response = timeline_of(member_client, handoff.entity, **{"from": "2024-13-45T99:00", "to": "yesterday"})
+    assert response.status_code == 200
+    assert "take a date and time" in response.content.decode()
+
+
+def test_the_timeline_makes_no_query_per_process(member_client, tenant, django_assert_max_num_queries):
+    many = build_many_agents(tenant)
+    with django_assert_max_num_queries(15):
+        response = timeline_of(member_client, many.entity)
+    assert response.status_code == 200
