@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -42,7 +43,7 @@ USAGE_READONLY = (
 
 
 def _when(moment) -> str:
-    return date_format(moment, "DATETIME_FORMAT") if moment else "—"
+    return date_format(timezone.localtime(moment), "j M Y H:i") if moment else "—"
 
 
 def triple_replacements() -> QuerySet[Triple]:
@@ -109,6 +110,9 @@ class ContributingProcessFilter(admin.SimpleListFilter):
 class KnowledgeAdmin(AuditTrailMixin, PageCompletedAdmin, TenantScopedAdmin):
     """Shared by memories and triples: contributors and validity columns, audited deletes."""
 
+    class Media:
+        css = {"all": ("memory_admin/lists.css",)}
+
     def complete_page(self, request, rows: list) -> None:
         target = self.model._meta.model_name
         contributors: dict[int, set[str]] = {}
@@ -155,16 +159,7 @@ class TripleProvenanceInline(MemoryProvenanceInline):
 
 @admin.register(Memory)
 class MemoryAdmin(KnowledgeAdmin):
-    list_display = (
-        "short_content",
-        "kind",
-        "entity",
-        "contributors",
-        "mention_count",
-        "recall_count",
-        "validity",
-        "last_seen_at",
-    )
+    list_display = ("short_content", "validity", "contributors", "kind", "entity", "mention_count", "last_seen_at")
     list_filter = (
         "kind",
         ValidityFilter,
@@ -190,7 +185,32 @@ class MemoryAdmin(KnowledgeAdmin):
         "claim_value",
         "claim_value_type",
     )
-    fields = ("entity", "kind", "owner_process", "content", "is_contradicted", *readonly_fields)
+    fieldsets = (
+        (None, {"fields": ("entity", "kind", "owner_process", "content", "is_contradicted")}),
+        (
+            "Who said it, and whether it still holds",
+            {
+                "fields": (
+                    "contributors",
+                    "first_process",
+                    "validity",
+                    ("valid_from", "valid_to"),
+                    "superseded_by",
+                    ("claim_subject", "claim_attribute", "claim_value", "claim_value_type"),
+                )
+            },
+        ),
+        (
+            "Use",
+            {
+                "fields": (
+                    ("mention_count", "first_seen_at", "last_seen_at"),
+                    ("recall_count", "last_recalled_at"),
+                    "embedding_model",
+                )
+            },
+        ),
+    )
     inlines = [MemoryProvenanceInline]
     actions = ["restore_superseded"]
 
@@ -199,7 +219,7 @@ class MemoryAdmin(KnowledgeAdmin):
         if obj.is_current:
             return format_html("current since {}", _when(obj.valid_from))
         return format_html(
-            "said {}, until {}: {}", _when(obj.valid_from), _when(obj.valid_to), self._replacement(obj.superseded_by)
+            "{} – {}, {}", _when(obj.valid_from), _when(obj.valid_to), self._replacement(obj.superseded_by)
         )
 
     @admin.action(description="Undo the supersession of selected memories (current again)")
@@ -243,7 +263,7 @@ class MemoryAdmin(KnowledgeAdmin):
 
 @admin.register(Triple)
 class TripleAdmin(KnowledgeAdmin):
-    list_display = ("content", "entity", "contributors", "mention_count", "validity", "last_seen_at")
+    list_display = ("content", "validity", "contributors", "entity", "mention_count", "last_seen_at")
     list_filter = (
         ValidityFilter,
         ContributingProcessFilter,
@@ -277,13 +297,14 @@ class TripleAdmin(KnowledgeAdmin):
         replacement = obj.replacement
         # Until its replacement was first said, or its own last mention if it was said again after that.
         until = max(obj.last_seen_at, replacement.first_seen_at)
-        return format_html(
-            "said {}, until {}: {}", _when(obj.first_seen_at), _when(until), self._replacement(replacement)
-        )
+        return format_html("{} – {}, {}", _when(obj.first_seen_at), _when(until), self._replacement(replacement))
 
     @staticmethod
     def audited_delete(obj: Triple, *, actor: Actor) -> None:
         triple_delete(triple=obj, actor=actor)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # triples come from augmentation and the API; a hand-made row here was not audited
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # triples are corrected by deleting them (audited) or editing the facts

@@ -114,6 +114,8 @@ def test_a_memorys_page_shows_its_audit_trail_newest_first(operator_client, oper
     page = response.content.decode()
     assert "Audit trail" in page and "Invoices go out" not in page
     assert f"{AUDIT_LOG}?object_type=memory&amp;object_id={stripe.pk}" in page
+    log = operator_client.get(AUDIT_LOG, {"object_type": "memory", "object_id": stripe.pk})
+    assert sentences(log) == trail
 
 
 def test_a_contradictions_page_shows_its_resolution(operator_client, operator, entity):
