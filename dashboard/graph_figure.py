@@ -6,6 +6,7 @@ replaced it) in grey dots."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from dashboard.charts import NEUTRAL, figure_layout, process_color
@@ -64,19 +65,48 @@ def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping]) -> dic
     data += _edge_labels(edges, position)
     data.append(_node_markers(nodes))
     hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False,
-                   "range": [-1.3, 1.3]}  # fmt: skip
-    layout = figure_layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=620, dragmode="pan",
-                     legend={"orientation": "h", "y": -0.05, "title": {"text": "Contributed by"}})  # fmt: skip
+                   "range": [-1.2, 1.2]}  # fmt: skip
+    layout = figure_layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=680, dragmode="pan",
+                     legend={"orientation": "h", "y": -0.02, "title": {"text": "Contributed by"},
+                             "entrywidth": 130, "entrywidthmode": "pixels"})  # fmt: skip
     layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
     return {"data": data, "layout": layout}
 
 
+def label_positions(edges: Sequence[Mapping], position: Mapping) -> list[tuple[float, float]]:
+    """Where each edge's label goes: past the middle, towards the end with fewer edges (labels of a
+    hub's edges would all crowd round the hub), and edges between the same two nodes fanned out
+    across the line so that their labels do not print over each other."""
+    degree: Counter = Counter()
+    for edge in edges:
+        degree[edge["source"]] += 1
+        degree[edge["target"]] += 1
+    seen_pairs: Counter = Counter()
+    spots = []
+    for edge in edges:
+        (x0, y0), (x1, y1) = position[edge["source"]], position[edge["target"]]
+        share = 0.5 if degree[edge["source"]] == degree[edge["target"]] else 0.62
+        if degree[edge["source"]] < degree[edge["target"]]:
+            share = 1 - share
+        x, y = x0 + (x1 - x0) * share, y0 + (y1 - y0) * share
+        pair = frozenset((edge["source"], edge["target"]))
+        nth = seen_pairs[pair]
+        seen_pairs[pair] += 1
+        if nth:
+            length = math.hypot(x1 - x0, y1 - y0) or 1.0
+            offset = 0.045 * ((nth + 1) // 2) * (1 if nth % 2 else -1)
+            x, y = x - (y1 - y0) / length * offset, y + (x1 - x0) / length * offset
+        spots.append((round(x, 4), round(y, 4)))
+    return spots
+
+
 def _edge_labels(edges: Sequence[Mapping], position: Mapping) -> list[dict]:
-    """Relation names at the edges' midpoints, a trace per state (current ones in the page's text
-    colour): all of them up to EDGE_LABELS, else the conflicting ones and the strongest (edges arrive
-    strongest first); every midpoint hovers with the sentence."""
+    """Relation names on the edges (see label_positions), a trace per state (current ones in the
+    page's text colour): all of them up to EDGE_LABELS, else the conflicting ones and the strongest
+    (edges arrive strongest first); every label spot hovers with the sentence."""
     ranked = sorted(range(len(edges)), key=lambda i: (not _edge_state(edges[i]), i))
     written = set(ranked[:EDGE_LABELS])
+    spots = label_positions(edges, position)
     traces = []
     for state, color in (("", None), ("contradicted", CONTRADICTED_COLOR), ("superseded", SUPERSEDED_COLOR)):
         chosen = [index for index, edge in enumerate(edges) if _edge_state(edge) == state]
@@ -87,8 +117,8 @@ def _edge_labels(edges: Sequence[Mapping], position: Mapping) -> list[dict]:
             "mode": "text",
             "name": f"{state or 'current'} relations",
             "showlegend": False,
-            "x": [(position[edges[i]["source"]][0] + position[edges[i]["target"]][0]) / 2 for i in chosen],
-            "y": [(position[edges[i]["source"]][1] + position[edges[i]["target"]][1]) / 2 for i in chosen],
+            "x": [spots[i][0] for i in chosen],
+            "y": [spots[i][1] for i in chosen],
             "text": [edge_label(edges[i]) if i in written else "" for i in chosen],
             "hovertext": [_edge_hover(edges[i]) for i in chosen],
             "hoverinfo": "text",

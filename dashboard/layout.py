@@ -55,9 +55,10 @@ def connected_components(node_count: int, edges: Sequence[tuple[int, int, float]
 
 
 def _pack(sizes: list[int]) -> list[tuple[float, float, float]]:
-    """(centre x, centre y, radius) per component, in rows: a component's radius grows with the
-    square root of its node count, rows are about as wide as the whole is tall."""
-    radii = [math.sqrt(size) for size in sizes]
+    """(centre x, centre y, radius) per component, in rows about as wide as the whole is tall. A
+    component's radius grows a little faster than the square root of its node count: labels do not
+    shrink with the drawing, so a big cluster needs more room per node than a pair does."""
+    radii = [size**0.65 for size in sizes]
     width = max(max(radii) * 2, math.sqrt(sum((2 * r) ** 2 for r in radii)) * 1.25)
     boxes, x, y, row_height = [], 0.0, 0.0, 0.0
     for radius in radii:

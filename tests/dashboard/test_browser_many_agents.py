@@ -18,6 +18,16 @@ def many(tenant, staff_member):
     return build_many_agents(tenant)
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):  # noqa: F811
+    """Every test here fails on a script error or a Content-Security-Policy violation."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    yield
+    assert problems == []
+
+
 def test_timeline_shows_imported_history_and_says_when_a_range_is_empty(page, many, live_server):  # noqa: F811
     url = live_server.url + reverse("dashboard:timeline", args=[many.entity.pk])
     page.goto(url)
