@@ -15,6 +15,10 @@
    so a memory wins a tie with the exchange it was extracted from.
 4. Threshold: a row must match lexically or be densely similar enough to be relevant at all, so a
    query about nothing the entity knows returns nothing rather than the least-bad memories.
+   Fresh findings (recent.py): a row another process mentioned in the last hours gets a prior
+   that halves every `MEMORI_RECALL_FRESH_HALF_LIFE_SECONDS`, added to its fused score and to its
+   cosine where the threshold is applied, and is a candidate whatever its place in either list:
+   the next agent asks about a colleague's new finding in its own words.
 5. Co-mentions: memories extracted from the same exchange are context for each other (decisions
    made together belong together: "Implement authentication with JWT tokens. Use bcrypt for
    passwords."). The best `comention_anchors` results may each bring up to `comention_siblings`
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memory.recall.index import EntityIndex
+from memory.recall.recent import NO_FRESH_FINDINGS, FreshFindings
 from memory.recall.validity import current_row
 from memory.recall.vector import top_rows
 
@@ -94,15 +99,17 @@ def rank(
     caller_process_id: int | None,
     limit: int,
     config: RankingConfig | None = None,
+    fresh: FreshFindings = NO_FRESH_FINDINGS,
 ) -> list[Ranked]:
-    """The best visible rows for `query`, best first, deduplicated, at most `limit` (before budget)."""
+    """The best visible rows for `query`, best first, deduplicated, at most `limit` (before budget).
+    `fresh`: other processes' fresh findings and their prior (recent.py)."""
     config = config or DEFAULT_CONFIG
     if index.size == 0 or limit <= 0 or not allowed.any():
         return []
     if query_vector is None or not query.strip():
         scored = _by_priors(index, allowed, caller_process_id, limit * 3, config)
     else:
-        scored = _fused(index, query, query_vector, allowed, caller_process_id, config)
+        scored = _fused(index, query, query_vector, allowed, caller_process_id, config, fresh)
     kept = _collapse_duplicates(index, scored, limit, config.duplicate_similarity)
     return current_first(index, kept, allowed)[:limit]
 
@@ -111,13 +118,13 @@ Scored = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # ro
 # via (anchor row of a co-mentioned row, -1 otherwise); best first
 
 
-def _fused(index, query, query_vector, allowed, caller_process_id, config: RankingConfig) -> Scored:
+def _fused(index, query, query_vector, allowed, caller_process_id, config: RankingConfig, fresh) -> Scored:
     dense_rows, _ = index.vectors.search(query_vector, config.depth, allowed)
     lexical_all = index.lexical.scores(query)
     lexical_all[~allowed] = 0.0
     matched = np.flatnonzero(lexical_all > 0)
     lexical_rows = matched[top_rows(lexical_all[matched], config.depth)] if matched.size else matched
-    rows = np.union1d(dense_rows, lexical_rows)
+    rows = np.union1d(np.union1d(dense_rows, lexical_rows), fresh.rows[allowed[fresh.rows]])
     if not rows.size:
         return _empty()
     dense = index.vectors.similarity(query_vector, rows).astype(np.float32)
@@ -130,9 +137,10 @@ def _fused(index, query, query_vector, allowed, caller_process_id, config: Ranki
         relevance /= (config.dense_weight + config.lexical_weight) / (config.rrf_k + 1)
     else:
         relevance = _score_fusion(index, query, dense, lexical, config)
-    relevant = (lexical > 0) | (dense >= config.min_dense)
+    bonus = fresh.of(rows, index.size)
+    relevant = (lexical > 0) | (dense + bonus >= config.min_dense)
     rows, dense, lexical, relevance = rows[relevant], dense[relevant], lexical[relevant], relevance[relevant]
-    fused = relevance + _priors(index, rows, caller_process_id, config)
+    fused = relevance + _priors(index, rows, caller_process_id, config) + bonus[relevant]
     order = np.argsort(-fused, kind="stable")
     scored = rows[order], dense[order], lexical[order], fused[order], np.full(rows.size, -1, dtype=np.int64)
     return _with_comentions(index, scored, query_vector, lexical_all, allowed, config)
@@ -153,6 +161,7 @@ def scores_of(
     query_vector: np.ndarray | None,
     caller_process_id: int | None,
     config: RankingConfig | None = None,
+    fresh: FreshFindings = NO_FRESH_FINDINGS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense, lexical and fused scores of given rows, as ranking would score them (threshold
     aside): for rows admitted for another reason than relevance, so their record shows how
@@ -164,7 +173,7 @@ def scores_of(
     dense = index.vectors.similarity(query_vector, rows).astype(np.float32)
     lexical = index.lexical.scores(query)[rows]
     fused = _score_fusion(index, query, dense, lexical, config) + _priors(index, rows, caller_process_id, config)
-    return dense, lexical, fused
+    return dense, lexical, fused + fresh.of(rows, index.size)
 
 
 def current_first(index: EntityIndex, ranked: Sequence[Ranked], allowed: np.ndarray) -> list[Ranked]:

@@ -34,6 +34,7 @@ from memory.recall.events import HitRecord, store_recall_event
 from memory.recall.handoff import VIA_PREFIX, admit_handoffs, first_round, handoff_candidates
 from memory.recall.index import ATTRIBUTE, EPISODE, KINDS, TRIPLE, EntityIndex, IndexKey, memory_mask, recall_cache
 from memory.recall.ranking import Ranked, rank, scores_of
+from memory.recall.recent import fresh_findings
 from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
 
 MAX_LIMIT = 100
@@ -151,6 +152,8 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
         return index.allowed_for(process_pk, session_id=entity.session_pk, episodes=episodes and bool(query.strip()))
 
     def rank_on(index):
+        now = time.time()
+        fresh = fresh_findings(index, caller_process_id=process_pk, now=now)
         ranked = rank(
             index,
             query=query,
@@ -158,12 +161,15 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
             allowed=visible(index),
             caller_process_id=process_pk,
             limit=limit + int(limit * RANKED_EXTRA) + 1,
+            fresh=fresh,
         )
         ranked = without_restated_triples(index, ranked)
-        candidates = handoff_candidates(index, caller_process_id=process_pk, now=time.time())
+        candidates = handoff_candidates(index, caller_process_id=process_pk, now=now)
 
         def score(rows):
-            return scores_of(index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk)
+            return scores_of(
+                index, rows, query=query, query_vector=query_vector, caller_process_id=process_pk, fresh=fresh
+            )
 
         ranked, handoffs = admit_handoffs(index, ranked, candidates, limit=limit, score=score)
         ranked = without_told_episodes(index, ranked, told_before=handoffs)

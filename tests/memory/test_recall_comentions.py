@@ -30,6 +30,7 @@ SERVERS = "fact: The staging server runs Ubuntu 22.04\nfact: Backups are copied 
 @pytest.fixture(autouse=True)
 def line_extractor(settings):
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"
+    settings.MEMORI_RECALL_FRESH_WEIGHT = 0  # an hour old: only relevance and co-mentions decide here
 
 
 def say(tenant, process_id: str, text: str) -> None:

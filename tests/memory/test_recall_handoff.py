@@ -133,6 +133,7 @@ def test_each_agent_gives_what_matches_the_query_first_and_else_its_newest_work(
 
 def test_without_handoffs_the_technical_agents_work_would_be_missed(tenant, settings):
     settings.MEMORI_RECALL_HANDOFF_SECONDS = 0
+    settings.MEMORI_RECALL_FRESH_WEIGHT = 0  # the fresh-findings prior would close the gap too (test_recall_fresh.py)
     settings.MEMORI_RECALL_EPISODES = False  # its exchange ("Report your findings.") would match the query
     run_parallel_agents(tenant)
 
