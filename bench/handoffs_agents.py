@@ -488,8 +488,8 @@ def buried_paraphrase(stack: Stack) -> list[Row]:
 
 
 # Run by `manage.py shell` on the stack's database: the fact's place when every row is scored as
-# ranking scores it, the relevance threshold aside (a row without a shared word needs a cosine of
-# `min_dense`), and its cosine to the question.
+# ranking scores it (fresh-findings prior included), the relevance threshold aside (a row without a
+# shared word needs a cosine of `min_dense`), and its cosine to the question.
 _UNGATED = """
 import json
 import numpy as np
@@ -497,6 +497,8 @@ from memory.embedding import get_embedder
 from memory.models import Entity
 from memory.recall.index import IndexKey, recall_cache
 from memory.recall.ranking import scores_of
+from memory.recall.recent import fresh_findings
+import time
 entity = Entity.objects.get(external_id=ENTITY, tenant__name="agents")
 embedder = get_embedder()
 index = recall_cache().get(IndexKey(entity.pk, entity.created_at, entity.memory_version, embedder.name))
@@ -504,7 +506,8 @@ rows = np.flatnonzero(index.allowed_for(None))
 found = []
 for marker, question in PAIRS:
     vector = embedder.embed([question])[0]
-    dense, _, fused = scores_of(index, rows, query=question, query_vector=vector, caller_process_id=None)
+    fresh = fresh_findings(index, caller_process_id=None, now=time.time())
+    dense, _, fused = scores_of(index, rows, query=question, query_vector=vector, caller_process_id=None, fresh=fresh)
     order = np.argsort(-fused, kind="stable")
     place = next(n for n, i in enumerate(order) if marker.lower() in index.contents[rows[i]].lower())
     found.append({"rank": place + 1, "rows": int(rows.size), "dense": float(dense[order[place]])})
