@@ -108,6 +108,7 @@ def bench_throughput(tenant, count: int) -> dict:
         while _queue_length():  # the deliveries of jobs a batch already took are work too
             time.sleep(0.01)
         drained = timezone.now()
+        worker_cpu = _cpu_seconds(pool.workers[0].process.pid)
     finally:
         pool.stop_all()
     jobs = AugmentationJob.objects.filter(pk__in=job_ids)
@@ -124,7 +125,26 @@ def bench_throughput(tenant, count: int) -> dict:
         "drained_per_second": count / drained_seconds,
         "batches": batches,
         "failed": failed,
+        "worker_cpu_seconds": worker_cpu,
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live children (the prefork pool), from /proc:
+    less sensitive than wall time to what else the machine runs. Includes the worker's start."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        pids.extend(int(child) for child in children)
+    return total
 
 
 def _queue_length() -> int:
@@ -279,7 +299,7 @@ def run_all(args) -> list[dict]:
 
 
 def print_table(results: list[dict]) -> None:
-    header = f"{'configuration':<24}{'exch/s':>9}{'drained':>9}{'p50 ms':>9}{'p95 ms':>9}{'load':>6}"
+    header = f"{'configuration':<24}{'exch/s':>9}{'drained':>9}{'cpu s':>7}{'p50 ms':>9}{'p95 ms':>9}{'load':>6}"
     header += f"  {'LoCoMo turns':>12}{'time s':>8}"
     header += f"{'turns/s':>9}{'memories':>10}{'exact dup':>11}{'near dup':>10}{'triples':>9}"
     print(header)
@@ -287,6 +307,7 @@ def print_table(results: list[dict]) -> None:
     for result in results:
         throughput, latency, locomo = result["throughput"], result["latency"], result.get("locomo")
         line = f"{result['config']:<24}{throughput['per_second']:>9.1f}{throughput['drained_per_second']:>9.1f}"
+        line += f"{throughput['worker_cpu_seconds']:>7.1f}"
         line += f"{latency['p50_ms']:>9.0f}{latency['p95_ms']:>9.0f}{result['load']:>6.1f}"
         if locomo:
             line += (
@@ -298,6 +319,7 @@ def print_table(results: list[dict]) -> None:
         "\nexch/s: one worker process (prefork -c 1), rules extractor, "
         f"{results[0]['throughput']['exchanges']} exchanges of 2 messages recorded first, first job start to last "
         "job finish; drained: to the last broker message handled (deliveries of jobs a batch already took); "
+        "cpu s: the worker's CPU time (user + system, with its start), less sensitive to the load than wall time; "
         f"{results[0]['throughput']['batches']} batches. p50/p95: record -> job done, one exchange at a time on an "
         "idle worker. load: 1-minute load average when the run started (2 cores)."
     )
