@@ -22,11 +22,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import Min, Q
 
 from memory.models import Contradiction, Episode, Exchange, Memory, Provenance, RecallEvent, RecallHit
 from memory.recall.block import HEADINGS, SECTION_PENDING
+from memory.recall.handoff import VIA_PREFIX
 
 PENDING_KIND = "pending"
 PENDING_LINE = re.compile(r"^- \[(?P<process>[^,\]]*), (?P<when>[^\]]*)\] (?P<text>.*)$")
@@ -86,6 +88,11 @@ class ReceivedItem:
     def is_contradicted(self) -> bool:
         return bool(self.contradictions)
 
+    @property
+    def via_note(self) -> str:
+        """Why it came without matching the query; a handoff's process is already its source."""
+        return "recent handoff" if self.via.startswith(VIA_PREFIX) else self.via
+
 
 @dataclass
 class Received:
@@ -95,7 +102,8 @@ class Received:
     items: list[ReceivedItem] = field(default_factory=list)
     pending: list[ReceivedItem] = field(default_factory=list)
 
-    @property
+    # Cached: templates read each several times; items are described (``describe``) before any is read.
+    @cached_property
     def all(self) -> list[ReceivedItem]:
         return self.items + self.pending
 
@@ -103,15 +111,15 @@ class Received:
     def count(self) -> int:
         return len(self.items) + len(self.pending)
 
-    @property
+    @cached_property
     def superseded(self) -> list[ReceivedItem]:
         return [item for item in self.items if item.superseded]
 
-    @property
+    @cached_property
     def contradicted(self) -> list[ReceivedItem]:
         return [item for item in self.items if item.contradictions]
 
-    @property
+    @cached_property
     def source_processes(self) -> list[str]:
         """The processes this call heard from, in order of first appearance."""
         names: dict[str, None] = {}

@@ -22,7 +22,7 @@ from dashboard.thread.filters import Cursor, ThreadFilters
 from dashboard.thread.received import Received, received_by_event
 from memory.models import AugmentationJob, Entity, Exchange, Message, RecallHit
 
-CALLS_PER_PAGE = 50
+CALLS_PER_PAGE = 30  # like a session's turns; a page stays readable and renders fast
 GAP_BATCH = 200  # calls judged per round when filtering by gap
 GAP_SEARCH_LIMIT = 2_000  # calls searched per request for the gap filter
 ASKED_CHARS = 240
