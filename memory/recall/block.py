@@ -151,27 +151,11 @@ def render(
     remaining = room - pending_reserved
     coverage = min(sum(_costs(handoff_lines[:handoff_round], headings)), int(room * COVERAGE_SHARE))
     handoff_room = min(max(int(room * handoff_share), coverage if handoff_share > 0 else 0), remaining)
-    left_out: set[int] = set()
-    while True:
-        order = [position for position in range(len(handoff_lines)) if position not in left_out] + sorted(left_out)
-        costs = _costs([handoff_lines[position] for position in order], headings)
-        placed = fit_to_budget(costs, handoff_room)
-        handoffs, handoff_tokens = order[:placed], sum(costs[:placed])
-        told = set().union(*(handoff_lines[position].words for position in handoffs))
-        results = _fit_results(memory_lines, remaining - handoff_tokens, int(room * episode_share), told, headings)
-        named = set().union(*(memory_lines[position].processes for position in results.positions))
-        represented = {
-            position
-            for position in handoffs
-            if position < handoff_round
-            and position not in left_out
-            and handoff_lines[position].processes
-            and set(handoff_lines[position].processes) <= named
-        }
-        if not represented:
-            break
-        left_out |= represented
-        handoff_room = handoff_tokens
+    placing = _place_handoffs_and_results(
+        handoff_lines, memory_lines, handoff_room, remaining, int(room * episode_share), handoff_round, headings
+    )
+    order, costs, placed, results = placing.order, placing.costs, placing.placed, placing.results
+    handoffs, handoff_tokens = order[:placed], sum(costs[:placed])
     remaining -= handoff_tokens + results.tokens
     more = fit_to_budget(costs[placed:], remaining)
     handoffs += order[placed : placed + more]
@@ -195,6 +179,49 @@ def render(
         results=tuple(results.positions),
         handoffs=tuple(handoffs),
     )
+
+
+@dataclass
+class _Placing:
+    order: list[int]  # the handoff lines' positions in turn order
+    costs: list[int]  # their tokens in that order
+    placed: int  # how many of them, in that order, were placed before the results
+    results: _Fitted
+
+
+def _place_handoffs_and_results(
+    handoff_lines: list[Line],
+    memory_lines: list[Line],
+    handoff_room: int,
+    room: int,
+    episode_room: int,
+    handoff_round: int,
+    headings: dict[str, str],
+) -> _Placing:
+    """Handoffs in turn order within `handoff_room`, then the results in what `room` has left. A
+    first-round line (of the first `handoff_round`) every process of which a fitted result line
+    names goes to the end of the turn order, and the two are placed again in a handoff room that
+    never grows: the results' room never shrinks, so what named a process still does."""
+    left_out: set[int] = set()
+    while True:
+        order = [position for position in range(len(handoff_lines)) if position not in left_out] + sorted(left_out)
+        costs = _costs([handoff_lines[position] for position in order], headings)
+        placed = fit_to_budget(costs, handoff_room)
+        told = set().union(*(handoff_lines[position].words for position in order[:placed]))
+        results = _fit_results(memory_lines, room - sum(costs[:placed]), episode_room, told, headings)
+        named = set().union(*(memory_lines[position].processes for position in results.positions))
+        represented = {
+            position
+            for position in order[:placed]
+            if position < handoff_round
+            and position not in left_out
+            and handoff_lines[position].processes
+            and set(handoff_lines[position].processes) <= named
+        }
+        if not represented:
+            return _Placing(order=order, costs=costs, placed=placed, results=results)
+        left_out |= represented
+        handoff_room = sum(costs[:placed])
 
 
 def _fair_parts(lines: list[Line], room: int, headings: dict[str, str]) -> list[Line]:
