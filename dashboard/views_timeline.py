@@ -5,17 +5,14 @@ keeps its original times), in buckets sized to the range; a chart with nothing i
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from dashboard import charts
 from dashboard.access import entity_for
 from dashboard.graph import GraphFilters
 from dashboard.periods import PRESET_DAYS, period_from_query
+from dashboard.query_params import InvalidQuery, query_moment
 from dashboard.rendering import paginate, render_page
 from dashboard.timeline import activity_by_process, as_of_totals, memories_as_of, memory_growth, mentions_until
 from dashboard.timeline_range import DataExtent, TimelineRange, data_extent
@@ -29,31 +26,19 @@ NOUNS = {
 }
 
 
-ZOOM_HELP = "“from” and “to” take a date and time such as 2023-05-07T13:00:00; showing the whole life instead."
-
-
-def _moment(value: str) -> datetime | None:
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
-def _timeline_range(request: HttpRequest, extent: DataExtent) -> tuple[TimelineRange, int | None, str]:
+def _timeline_range(request: HttpRequest, extent: DataExtent) -> tuple[TimelineRange, int | None]:
     """The range asked for: ?from=&to= (moments, the zoom links), ?days= or ?start=&end= (days),
-    else the whole life; with a message when the moments given cannot be read."""
+    else (or ?days=all) the whole life. Unreadable values raise InvalidQuery (a 400 saying why)."""
     if "from" in request.GET or "to" in request.GET:
-        first, last = _moment(request.GET.get("from", "")), _moment(request.GET.get("to", ""))
-        if first and last:
-            return TimelineRange.around(first, last), None, ""
-        return TimelineRange.whole_life_of(extent), None, ZOOM_HELP
-    if request.GET.get("days") or request.GET.get("start"):
+        first, last = query_moment("from", request.GET.get("from")), query_moment("to", request.GET.get("to"))
+        if first is None or last is None:
+            missing = "to" if first else "from"
+            raise InvalidQuery(missing, request.GET.get(missing, ""), "give both “from” and “to”, or neither")
+        return TimelineRange.around(first, last), None
+    if request.GET.get("days", "all") != "all" or request.GET.get("start"):
         period = period_from_query(request.GET)
-        return TimelineRange.fitting(period.start, period.end), period.days, ""
-    return TimelineRange.whole_life_of(extent), None, ""
+        return TimelineRange.fitting(period.start, period.end), period.days
+    return TimelineRange.whole_life_of(extent), None
 
 
 def _custom_days(request: HttpRequest) -> tuple | None:
@@ -68,7 +53,7 @@ def _custom_days(request: HttpRequest) -> tuple | None:
 def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     entity = entity_for(request.user, entity_id)
     extent = data_extent(entity)
-    span, days, range_error = _timeline_range(request, extent)
+    span, days = _timeline_range(request, extent)
     moment = GraphFilters.from_query({"start": request.GET.get("as_of", "")}).start
     figures = []
     for index, (title, series) in enumerate(activity_by_process(entity, span).items()):
@@ -81,7 +66,6 @@ def timeline(request: HttpRequest, entity_id: int) -> HttpResponse:
     context = {
         "span": span,
         "days": days,
-        "range_error": range_error,
         "custom_days": _custom_days(request),
         "extent": extent,
         "presets": PRESET_DAYS,

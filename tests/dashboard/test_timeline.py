@@ -139,8 +139,16 @@ def test_an_entity_with_nothing_recorded_says_so(member_client, tenant):
 
 def test_unreadable_zoom_moments_get_a_message_not_an_error(member_client, handoff):
     response = timeline_of(member_client, handoff.entity, **{"from": "2024-13-45T99:00", "to": "yesterday"})
+    assert response.status_code == 400
+    assert "from=&#x27;2024-13-45T99:00&#x27;: expected a date" in response.content.decode()
+    response = timeline_of(member_client, handoff.entity, **{"from": "2024-01-01T10:00"})
+    assert response.status_code == 400 and "give both" in response.content.decode()
+
+
+def test_the_whole_life_option_and_empty_date_fields_are_accepted(member_client, handoff):
+    response = timeline_of(member_client, handoff.entity, days="all", start="", end="", as_of="2099-01-01T00:00:00")
     assert response.status_code == 200
-    assert "take a date and time" in response.content.decode()
+    assert response.context["span"].whole_life and response.context["as_of"].exchanges == 4
 
 
 def test_the_timeline_makes_no_query_per_process(member_client, tenant, django_assert_max_num_queries):
