@@ -23,7 +23,7 @@ NEUTRAL = "#9AA3B5"
 KIND_STYLES = (
     ("#6B7384", ""), ("#8F97A8", "/"), ("#A9B0BF", "x"), ("#7C8598", "."), ("#C2C8D3", "-"),
 )  # fmt: skip
-SERIES_COLORS = ("#2457C5", "#8A5A00", "#1D7A46")  # overview trend lines: not processes either
+SERIES_COLORS = ("#3B82F6", "#D97706", "#10B981")  # overview trend lines: not processes either
 MARKER_COLOR = "#C0392B"
 BASE_LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "hovermode": "closest"}
 
@@ -73,21 +73,12 @@ def stacked_bars(
             "y": [points[start] for start in buckets],
             "marker": {"color": process_color(process)},
         }
-        if bucket is not None:
-            trace["x"] = [start + bucket / 2 for start in buckets]
+        if bucket is not None:  # the bar spans its bucket: from its start (x) to the next bucket
             trace["width"] = bucket.total_seconds() * 1000 * 0.92
-            trace["customdata"] = [start.strftime("%Y-%m-%d %H:%M:%S") for start in buckets]
-            trace["hovertemplate"] = "%{customdata} (+" + _duration(bucket) + "): %{y}<extra>%{fullData.name}</extra>"
+            trace["offset"] = 0
         data.append(trace)
-    return {"data": data, "layout": figure_layout(title, barmode="stack", legend={"orientation": "h", "y": -0.2})}
-
-
-def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("week", 604800), ("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    legend = {"orientation": "h", "y": -0.2, "traceorder": "normal"}  # by name, not reversed with the stack
+    return {"data": data, "layout": figure_layout(title, barmode="stack", legend=legend)}
 
 
 def cumulative_growth(
