@@ -1,8 +1,9 @@
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboard.graph import EDGE_CAP
 from dashboard.graph_figure import EDGE_LABELS
-from memory.models import AugmentationJob, Entity, Triple
+from memory.models import AugmentationJob, Entity, Memory, Triple
 from tests.dashboard.conftest import add_graph, add_memory, call
 from tests.dashboard.many_agents import build_many_agents
 
@@ -159,3 +160,20 @@ def test_the_graph_of_fourteen_agents_makes_no_query_per_process(member_client, 
     with django_assert_max_num_queries(12):
         response = member_client.get(graph_url(many.entity))
     assert len(response.context["view"].processes) >= 12
+
+
+def test_the_node_panel_marks_superseded_and_contradicted_memories(member_client, handoff):
+    add_graph(handoff.entity, "research_agent", TRIPLES_BY_RESEARCH)
+    old = add_memory(handoff.entity, "research_agent", "Qdrant stores the vectors of Mem0 on disk")
+    new = add_memory(handoff.entity, "analysis_agent", "Qdrant keeps the vectors of Mem0 in memory now")
+    Memory.objects.filter(pk=old.pk).update(valid_to=timezone.now(), superseded_by=new)
+    Memory.objects.filter(pk=new.pk).update(is_contradicted=True)
+    view = member_client.get(graph_url(handoff.entity)).context["view"]
+    qdrant = next(node for node in view.nodes if node["name"] == "Qdrant")
+
+    body = member_client.get(reverse("dashboard:graph_node", args=[handoff.entity.pk, qdrant["id"]])).content.decode()
+
+    current, superseded = body.index("in memory now"), body.index("on disk")
+    assert current < superseded  # current memories first
+    assert '<li class="superseded">' in body and "now: <a" in body
+    assert '<span class="badge bad">contradicted</span>' in body
