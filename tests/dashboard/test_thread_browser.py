@@ -139,3 +139,36 @@ def test_a_twelve_agent_burst_reads_as_one_thread(page, demo, live_server):
     newest = call(demo.tenant, process="ops_agent", user="Is the export worker healthy now?", assistant="Yes.")
     expect(page.locator(f"#call-{newest.pk}")).to_contain_text("Is the export worker healthy now?", timeout=20_000)
     assert page.evaluate("window.memoriSamePage === true")
+
+
+def test_session_and_playground_flag_what_a_call_was_given(page, demo, live_server):
+    stale, current = add_superseded(demo.entity)
+    asked = call(demo.tenant, process="qa_agent", user=FLAGGED_QUESTION, assistant="Five to ten days; Porto.")
+    page.goto(live_server.url + reverse("dashboard:session", args=[asked.session_id]))
+    turn = page.locator(f"#exchange-{asked.pk}")
+    expect(turn.locator("details.injected summary")).to_contain_text("1 superseded")
+    expect(turn.locator("details.injected summary")).to_contain_text("1 contradicted")
+    expect(turn.locator(".received-item", has_text="Rua Augusta")).to_contain_text("already replaced on")
+    expect(turn.locator(".flag-contradicted").first).to_be_visible()
+    shoot(page, "session-flags")
+
+    # The technical agent's turn got triage's raw work: an item with its source, not "0 items".
+    page.goto(live_server.url + reverse("dashboard:session", args=[demo.technical.session_id]))
+    technical = page.locator(f"#exchange-{demo.technical.pk}")
+    expect(technical.locator("details.injected summary")).to_contain_text("(1 raw from other agents)")
+    raw = technical.locator(".received-item", has_text="raw exchange")
+    expect(raw).to_contain_text("password reset email")
+    raw.locator("a.source-call", has_text="triage_agent").click()
+    page.wait_for_url(re.compile(rf"\?call={demo.late_triage.pk}#call-{demo.late_triage.pk}$"))
+    expect(page.locator(f"#call-{demo.late_triage.pk}")).to_have_class(re.compile(r"\bis-target\b"))
+
+    page.goto(live_server.url + reverse("dashboard:playground", args=[demo.tenant.pk]))
+    page.fill("#entity-input", "customer_456")
+    page.fill("#process-input", "qa_agent")
+    page.fill("#query-input", FLAGGED_QUESTION)
+    page.click("#playground-form button[type=submit]")
+    result = page.locator("#recall-result")
+    expect(result.locator(".note")).to_contain_text("1 superseded item and 1 contradicted item would be injected")
+    expect(result.locator(".received-item", has_text="Rua Augusta")).to_contain_text("already replaced on")
+    expect(result.locator(".received-item", has_text="raw exchange")).to_contain_text("triage_agent")
+    shoot(page, "playground-flags")
