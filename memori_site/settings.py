@@ -228,6 +228,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Memori ---------------------------------------------------------------------------------
+# The local demo (tenant "demo", staff user admin/admin, an API key in var/, sample activity):
+# bin/run and `manage.py seed_demo` create it only when this is on — by default only with DEBUG on.
+MEMORI_DEMO = env_bool("MEMORI_DEMO", default=DEBUG)
 MEMORI_EXTRACTOR = env_str("MEMORI_EXTRACTOR", "rules")
 MEMORI_LLM_BASE_URL = env_str("MEMORI_LLM_BASE_URL")
 MEMORI_LLM_API_KEY = env_str("MEMORI_LLM_API_KEY", "not-needed")

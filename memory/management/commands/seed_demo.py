@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from memory.models import ApiKey, Tenant, hash_api_key
 from memory.services.api_keys import api_key_create
@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--skip-if-not-empty", action="store_true")
 
     def handle(self, *args, skip_if_not_empty: bool, **options) -> None:
+        if not settings.MEMORI_DEMO:
+            raise CommandError(
+                "The demo (user admin/admin, an API key kept in var/) is off: MEMORI_DEMO is off, as it is "
+                "by default with DEBUG off. Set MEMORI_DEMO=1 to create it anyway."
+            )
         if skip_if_not_empty and Tenant.objects.exists():
             return
         tenant, _ = Tenant.objects.get_or_create(name=DEMO_TENANT)
