@@ -45,7 +45,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from dashboard.gaps import find_handoff_gaps  # noqa: E402
 from dashboard.thread.filters import Cursor  # noqa: E402
+from dashboard.thread.selectors import GAP_BATCH, GAP_SEARCH_LIMIT  # noqa: E402
 from memory.models import (  # noqa: E402
     AugmentationJob,
     Contradiction,
@@ -291,6 +293,21 @@ def measure(runs: int) -> None:
             queries = len(captured)
         calls = response.content.count(b'class="thread-call')
         bench_dashboard._print_row(f"{name} [{calls} calls]", timings, cpu, queries)
+    _measure_gap_batch(entity, runs)
+
+
+def _measure_gap_batch(entity: Entity, runs: int) -> None:
+    """The gap filter's worst case is judging GAP_SEARCH_LIMIT calls that have no gap: its cost per batch."""
+    events = list(RecallEvent.objects.filter(entity=entity).select_related("process").order_by("-pk")[:GAP_BATCH])
+    timings, cpu = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            find_handoff_gaps(events)
+            timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+    name = f"gap judgement of {GAP_BATCH} calls (at most {GAP_SEARCH_LIMIT // GAP_BATCH} a request)"
+    bench_dashboard._print_row(name, timings, cpu, len(captured))
 
 
 def main() -> None:

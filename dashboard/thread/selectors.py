@@ -23,8 +23,8 @@ from dashboard.thread.received import Received, received_by_event
 from memory.models import AugmentationJob, Entity, Exchange, Message, RecallHit
 
 CALLS_PER_PAGE = 30  # like a session's turns; a page stays readable and renders fast
-GAP_BATCH = 200  # calls judged per round when filtering by gap
-GAP_SEARCH_LIMIT = 2_000  # calls searched per request for the gap filter
+GAP_BATCH = 100  # calls judged per round when filtering by gap
+GAP_SEARCH_LIMIT = 200  # calls judged per request for the gap filter (bench/thread.py times a batch)
 ASKED_CHARS = 240
 AROUND_BEFORE = 3  # calls shown above a deep-linked one
 

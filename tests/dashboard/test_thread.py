@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.urls import reverse
 
+from dashboard.thread import selectors
+from dashboard.thread.filters import Cursor
 from dashboard.thread.selectors import CALLS_PER_PAGE
 from memory.models import Exchange
 from memory.services.augmentation import augment_job
@@ -184,3 +186,17 @@ def test_text_is_escaped(member_client, tenant):
 def test_the_entity_navigation_links_to_the_thread(member_client, handoff):
     response = member_client.get(reverse("dashboard:sessions", args=[handoff.entity.pk]))
     assert f'href="{reverse("dashboard:thread", args=[handoff.entity.pk])}"' in response.content.decode()
+
+
+def test_the_gap_filter_searches_a_bounded_number_of_calls_and_goes_on_from_there(member_client, handoff, monkeypatch):
+    monkeypatch.setattr(selectors, "GAP_BATCH", 1)
+    monkeypatch.setattr(selectors, "GAP_SEARCH_LIMIT", 2)
+    first = member_client.get(thread_url(handoff.entity, marker="gap"))
+    page = first.context["page"]
+    assert [c.pk for c in page.calls] == [handoff.technical.pk]  # technical (a gap), late triage (none): 2 judged
+    assert page.searched == 2 and page.search_cut
+    assert page.earlier == Cursor(handoff.late_triage.occurred_at, handoff.late_triage.pk)  # go on below it
+    assert "go on with the link below" in first.content.decode()
+    rest = member_client.get(thread_url(handoff.entity, marker="gap", before=page.earlier)).context["page"]
+    # billing had no gap; triage's first call recalled nothing (the entity did not exist yet): not judged
+    assert rest.calls == [] and rest.searched == 1 and not rest.search_cut and rest.earlier is None
