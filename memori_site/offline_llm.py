@@ -5,10 +5,11 @@
 Answers POST /v1/chat/completions (plain and SSE-streamed, with tool calls when tools are offered),
 POST /v1/responses (plain and streamed) and GET /v1/models. The reply to the last user message gives the
 findings of offline_findings.py on the topics it names that the `<memori_context>` block in the system prompt
-does not hold yet (so a later agent adds to an earlier one's work); a request on another topic gets a promise
-("Let me ... and report back.") and a question about the block's key terms. Every request is kept (`.requests`,
-or GET /_requests) for tests to assert on. Failure injection: `fail_next(status, times)` and
-`delay` (or POST /_control {"fail_status", "fail_times", "delay"}).
+does not hold yet (so a later agent adds to an earlier one's work). To a question on another topic it answers
+with what the block's shared memories say on it, quoted with who noted them; to other requests it says what it
+will do ("Let me ... and report back."), greets back, or thanks. Every request is kept (`.requests`, or
+GET /_requests) for tests to assert on. Failure injection: `fail_next(status, times)` and `delay` (or
+POST /_control {"fail_status", "fail_times", "delay"}).
 """
 
 from __future__ import annotations
@@ -19,89 +20,173 @@ import json
 import re
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from memori_site.offline_findings import answer, topics_asked
 
 CONTEXT_RE = re.compile(r"<memori_context>(.*?)</memori_context>", re.S)
-WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
+# A recalled memory line: "- [date said] (notes) content [process, …]" (memory/recall/block.py).
+NOTE_LINE_RE = re.compile(
+    r"^- (?:\[[^\]]*\] )?(?P<notes>(?:\([^)]*\) )*)(?P<content>.+?)(?: \[(?P<sources>[^\]]+)\])?$"
+)
+# Sections whose lines are shared memory another agent may be told about; not the caller's private
+# attributes, not raw conversations (episodes, pending work), not the graph's bare relations.
+NOTE_SECTIONS = ("## Facts, preferences and skills", "## Just added by other agents")
+KEY_WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'-]{2,}")
+COMMON_WORDS = frozenset(
+    """the and for are was were has have had not but can could would should will shall may might must does did
+    doing done this that these those there their them they then than what when where which while who whom whose
+    why how with from into onto about after before over under again also just only very more most some any all
+    each every other such own same you your yours our ours his her hers its it's i'm i've we're they're let
+    please tell know need want like help thanks thank hello still yet now here been being""".split()
+)
 IMPERATIVES = {
     "analyze", "build", "create", "define", "design", "evaluate", "explain", "find", "help", "implement", "include",
     "list", "plan", "prepare", "provide", "research", "review", "summarize", "synthesize", "test", "use", "write",
-    "focus", "compare", "investigate", "assess", "describe", "deploy", "check", "fix", "make", "draft",
+    "focus", "compare", "investigate", "assess", "describe", "deploy", "check", "fix", "make", "draft", "send",
+    "update", "refund", "reset", "cancel", "set", "add", "remove", "schedule", "book", "look",
 }  # fmt: skip
-STOPWORDS = {
-    "about", "after", "agent", "agents", "also", "and", "are", "based", "been", "before", "being", "but", "can",
-    "context", "could", "does", "each", "every", "for", "from", "have", "into", "memori", "memory", "more", "not",
-    "other", "over", "said", "session", "shared", "should", "some", "such", "task", "than", "that", "the", "their",
-    "them", "then", "there", "these", "they", "this", "those", "through", "under", "user", "was", "were", "what",
-    "when", "where", "which", "while", "will", "with", "would", "you", "your", "findings", "facts", "fact",
-    "recalled", "previous", "work", "assistant", "asked", "question", "pending", "recent", "exchanges", "just",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december",
-}  # fmt: skip
-GREETING_RE = re.compile(r"^\s*(?:hello|hi|hey|good (?:morning|afternoon|evening))\b", re.I)
-MAX_ECHOED_TERMS = 5
+POLITE_OPENING_RE = re.compile(r"^(?:please|(?:can|could|would|will) you(?: please)?|kindly)\s+", re.I)
+GREETING_RE = re.compile(
+    r"^\s*(?:hello|hi|hey|good (?:morning|afternoon|evening))\b(?:\s+(?:there|all|everyone|team)\b)?[\s,!.]*", re.I
+)
+NAME_RE = re.compile(r"\b(?i:i'm|i am|my name is|this is)\s+([A-Z][a-z]+)\b")
+INTRODUCTION_RE = re.compile(r"(?i:i'm|i am|my name is|this is)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?[.!]?")
+MAX_NOTES_QUOTED = 4
 _ids = itertools.count(1)
 
 
 # -- the deterministic "model" -------------------------------------------------------------------
+@dataclass(frozen=True)
+class TeamNote:
+    """One shared memory of the recalled block, with the processes it came from."""
+
+    content: str
+    sources: str
+
+
 def recalled_lines(system_prompt: str) -> list[str]:
     """The recalled lines ("- ...") of the memory block, without their "[date]" labels or the block's headings."""
     lines = [line for block in CONTEXT_RE.findall(system_prompt) for line in block.splitlines()]
     return [re.sub(r"\[[^\]]*\]", " ", line[2:]).strip() for line in lines if line.startswith("- ")]
 
 
-def key_terms(system_prompt: str) -> list[str]:
-    """A few distinct names and acronyms of the memory block, in order of appearance."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for line in recalled_lines(system_prompt):
-        for match in WORD_RE.finditer(line):
-            word, before = match.group(), line[: match.start()].rstrip()
-            acronym = word.isupper() and len(word) > 1
-            name = word[0].isupper() and len(word) > 3 and before and before[-1] not in ".:!?"
-            lowered = word.lower()
-            if (acronym or name) and lowered not in seen and lowered not in STOPWORDS:
-                seen.add(lowered)
-                names.append(word)
-    return names[:MAX_ECHOED_TERMS]
+def team_notes(system_prompt: str) -> list[TeamNote]:
+    """The block's current shared memories in rank order (superseded ones left out)."""
+    notes, section = [], ""
+    for block in CONTEXT_RE.findall(system_prompt):
+        for line in block.splitlines():
+            if line.startswith("## "):
+                section = line
+            elif line.startswith("- ") and section.startswith(NOTE_SECTIONS):
+                match = NOTE_LINE_RE.match(line.strip())
+                if match and "superseded" not in match["notes"]:
+                    notes.append(TeamNote(match["content"].strip(), match["sources"] or ""))
+    return notes
+
+
+def key_words(text: str) -> set[str]:
+    return {word.strip("'") for word in KEY_WORD_RE.findall(text.lower())} - COMMON_WORDS
+
+
+def related_notes(request: str, notes: list[TeamNote]) -> list[TeamNote]:
+    """The notes that speak to a clause of the request: sharing at least two of its key words and at
+    least half of them (all of them when it has one). In the order of the clauses they answer, the
+    closest first, then in the block's order."""
+    clauses = [key_words(part) for part in re.split(r"[.!?;]+|,\s*(?:and|but)\s+", request)]
+    answering = []
+    for rank, note in enumerate(notes):
+        words = key_words(note.content)
+        matches = [
+            (-len(clause & words) / len(clause), index)
+            for index, clause in enumerate(clauses)
+            if clause and len(clause & words) >= min(2, len(clause)) and 2 * len(clause & words) >= len(clause)
+        ]
+        if matches:
+            closeness, index = min(matches)
+            answering.append((index, closeness, rank, note))
+    return [note for *_, note in sorted(answering, key=lambda row: row[:3])[:MAX_NOTES_QUOTED]]
+
+
+def quoted(notes: list[TeamNote]) -> str:
+    """'From billing_agent: "The customer is located in Lisbon."' for each note: who said what, as said."""
+    parts = []
+    for note in notes:
+        text = note.content if note.content.endswith((".", "!", "?")) else f"{note.content}."
+        sources = note.sources.removesuffix(" +") + (" and others" if note.sources.endswith(" +") else "")
+        parts.append(f'From {sources}: "{text}"' if sources else f'"{text}"')
+    return " ".join(parts)
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part]
+
+
+def _as_task(sentence: str) -> str:
+    """'Research: vector databases' / 'Please draft a reply.' / 'Could you reset my password?' -> the
+    task in the assistant's words ('draft a reply'), or '' when the sentence is not a request."""
+    label, colon, after = sentence.partition(":")
+    if colon and label.strip().lower() in IMPERATIVES:  # "Research: vector databases"
+        sentence = f"{label.strip()} {after.strip()}"
+    sentence = POLITE_OPENING_RE.sub("", sentence.strip()).rstrip(".!?")
+    verb, _, rest = sentence.partition(" ")
+    if verb.lower() not in IMPERATIVES or not rest:
+        return ""
+    rest = re.sub(r"\b(?:me|I)\b", "you", re.sub(r"\b[Mm]y\b", "your", rest))
+    return f"{verb.lower()} {rest}"
 
 
 def promise(user_text: str) -> str:
     """An honest reply to a request the model knows nothing about: what it will do, which is not memory."""
-    for sentence in re.split(r"(?<=[.!?])\s+", user_text.strip()):
-        label, colon, after = sentence.partition(":")
-        if colon and label.lower() in IMPERATIVES:  # "Research: vector databases"
-            sentence = f"{label} {after.strip()}"
-        verb, _, rest = sentence.strip().rstrip(".!").partition(" ")
-        if verb.lower() in IMPERATIVES and rest:
-            rest = re.sub(r"\b(?:me|I)\b", "you", re.sub(r"\b[Mm]y\b", "your", rest))
-            return f"Let me {verb.lower()} {rest} and report back."
+    for sentence in _sentences(user_text):
+        task = _as_task(sentence)
+        if task:
+            return f"Let me {task} and report back."
     if user_text.strip().endswith("?"):
         return "Let me look into that and report back."
+    said = [s for s in _sentences(GREETING_RE.sub("", user_text)) if not INTRODUCTION_RE.fullmatch(s.strip())]
+    if not said:  # only a greeting, or the speaker's name
+        return "How can I help you?"
+    return "Thank you, I have noted that." + (" How can I help you?" if GREETING_RE.match(user_text) else "")
+
+
+def greeting(user_text: str) -> str:
+    """'Hello Dana!' for 'Hi, I'm Dana.' or 'My name is Dana.'; '' when the request neither greets nor
+    introduces its speaker."""
+    name = NAME_RE.search(user_text)
     if GREETING_RE.match(user_text):
-        return "Hello! How can I help you?"
-    return "Thank you, I have noted that."
+        return f"Hello {name[1]}!" if name else "Hello!"
+    first = next(iter(_sentences(user_text)), "")
+    return f"Hello {name[1]}!" if name and INTRODUCTION_RE.fullmatch(first.strip()) else ""
+
+
+def answer_from_notes(user_text: str, notes: list[TeamNote]) -> str:
+    """A question the block answers: what the team noted, quoted with who noted it (restating it as this
+    agent's own finding would store it again under this agent's name)."""
+    related = related_notes(user_text, notes)
+    if not related:
+        return ""
+    sources = {note.sources for note in related}
+    closing = "Shall I check which of these is current?" if len(sources) > 1 else "Shall I look into anything else?"
+    return f"Here is what the team has noted on that. {quoted(related)} {closing}"
 
 
 def compose_reply(user_text: str, system_prompt: str) -> str:
-    """Findings on the topics the request names that the memory block does not hold yet; else a promise,
-    with a question about the block's terms (a question, so that augmenting it stores no new fact)."""
+    """Findings on the topics the request names that the memory block does not hold yet; else, for a
+    question, what the block's shared memories say on it (quoted, with their sources); else a promise.
+    Deterministic, and built only from the request and the recalled block."""
     topics = topics_asked(user_text)
     findings = answer(topics, "\n".join(recalled_lines(system_prompt)))
     if findings:
         return " ".join(findings)
-    if topics:
-        reply = f"Let me look further into {topics[0].name} and report back."
-    else:
-        reply = promise(user_text)
-    terms = key_terms(system_prompt)
-    if terms:
-        listed = terms[0] if len(terms) == 1 else f"{', '.join(terms[:-1])} and {terms[-1]}"
-        reply += f" Shall I build on what the team already knows about {listed}?"
-    return reply
+    reply = ""
+    if "?" in user_text and not any(_as_task(sentence) for sentence in _sentences(user_text)):
+        reply = answer_from_notes(user_text, team_notes(system_prompt))
+    if not reply:
+        reply = f"Let me look further into {topics[0].name} and report back." if topics else promise(user_text)
+    return " ".join(filter(None, (greeting(user_text), reply)))
 
 
 def _text(content: Any) -> str:

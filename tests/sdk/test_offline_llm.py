@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import openai
 import pytest
 from openai import OpenAI
 
 from memori_site.offline_llm import compose_reply
+from memory.extraction.rules import extract
+from memory.extraction.types import ExchangeInput, ExchangeMessage
 
 
 def client_for(server) -> OpenAI:
@@ -76,15 +80,21 @@ def test_a_synthesis_recommends_on_the_topics_of_its_block_only():
     assert "Mem0" not in reply  # no competitor finding in the block
 
 
-def test_an_unknown_request_gets_a_promise_and_a_question_on_the_blocks_terms_only():
+def test_an_unknown_request_gets_a_promise_without_echoing_an_unrelated_block():
     reply = compose_reply(
         "Summarize my meeting notes.",
         "You are an assistant. Mentions Kubernetes.\n<memori_context>\n- The API uses JWT tokens\n</memori_context>",
     )
 
-    assert reply == (
-        "Let me summarize your meeting notes and report back. "
-        "Shall I build on what the team already knows about API and JWT?"
+    assert reply == "Let me summarize your meeting notes and report back."
+
+
+def test_requests_are_promised_in_the_assistants_words():
+    assert compose_reply("Please draft a reply to the customer about the delay.", "") == (
+        "Let me draft a reply to the customer about the delay and report back."
+    )
+    assert compose_reply("Could you send me the latest shipping label?", "") == (
+        "Let me send you the latest shipping label and report back."
     )
 
 
@@ -92,6 +102,82 @@ def test_statements_greetings_and_questions_get_replies_that_state_nothing():
     assert compose_reply("My card ends in 4242 and I live in Lisbon.", "") == "Thank you, I have noted that."
     assert compose_reply("Hello", "") == "Hello! How can I help you?"
     assert compose_reply("What is the weather in Porto?", "") == "Let me look into that and report back."
+
+
+def test_a_greeting_answers_by_name_never_echoing_the_users_words():
+    assert compose_reply("Hi, I'm Dana.", "") == "Hello Dana! How can I help you?"
+    assert compose_reply("Hi, I'm Dana. I prefer email. My account number is 4471.", "") == (
+        "Hello Dana! Thank you, I have noted that. How can I help you?"
+    )
+    assert compose_reply("Good morning, this is Raj. Could you check my last invoice?", "") == (
+        "Hello Raj! Let me check your last invoice and report back."
+    )
+
+
+DISAGREEING_BLOCK = """You are a triage agent.
+<memori_context>
+Shared memory of this entity, recalled for this request ([date said] memory [sources]).
+## Facts, preferences and skills
+- [5 March 2026] The invoice is due on March 5. [billing_agent]
+- [5 March 2026] The customer is located in Lisbon. [billing_agent]
+- [5 March 2026] The customer is located in Porto. [technical_agent]
+- [4 March 2026] (superseded 5 March 2026) The customer is located in Faro. [triage_agent]
+- [3 March 2026] The customer's card ending in 4242 was charged twice on March 3. [triage_agent]
+## Your attributes (only you see these)
+- [5 March 2026] This agent is located in the Lisbon office. [triage_agent]
+## From past conversations
+- [5 March 2026] user: The customer is located in Lisbon. [billing_agent]
+## Just added by other agents (recent handoffs)
+- [5 March 2026] The invoice is due on March 12. [technical_agent, support_agent]
+</memori_context>"""
+
+
+def test_a_question_the_block_answers_gets_the_teams_notes_quoted_with_who_noted_them():
+    reply = compose_reply("Which city is the customer located in, and when is the invoice due?", DISAGREEING_BLOCK)
+
+    assert reply == (
+        "Here is what the team has noted on that. "
+        'From billing_agent: "The customer is located in Lisbon." '
+        'From technical_agent: "The customer is located in Porto." '
+        'From billing_agent: "The invoice is due on March 5." '
+        'From technical_agent, support_agent: "The invoice is due on March 12." '
+        "Shall I check which of these is current?"
+    )
+    assert "Faro" not in reply  # superseded
+    assert "office" not in reply  # the caller's private attribute
+    assert "charged twice" not in reply  # shares no key word with the question
+
+
+def test_a_question_one_agent_answered_gets_that_note_only():
+    reply = compose_reply("Where is the customer's card charged?", DISAGREEING_BLOCK)
+
+    assert reply == (
+        "Here is what the team has noted on that. "
+        'From triage_agent: "The customer\'s card ending in 4242 was charged twice on March 3." '
+        "Shall I look into anything else?"
+    )
+
+
+def test_its_replies_outside_its_findings_add_no_memory_of_their_own():
+    """What augmentation keeps of an exchange with the stand-in is what the user said (and its findings):
+    its greetings, promises and quotes of the team's notes are not stored again under the caller's name."""
+    requests = [
+        ("Which city is the customer located in, and when is the invoice due?", DISAGREEING_BLOCK),
+        ("Hi, I'm Dana. Could you check my last invoice?", ""),
+        ("Please draft a reply to the customer about the delay.", ""),
+        ("Summarize my meeting notes.", ""),
+    ]
+    for request, system in requests:
+        reply = compose_reply(request, system)
+        extraction = extract(
+            ExchangeInput(
+                entity_id="customer_456",
+                process_id="triage_agent",
+                messages=(ExchangeMessage(0, "assistant", reply),),
+                occurred_at=datetime(2026, 3, 5, tzinfo=UTC),
+            )
+        )
+        assert not extraction.memories and not extraction.triples, reply
 
 
 def test_it_is_deterministic():
