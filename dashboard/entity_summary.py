@@ -61,6 +61,10 @@ class EntitySummary:
         return sum(self.memories_by_kind.values())
 
     @property
+    def memory_kinds_held(self) -> list[tuple[str, int]]:
+        return [(kind, n) for kind, n in self.memories_by_kind.items() if n]
+
+    @property
     def processes(self) -> int:
         return self.contributors_total
 
