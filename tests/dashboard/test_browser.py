@@ -214,6 +214,7 @@ def test_gaps_contradictions_playground_and_memory_pages(page, demo, live_server
     expect(page.locator(".flash")).to_contain_text("Resolved")
     expect(page.locator("body")).to_contain_text("No open contradictions")
     page.select_option("#status", "all")
+    page.click(".filters button[type=submit]")
     expect(page.locator(".contradiction").first).to_contain_text("five days for Visa, ten for bank transfers")
     shoot(page, "contradictions-resolved")
 
