@@ -10,7 +10,7 @@ executes SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
@@ -66,6 +66,67 @@ def insert_ignore(objs: Sequence[Model]) -> int:
                 cursor.execute(f"{statement} ON CONFLICT DO NOTHING", params)
                 inserted += max(cursor.rowcount, 0)
     return inserted
+
+
+SET, ADD, GREATEST = "set", "add", "greatest"
+MAX_ROWS_PER_UPDATE = 500
+
+
+def update_rows(
+    model: type[Model],
+    values: Mapping[object, Sequence],
+    *,
+    fields: Sequence[str],
+    how: Mapping[str, str] | None = None,
+) -> int:
+    """Each row's own new values, in one ``UPDATE ... FROM (VALUES ...)`` for all the rows (per
+    500): ``values`` maps a primary key to its values of ``fields`` (by attribute name). A field is
+    set to its value, or by ``how`` has it added (``ADD``: counters) or is raised to it (``GREATEST``:
+    "last seen" times). Returns how many rows were updated.
+
+    Not ``bulk_update``: its CASE per field and per row costs more to build, in Python, than the
+    database takes to run it, for every batch. Values are prepared by their fields, as the ORM
+    does, and passed as parameters."""
+    if not values:
+        return 0
+    how = how or {}
+    using = router.db_for_write(model)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    on_postgresql = connection.vendor == "postgresql"
+    pk = model._meta.pk
+    targets = [model._meta.get_field(name) for name in fields]
+    table = quote(model._meta.db_table)
+    assignments = []
+    for number, field in enumerate(targets, start=2):  # VALUES columns are column1, column2, ...
+        column, value = quote(field.column), f"v.column{number}"
+        assignments.append(
+            {
+                SET: f"{column} = {value}",
+                ADD: f"{column} = {table}.{column} + {value}",
+                GREATEST: f"{column} = {'GREATEST' if on_postgresql else 'MAX'}({table}.{column}, {value})",
+            }[how.get(field.name, SET)]
+        )
+    casts = [f"::{field.cast_db_type(connection)}" if on_postgresql else "" for field in [pk, *targets]]
+    row_sql = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    items = sorted(values.items(), key=lambda item: item[0])  # lock order: primary keys ascending
+    updated = 0
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        for start in range(0, len(items), MAX_ROWS_PER_UPDATE):
+            chunk = items[start : start + MAX_ROWS_PER_UPDATE]
+            params = []
+            for key, row in chunk:
+                params.append(pk.get_db_prep_value(key, connection))
+                params += [field.get_db_prep_save(value, connection) for field, value in zip(targets, row, strict=True)]
+            rows_sql = ", ".join([row_sql] * len(chunk))
+            # Table and column names are the model's; every value is a parameter.
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {rows_sql}) AS v "  # noqa: S608
+                f"WHERE {table}.{quote(pk.column)} = v.column1",
+                params,
+            )
+            updated += max(cursor.rowcount, 0)
+    return updated
 
 
 def commit_without_waiting_for_disk(using: str = "default") -> None:

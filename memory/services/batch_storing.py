@@ -18,8 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Q
 
 from memory import db
 from memory.extraction.normalize import normalize_node_name
@@ -28,7 +27,6 @@ from memory.services.supersession import ClaimColumns
 
 MAX_CONTENT_CHARS = 2000
 MAX_NAME_CHARS = 300
-MAX_ROWS_PER_UPDATE = 500
 
 MemoryKey = tuple[int, int | None, str]  # (entity id, owner process id or None, content hash)
 TripleKey = tuple[int, int, int, int]  # (entity id, subject node id, predicate id, object node id)
@@ -301,9 +299,7 @@ def _provenance_row(item: NewMention) -> Provenance:
 
 def _count(model, mentioned: list[tuple[int, datetime]]) -> None:
     """mention_count += the row's new mentions, last_seen_at moved to its latest: one UPDATE for
-    all rows, after locking them in id order (PostgreSQL; SQLite writes one transaction at a time).
-    Rows are grouped by what they add (mostly one mention, at one of few message times), so the
-    statement grows with the distinct values, not with the rows."""
+    all rows, after locking them in id order (PostgreSQL; SQLite writes one transaction at a time)."""
     if not mentioned:
         return
     added: dict[int, int] = defaultdict(int)
@@ -313,18 +309,9 @@ def _count(model, mentioned: list[tuple[int, datetime]]) -> None:
         latest[pk] = max(latest.get(pk, when), when)
     ids = sorted(added)
     list(model.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
-    for start in range(0, len(ids), MAX_ROWS_PER_UPDATE):
-        chunk = ids[start : start + MAX_ROWS_PER_UPDATE]
-        model.objects.filter(pk__in=chunk).update(
-            mention_count=F("mention_count") + _by_value({pk: added[pk] for pk in chunk}, IntegerField()),
-            last_seen_at=Greatest("last_seen_at", _by_value({pk: latest[pk] for pk in chunk}, DateTimeField())),
-        )
-
-
-def _by_value(values: dict[int, object], output_field) -> Case:
-    """A CASE choosing each row's value by its primary key, one branch per distinct value."""
-    rows_of: dict[object, list[int]] = defaultdict(list)
-    for pk, value in values.items():
-        rows_of[value].append(pk)
-    branches = [When(pk__in=pks, then=Value(value)) for value, pks in sorted(rows_of.items(), key=lambda kv: kv[1][0])]
-    return Case(*branches, output_field=output_field)
+    db.update_rows(
+        model,
+        {pk: (added[pk], latest[pk]) for pk in ids},
+        fields=["mention_count", "last_seen_at"],
+        how={"mention_count": db.ADD, "last_seen_at": db.GREATEST},
+    )

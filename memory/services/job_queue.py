@@ -69,7 +69,7 @@ def job_skipped(job_id: int, status: str | None) -> JobOutcome:
 
 
 def job_status(job_id: int) -> str | None:
-    return AugmentationJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    return next(iter(AugmentationJob.objects.filter(pk=job_id).values_list("status", flat=True)), None)
 
 
 def jobs_status(job_ids: list[int]) -> dict[int, str]:
@@ -116,11 +116,11 @@ def jobs_mark_done(finished: list[tuple[AugmentationJob, dict, str]]) -> None:
     """Each (job, result, extractor name): status done, in one UPDATE. Inside the transaction that
     stores what the jobs produced, so both commit or neither does."""
     now = timezone.now()
-    jobs = []
-    for job, result, extractor_name in finished:
-        job.status, job.error, job.finished_at, job.result, job.extractor = Status.DONE, "", now, result, extractor_name
-        jobs.append(job)
-    AugmentationJob.objects.bulk_update(jobs, ["status", "error", "finished_at", "result", "extractor"])
+    db.update_rows(
+        AugmentationJob,
+        {job.pk: (Status.DONE, "", now, result, extractor_name) for job, result, extractor_name in finished},
+        fields=["status", "error", "finished_at", "result", "extractor"],
+    )
 
 
 def job_fail(job: AugmentationJob, reason: str) -> JobOutcome:

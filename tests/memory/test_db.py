@@ -4,7 +4,7 @@ runs on SQLite and again on PostgreSQL)."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -141,6 +141,63 @@ def test_insert_ignore_writes_what_the_orm_would(tenant):
         when,
         1,  # the model's default
     )
+
+
+def test_update_rows_sets_each_row_its_own_values(tenant):
+    first, second, untouched = _queued(tenant, 3)
+    when = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+
+    updated = db.update_rows(
+        AugmentationJob,
+        {second: ("done", when, {"memories_created": 2, "note": "é"}), first: ("failed", None, {})},
+        fields=["status", "finished_at", "result"],
+    )
+
+    assert updated == 2
+    rows = {
+        pk: (status, at, result)
+        for pk, status, at, result in AugmentationJob.objects.values_list("pk", "status", "finished_at", "result")
+    }
+    assert rows[second] == ("done", when, {"memories_created": 2, "note": "é"})
+    assert rows[first] == ("failed", None, {})
+    assert rows[untouched] == ("queued", None, {})
+    assert db.update_rows(AugmentationJob, {}, fields=["status"]) == 0
+
+
+def test_update_rows_adds_to_counters_and_only_raises_times(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    predicate = Predicate.objects.create(name="uses")
+    early, late = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+    nodes = [Node.objects.create(entity=entity, name=f"n{n}", normalized_name=f"n{n}") for n in range(3)]
+    triples = [
+        Triple.objects.create(
+            entity=entity, subject=nodes[0], predicate=predicate, object=nodes[n], content=f"t{n}", last_seen_at=late
+        )
+        for n in (1, 2)
+    ]
+
+    db.update_rows(
+        Triple,
+        {triples[0].pk: (2, early), triples[1].pk: (1, late + timedelta(hours=1))},
+        fields=["mention_count", "last_seen_at"],
+        how={"mention_count": db.ADD, "last_seen_at": db.GREATEST},
+    )
+
+    stored = dict(Triple.objects.values_list("content", "mention_count"))
+    assert stored == {"t1": 3, "t2": 2}
+    assert Triple.objects.get(content="t1").last_seen_at == late  # an earlier time does not move it back
+    assert Triple.objects.get(content="t2").last_seen_at == late + timedelta(hours=1)
+
+
+def test_update_rows_takes_more_rows_than_one_statement(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    db.insert_ignore([Node(entity=entity, name=f"n{n}", normalized_name=f"n{n}") for n in range(1100)])
+    ids = list(Node.objects.values_list("pk", flat=True))
+
+    updated = db.update_rows(Node, {pk: (f"type {pk % 3}",) for pk in ids}, fields=["node_type"])
+
+    assert updated == 1100
+    assert Node.objects.filter(node_type="type 1").count() == len([pk for pk in ids if pk % 3 == 1])
 
 
 @pytest.mark.django_db(transaction=True)
