@@ -69,13 +69,14 @@ class Period:
 
 
 def period_from_query(params, *, now: datetime | None = None) -> Period:
-    """?start=YYYY-MM-DD[&end=YYYY-MM-DD] (whole days; end defaults to today) or ?days= one of the presets.
-    Raises InvalidQuery for a date that does not exist, an end before its start or an unknown preset."""
+    """Whole days from ?start=YYYY-MM-DD&end=YYYY-MM-DD, else one of the ?days= presets (default 7).
+    A start alone runs to today, unless a preset is chosen (the pages' forms send their start back
+    with the preset). Raises InvalidQuery for a date that does not exist, an end before its start,
+    an end without a start, or an unknown preset."""
     now = now or timezone.now()
     start, end = query_date("start", params.get("start")), query_date("end", params.get("end"))
-    if end and not start:
-        raise InvalidQuery("end", params.get("end"), "give a start date too")
-    if start:
+    preset = str(params.get("days") or "").strip() not in ("", "all")
+    if start and (end or not preset):
         end = end or timezone.localdate(now)
         if end < start:
             raise InvalidQuery("end", params.get("end"), f"the end must not be before the start ({start})")
@@ -85,5 +86,7 @@ def period_from_query(params, *, now: datetime | None = None) -> Period:
             end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
             days=None,
         )
+    if end and not preset:
+        raise InvalidQuery("end", params.get("end"), "give a start date too")
     days = query_days("days", str(params.get("days") or DEFAULT_DAYS))
     return Period(start=now - timedelta(days=days), end=now + timedelta(minutes=1), days=days)

@@ -68,9 +68,9 @@ def query_moment(name: str, value: str | None) -> datetime | None:
 
 
 def query_days(name: str, value: str | None, *, allow_all: bool = False) -> int | None:
-    """One of the day presets (or "all", giving None, where the page offers it)."""
+    """One of the day presets; None when absent or empty (or "all", where the page offers it)."""
     value = (value or "").strip()
-    if allow_all and value == "all":
+    if not value or (allow_all and value == "all"):
         return None
     if value.isascii() and value.isdigit() and int(value) in DAY_PRESETS:
         return int(value)

@@ -6,7 +6,9 @@ import html
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from dashboard.periods import period_from_query
 from dashboard.urls import urlpatterns
 from memory.models import Memory, Node
 from tests.dashboard.conftest import add_contradiction, add_graph
@@ -132,6 +134,22 @@ def test_good_dates_still_work(member_client, handoff):
     assert member_client.get(graph, {"start": "2024-02-29", "end": "2030-01-01T10:00:00+02:00"}).status_code == 200
     processes = reverse("dashboard:processes", args=[handoff.entity.pk])
     assert member_client.get(processes, {"days": "all"}).status_code == 200
+
+
+def test_the_range_forms_send_a_preset_with_the_start_they_show(member_client, handoff):
+    """The overview's form sends its From date back with the preset: the preset wins, unless both
+    dates are given or no preset is chosen (the "Custom" choice, or "all" on pages that offer it)."""
+    overview = reverse("dashboard:overview", args=[handoff.tenant.pk])
+    assert member_client.get(overview, {"days": "30", "start": "2024-01-01", "end": ""}).context["period"].days == 30
+    custom = member_client.get(overview, {"days": "", "start": "2024-01-01", "end": "2024-01-31"}).context["period"]
+    assert (custom.days, custom.start.date().isoformat(), custom.last_day.isoformat()) == (
+        None,
+        "2024-01-01",
+        "2024-01-31",
+    )
+    until_today = period_from_query({"days": "all", "start": "2024-01-01"})
+    assert until_today.days is None and until_today.last_day == timezone.localdate()
+    assert member_client.get(overview, {"days": "Custom"}).status_code == 400
 
 
 def test_an_id_beyond_what_a_database_stores_is_not_found(member_client, handoff):
