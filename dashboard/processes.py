@@ -170,12 +170,25 @@ def recall_flows(
     return sorted(((source, target, n) for (source, target), n in flows.items()), key=lambda flow: -flow[2])
 
 
-def recalled_from_others(entity: Entity, period: Period | None = None) -> dict[str, list[dict]]:
-    """Per recalling process, the memories first contributed by another process it recalled most."""
-    rows = (
+def _hits_from_others(entity: Entity, period: Period | None):
+    return (
         recall_hits(entity, period)
         .filter(memory__isnull=False, memory__first_process__isnull=False)
         .exclude(memory__first_process=F("event__process"))
+    )
+
+
+def recalled_from_others_totals(entity: Entity, period: Period | None = None) -> dict[str, int]:
+    """Per recalling process, how many memories first contributed by another process it was given
+    (one grouped query; the listed ones are only the most recalled)."""
+    rows = _hits_from_others(entity, period).values("event__process__external_id").annotate(n=Count("id")).order_by()
+    return {row["event__process__external_id"]: row["n"] for row in rows}
+
+
+def recalled_from_others(entity: Entity, period: Period | None = None) -> dict[str, list[dict]]:
+    """Per recalling process, the memories first contributed by another process it recalled most."""
+    rows = (
+        _hits_from_others(entity, period)
         .values("event__process__external_id", "memory_id", "memory__content", "memory__first_process__external_id")
         .annotate(n=Count("id"))
         .order_by("-n", "memory_id")[:400]
@@ -196,6 +209,7 @@ def process_summaries(
     counts = contributions(entity)
     latest = latest_first_contributions(entity)
     recalled = recalled_from_others(entity, period)
+    recalled_totals = recalled_from_others_totals(entity, period)
     raw = raw if raw is not None else raw_work_received(entity, period)
     names = sorted(set(process_names) | set(counts))
     return [
@@ -204,7 +218,7 @@ def process_summaries(
             contributed=counts.get(name, {}),
             latest_memories=latest.get(name, []),
             recalled_from_others=recalled.get(name, []),
-            recalled_total=sum(row["n"] for row in recalled.get(name, [])),
+            recalled_total=recalled_totals.get(name, 0),
             raw_from_others=raw.by_process.get(name, []),
             raw_total=raw.totals.get(name, 0),
         )

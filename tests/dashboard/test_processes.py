@@ -4,13 +4,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.charts import PALETTE, process_color
+from dashboard.processes import LISTED_PER_PROCESS
 from memory.models import RecallEvent, RecallHit
-from tests.dashboard.conftest import XSS, add_memory
+from tests.dashboard.conftest import XSS, add_memory, call
 from tests.dashboard.many_agents import AGENTS, build_many_agents
 
 
 def test_it_shows_contributions_and_recall_flow(member_client, handoff, django_assert_max_num_queries):
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = member_client.get(reverse("dashboard:processes", args=[handoff.entity.pk]))
     assert response.status_code == 200
     summaries = {summary.name: summary for summary in response.context["summaries"]}
@@ -119,6 +120,19 @@ def test_the_process_view_of_fourteen_agents_makes_no_query_per_process(
     member_client, tenant, django_assert_max_num_queries
 ):
     many = build_many_agents(tenant)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = member_client.get(reverse("dashboard:processes", args=[many.entity.pk]))
     assert len(response.context["summaries"]) == len(AGENTS)
+
+
+def test_the_received_count_is_every_memory_from_others_not_only_the_listed_ones(member_client, handoff):
+    for index in range(LISTED_PER_PROCESS + 4):
+        add_memory(handoff.entity, "triage_agent", f"The customer's ticket number {index} is about the refund")
+    call(handoff.tenant, process="billing_agent", user="Which tickets are about the refund?", assistant="Noted.")
+    response = member_client.get(reverse("dashboard:processes", args=[handoff.entity.pk]))
+    billing = next(s for s in response.context["summaries"] if s.name == "billing_agent")
+    given = RecallHit.objects.filter(
+        event__entity=handoff.entity, event__process__external_id="billing_agent", memory__isnull=False
+    ).exclude(memory__first_process__external_id="billing_agent")
+    assert len(billing.recalled_from_others) == LISTED_PER_PROCESS
+    assert billing.recalled_total == given.count() > LISTED_PER_PROCESS
