@@ -17,7 +17,17 @@ from django.utils import timezone
 
 from memori_site.offline_llm import compose_reply
 from memory.embedding import count_tokens
-from memory.recall.block import HEADINGS, SECTION_HANDOFF, SECTION_PENDING
+from memory.recall.block import (
+    CLOSE,
+    HEADINGS,
+    INTRO,
+    OPEN,
+    SECTION_HANDOFF,
+    SECTION_MEMORIES,
+    SECTION_PENDING,
+    Line,
+    render,
+)
 from memory.recall.compose import said_on
 from memory.services.augmentation import augment_jobs
 from memory.services.recall import RecallRequest, recall_for_call
@@ -123,3 +133,26 @@ def test_recent_handoffs_are_dated_once_in_their_heading(tenant):
     handoffs = block.split(f"{HEADINGS[SECTION_HANDOFF]} on {today}\n")[1]
     lines = [line for line in handoffs.splitlines() if line.startswith("- ")]
     assert lines and not [line for line in lines if line.startswith("- [")]
+
+
+def test_a_first_round_handoff_of_an_agent_a_fitted_result_names_gives_its_room_to_one_without_a_line():
+    result = Line(
+        SECTION_MEMORIES, "- [1 May 2026] The cache is warm after deploys. [ops_agent]", processes=("ops_agent",)
+    )
+    handoffs = [
+        Line(SECTION_HANDOFF, f"- {text} [{process}]", processes=(process,))
+        for process, text in (
+            ("ops_agent", "The staging cluster of the ingestion service moved to Frankfurt last night."),
+            ("qa_agent", "The nightly build is green again."),
+            ("docs_agent", "The quickstart still shows the old header."),
+        )
+    ]
+    overhead = sum(count_tokens(text) for text in (OPEN, INTRO, CLOSE))
+    room = sum(count_tokens(text) for text in (HEADINGS[SECTION_MEMORIES], result.text, HEADINGS[SECTION_HANDOFF]))
+    room += count_tokens(handoffs[0].text) + count_tokens(handoffs[1].text)  # the first two of the turns fit
+
+    block = render([result], [], overhead + room, handoffs, handoff_share=0.01, handoff_round=3)
+
+    assert block.results == (0,)  # the result names ops_agent: its handoff waits for room left over
+    assert block.handoffs == (1, 2)
+    assert block.token_count <= overhead + room
