@@ -172,9 +172,13 @@ def test_live_endpoint_reports_a_new_call(member_client, handoff):
     assert member_client.get(url, {"since": after["version"]}).json()["changed"] is True
 
 
-def test_another_tenants_entity_is_404(member_client, outsider_entity):
+def test_another_tenants_entity_is_404_and_its_calls_never_show(member_client, handoff, outsider_entity, other_tenant):
     assert member_client.get(thread_url(outsider_entity)).status_code == 404
     assert member_client.get(reverse("dashboard:thread_live", args=[outsider_entity.pk])).status_code == 404
+    secret = call(other_tenant, process="spy_agent", user="The launch codes are in the blue binder", assistant="ok")
+    response = member_client.get(thread_url(handoff.entity, call=secret.pk))
+    assert response.context["page"].missing_call and secret.pk not in [c.pk for c in calls_on(response)]
+    assert "blue binder" not in response.content.decode()
 
 
 def test_text_is_escaped(member_client, tenant):
