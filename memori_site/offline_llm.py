@@ -179,10 +179,8 @@ def compose_reply(user_text: str, system_prompt: str) -> str:
     Deterministic, and built only from the request and the recalled block."""
     topics = topics_asked(user_text)
     findings = answer(topics, "\n".join(recalled_lines(system_prompt)))
-    if findings:
-        return " ".join(findings)
-    reply = ""
-    if "?" in user_text and not any(_as_task(sentence) for sentence in _sentences(user_text)):
+    reply = " ".join(findings)
+    if not reply and "?" in user_text and not any(_as_task(sentence) for sentence in _sentences(user_text)):
         reply = answer_from_notes(user_text, team_notes(system_prompt))
     if not reply:
         reply = f"Let me look further into {topics[0].name} and report back." if topics else promise(user_text)

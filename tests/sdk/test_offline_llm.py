@@ -112,6 +112,9 @@ def test_a_greeting_answers_by_name_never_echoing_the_users_words():
     assert compose_reply("Good morning, this is Raj. Could you check my last invoice?", "") == (
         "Hello Raj! Let me check your last invoice and report back."
     )
+    assert compose_reply("Hello, I'm Ana. Which vector DB should we pick?", "").startswith(
+        "Hello Ana! Pinecone, Weaviate, Qdrant and pgvector are the vector databases"
+    )
 
 
 DISAGREEING_BLOCK = """You are a triage agent.
