@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -55,7 +56,13 @@ def _run_until_up(env: dict, timeout: float = 120) -> str:
                 break
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):  # a worker still shutting down
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
     return "".join(output)
 
 
