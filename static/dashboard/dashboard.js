@@ -74,8 +74,25 @@
     window.setTimeout(tick, every);
   }
 
+  /* The handoff thread (dashboard/thread/): a live refresh re-renders the calls; the lists the
+     operator opened or closed (details[data-key], by a click on their summary) stay that way. */
+  function keepChosenDetails(container) {
+    var chosen = {};
+    container.addEventListener("click", function (event) {
+      var summary = event.target.closest("summary");
+      var details = summary && summary.parentElement;
+      if (details && details.dataset.key) { chosen[details.dataset.key] = !details.open; }
+    });
+    new MutationObserver(function () {
+      container.querySelectorAll("details[data-key]").forEach(function (details) {
+        if (details.dataset.key in chosen) { details.open = chosen[details.dataset.key]; }
+      });
+    }).observe(container, { childList: true });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-figure]").forEach(draw);
     document.querySelectorAll("[data-live-url]").forEach(poll);
+    document.querySelectorAll("[data-keep-details]").forEach(keepChosenDetails);
   });
 })();

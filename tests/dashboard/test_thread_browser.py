@@ -134,11 +134,15 @@ def test_a_twelve_agent_burst_reads_as_one_thread(page, demo, live_server):
     page.evaluate("window.memoriSamePage = true")
     late = burst[-1]
     expect(page.locator(f"#call-{late.pk} .call-added")).to_contain_text("augmentation queued")
+    synthesis_list = page.locator(f"#call-{synthesis.pk} .call-received details")
+    was_open = synthesis_list.get_attribute("open") is not None
+    synthesis_list.locator("summary").click()  # the operator opens or closes a list: a refresh keeps it so
     augment_job(Exchange.objects.get(pk=late.pk).augmentation_job.pk)
     expect(page.locator(f"#call-{late.pk} .call-added")).to_contain_text("memory at 2 am", timeout=20_000)
     newest = call(demo.tenant, process="ops_agent", user="Is the export worker healthy now?", assistant="Yes.")
     expect(page.locator(f"#call-{newest.pk}")).to_contain_text("Is the export worker healthy now?", timeout=20_000)
     assert page.evaluate("window.memoriSamePage === true")
+    assert (synthesis_list.get_attribute("open") is not None) is not was_open  # refreshed twice, as chosen
 
 
 def test_session_and_playground_flag_what_a_call_was_given(page, demo, live_server):
