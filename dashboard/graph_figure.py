@@ -37,12 +37,21 @@ def edge_label(edge: Mapping) -> str:
     return f"⚠ {words}" if state == "contradicted" else f"{words} (old)" if state == "superseded" else words
 
 
+def colour_key(edges: Sequence[Mapping]) -> list[tuple[str, str]]:
+    """(process, colour) for every process that contributed a drawn edge, for the page's key."""
+    return [
+        (process, process_color(process) if process != "unknown" else NEUTRAL)
+        for process in sorted({edge["process"] for edge in edges})
+    ]
+
+
 def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping]) -> dict:
     """The knowledge graph as a network.
 
     ``nodes``: {id, name, x, y, mentions, process}; ``edges``: {source, target, predicate, process,
     mentions, content, contradicted, superseded} with source/target node ids. Current edges are drawn
-    one trace per process (the legend doubles as a colour key); conflicting edges in a trace per
+    one trace per process (the page prints the colour key, which wraps on a phone where Plotly's
+    legend overflowed the drawing); conflicting edges in a trace per
     state. A text trace at the edges' midpoints writes the relation and carries the hover text.
     """
     position = {node["id"]: (node["x"], node["y"]) for node in nodes}
@@ -66,9 +75,7 @@ def knowledge_network(nodes: Sequence[Mapping], edges: Sequence[Mapping]) -> dic
     data.append(_node_markers(nodes))
     hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "showline": False,
                    "range": [-1.2, 1.2]}  # fmt: skip
-    layout = figure_layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=680, dragmode="pan",
-                     legend={"orientation": "h", "y": -0.02, "title": {"text": "Contributed by"},
-                             "entrywidth": 130, "entrywidthmode": "pixels"})  # fmt: skip
+    layout = figure_layout("", xaxis=hidden_axis, yaxis=hidden_axis, height=620, dragmode="pan", showlegend=False)
     layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
     return {"data": data, "layout": layout}
 

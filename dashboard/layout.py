@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+GAP = 1.0  # between packed components, in the radius of a one-node component: room for their labels
+
 
 def spring_layout(node_count: int, edges: Sequence[tuple[int, int, float]], *, seed: int = 7) -> np.ndarray:
     """Positions (n, 2) in [-1, 1]. ``edges`` are (i, j, weight) index pairs; heavier edges pull harder.
@@ -21,6 +23,11 @@ def spring_layout(node_count: int, edges: Sequence[tuple[int, int, float]], *, s
     """
     if node_count == 0:
         return np.zeros((0, 2))
+    merged: dict[tuple[int, int], float] = {}
+    for i, j, weight in edges:  # two relations between the same nodes pull as one, a little harder
+        if i != j:
+            merged[(min(i, j), max(i, j))] = merged.get((min(i, j), max(i, j)), 0.0) + weight
+    edges = [(i, j, weight) for (i, j), weight in merged.items()]
     components = connected_components(node_count, edges)
     placed = np.zeros((node_count, 2))
     boxes = []
@@ -65,8 +72,8 @@ def _pack(sizes: list[int]) -> list[tuple[float, float, float]]:
         if x > 0 and x + 2 * radius > width:
             x, y, row_height = 0.0, y - row_height, 0.0
         boxes.append((x + radius, y - radius, radius))
-        x += 2 * radius + 0.4
-        row_height = max(row_height, 2 * radius + 0.4)
+        x += 2 * radius + GAP
+        row_height = max(row_height, 2 * radius + GAP)
     return boxes
 
 

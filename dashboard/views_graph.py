@@ -9,7 +9,7 @@ from django.shortcuts import render
 from dashboard import selectors
 from dashboard.access import entity_for
 from dashboard.graph import EDGE_CAP, GraphFilters, augmentation_state, graph_view, node_detail
-from dashboard.graph_figure import EDGE_LABELS, knowledge_network
+from dashboard.graph_figure import EDGE_LABELS, colour_key, knowledge_network
 from dashboard.rendering import render_page
 
 
@@ -30,6 +30,7 @@ def graph(request: HttpRequest, entity_id: int) -> HttpResponse:
         processes=selectors.entity_processes(entity=entity),
         kinds=selectors.node_types(entity=entity),
         figure=knowledge_network(view.nodes, view.edges),
+        colour_key=colour_key(view.edges),
         augmentation=None if view.edges or filters.active else augmentation_state(entity),
     )
 

@@ -57,7 +57,7 @@ def test_graph_names_edges_marks_conflicts_and_finds_a_node(page, many, live_ser
     expect(labels.filter(has_text="⚠ based in")).to_have_count(2)
     expect(labels.filter(has_text="is (old)")).to_have_count(1)
     expect(page.locator("#graph-summary")).to_contain_text("2 contradicted")
-    shoot(page, "many-agents-graph")
+    shoot(page, "many-agents-graph", phone=True)
 
     page.fill("#node-search", "okt")
     page.click("#graph-find button[type=submit]")
@@ -82,7 +82,7 @@ def test_process_cards_collapse_filter_and_count_raw_work(page, many, live_serve
     cards = page.locator("#process-cards details.process")
     expect(cards).to_have_count(len(AGENTS))
     assert page.locator("#process-cards details.process[open]").count() == 0
-    shoot(page, "many-agents-processes")
+    shoot(page, "many-agents-processes", phone=True)
 
     page.fill("#process-search", "review")
     expect(page.locator("#process-search-status")).to_contain_text(f"1 of {len(AGENTS)} processes match")

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.charts import process_color
 from dashboard.graph import EDGE_CAP
 from dashboard.graph_figure import EDGE_LABELS
 from memory.models import AugmentationJob, Entity, Memory, Triple
@@ -177,3 +178,11 @@ def test_the_node_panel_marks_superseded_and_contradicted_memories(member_client
     assert current < superseded  # current memories first
     assert '<li class="superseded">' in body and "now: <a" in body
     assert '<span class="badge bad">contradicted</span>' in body
+
+
+def test_the_colour_key_names_each_contributing_process_in_its_colour(member_client, handoff):
+    add_graph(handoff.entity, "research_agent", TRIPLES_BY_RESEARCH)
+    body = member_client.get(graph_url(handoff.entity)).content.decode()
+    key = body.split('id="graph-legend"')[1].split("</p>")[0]
+    for process in ("research_agent", "triage_agent"):
+        assert f'fill="{process_color(process)}"/></svg>{process}' in key
