@@ -17,7 +17,9 @@ headline finding in before any gets a second one. Salient: memories before tripl
 the query's words first, best score first; then the newest exchange first, and within one the
 best score (relevance plus the usual priors). The block then fits them in that order within their
 share of the token budget, and in whatever room the relevant memories leave (block.py): the token
-budget decides how many fit, not a count per process.
+budget decides how many fit, not a count per process. There a first-round finding of a process
+that a result line of the block already names waits for room left over, so that its place goes to
+a process without a line yet.
 
 Rows that are results already, or near-duplicates of results or of an admitted handoff, are not
 admitted (diversity over near-repeats); the caller's own mentions do not count; attributes never
