@@ -17,6 +17,7 @@ def test_entering_an_entity_lands_on_its_summary_not_the_graph(member_client, ha
 
     assert response.status_code == 200
     assert response.templates[0].name == "dashboard/entity.html"
+    assert f'<a href="{summary_url(handoff.entity)}" aria-current="page">Summary</a>' in response.content.decode()
     listing = member_client.get(reverse("dashboard:entities", args=[handoff.tenant.pk])).content.decode()
     assert f'href="{summary_url(handoff.entity)}"' in listing
 
