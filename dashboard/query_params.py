@@ -120,6 +120,7 @@ PARAMETERS: dict[str, Callable[[str, str | None], object]] = {
     "limit": lambda name, value: query_positive_int(name, value, maximum=1000),
     "token_budget": lambda name, value: query_positive_int(name, value, maximum=100_000),
     "tenant": query_positive_int,
+    "call": query_positive_int,
     "sort": query_choice(_entity_sorts),
     "status": query_choice(lambda: CONTRADICTION_STATUSES),
 }

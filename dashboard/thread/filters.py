@@ -32,7 +32,7 @@ class Cursor:
     def parse(cls, text: str) -> Cursor | None:
         stamp, _, pk = (text or "").rpartition("_")
         moment = _parse_moment(stamp)
-        return cls(moment, int(pk)) if moment and pk.isdigit() else None
+        return cls(moment, int(pk)) if moment and pk.isascii() and pk.isdigit() else None
 
 
 @dataclass

@@ -30,6 +30,14 @@ PARAMETERS = [
     "query",
     "tenant",
     "kind",
+    "call",
+    "from",
+    "to",
+    "before",
+    "after",
+    "marker",
+    "side",
+    "action",
 ]
 BAD_VALUES = [
     "2024-13-45",
@@ -46,6 +54,7 @@ BAD_VALUES = [
     "x" * 2000,
     "all",
     "' OR 1=1 --",
+    "2024-01-01T00:00:00Z_²",
 ]
 
 
