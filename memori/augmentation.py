@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("memori")
 MAX_SERVER_WAIT = 30  # the server holds GET /jobs/?wait= for at most this long
+POLL_IDS = 200  # job ids per poll: the server takes at most 500, and the URL must fit a request line
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Augmentation:
             try:
                 answer = self._memori._transport.get(
                     "/api/v1/jobs/",
-                    params={"ids": ",".join(str(j) for j in pending), "wait": wait_for},
+                    params={"ids": ",".join(str(j) for j in pending[:POLL_IDS]), "wait": wait_for},
                     timeout=wait_for + 10,
                 )
             except (MemoriUnavailable, MemoriApiError) as err:
@@ -92,7 +93,7 @@ class Augmentation:
                         result.failed[int(job["id"])] = job.get("error") or "failed"
                     else:
                         still.append(int(job["id"]))
-                pending = still
+                pending = still + pending[POLL_IDS:]
             if pending and _remaining(deadline, default=1.0) <= 0:
                 raise AugmentationTimeout(f"augmentation jobs still running: {pending}", pending=pending)
         if result.failed:

@@ -26,7 +26,7 @@ class RestTransport:
 
     def get(self, path: str, *, params: dict | None = None, timeout: float) -> dict:
         if params:
-            path = f"{path}?{urllib.parse.urlencode(params)}"
+            path = f"{path}?{urllib.parse.urlencode(params, safe=',')}"  # ids=1,2,3 stays short
         return self._request("GET", path, timeout=timeout)
 
     def _request(self, method: str, path: str, *, body: Any = None, timeout: float) -> dict:
