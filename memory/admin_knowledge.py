@@ -1,18 +1,13 @@
 """What the entity knows, in the admin: memories and triples with the processes that contributed
-them (every process that mentioned one, from its provenance) and their validity, both shown and
-filterable; edits and deletes go through the audited services; the graph's nodes and predicates.
-
-Triples carry no validity of their own (memory/services/contradictions.py): here a triple whose
-predicate holds one value at a time is *superseded* when another value of its subject and predicate
-was said more recently than its own last mention and the two are not on record as a contradiction
-(two processes saying both at about the same time); the most recently said one replaced it.
+them (every process that mentioned one, from its provenance) and their validity (memories: their
+``valid_to``; triples: memory/admin_validity.py), both shown and filterable; edits and deletes go
+through the audited services; the graph's nodes and predicates.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -23,9 +18,9 @@ from django.utils.text import Truncator
 from memory.admin_audit import AuditTrailMixin
 from memory.admin_pages import PageCompletedAdmin, ReadOnlyInline
 from memory.admin_tenancy import TenantScopedAdmin, visible_to
-from memory.models import Contradiction, Memory, Node, Predicate, Process, Provenance, Triple
+from memory.admin_validity import replacements_of, superseded_triples
+from memory.models import Memory, Node, Predicate, Process, Provenance, Triple
 from memory.services.audit import Actor
-from memory.services.contradictions import SINGLE_VALUED_PREDICATES
 from memory.services.editing import InvalidMemoryEdit, memory_create, memory_delete, memory_update, triple_delete
 from memory.services.supersession_undo import NotSuperseded, memory_restore
 
@@ -46,31 +41,6 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "j M Y H:i") if moment else "—"
 
 
-def triple_replacements() -> QuerySet[Triple]:
-    """For the outer triple, the other values of its subject and one-value predicate said after
-    its last mention and not recorded as contradicting it, most recently said first."""
-    pair = Q(triple_a=OuterRef("pk"), triple_b=OuterRef(OuterRef("pk"))) | Q(
-        triple_a=OuterRef(OuterRef("pk")), triple_b=OuterRef("pk")
-    )
-    one_value = Q(predicate__name__in=SINGLE_VALUED_PREDICATES) | Q(predicate__name__endswith="_is")
-    return (
-        Triple.objects.filter(
-            one_value,
-            entity=OuterRef("entity"),
-            subject=OuterRef("subject"),
-            predicate=OuterRef("predicate"),
-            last_seen_at__gt=OuterRef("last_seen_at"),
-        )
-        .exclude(object=OuterRef("object"))
-        .exclude(Exists(Contradiction.objects.filter(pair)))
-        .order_by("-last_seen_at", "-pk")
-    )
-
-
-def with_triple_validity(queryset: QuerySet[Triple]) -> QuerySet[Triple]:
-    return queryset.annotate(replaced_by_id=Subquery(triple_replacements().values("pk")[:1]))
-
-
 class ValidityFilter(admin.SimpleListFilter):
     """Current or superseded: memories by their ``valid_to``, triples by a later value."""
 
@@ -83,8 +53,11 @@ class ValidityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("current", "superseded"):
             return queryset
-        field = "valid_to" if queryset.model is Memory else "replaced_by_id"
-        return queryset.filter(**{f"{field}__isnull": self.value() == "current"})
+        if queryset.model is Memory:
+            return queryset.filter(valid_to__isnull=self.value() == "current")
+        if self.value() == "current":
+            return queryset.exclude(superseded_triples())
+        return queryset.filter(superseded_triples())
 
 
 class ContributingProcessFilter(admin.SimpleListFilter):
@@ -102,9 +75,11 @@ class ContributingProcessFilter(admin.SimpleListFilter):
             return queryset
         if not self.value().isdigit():
             raise IncorrectLookupParameters("contributor must be a process id")
-        target = "memory" if queryset.model is Memory else "triple"
-        mentions = Provenance.objects.filter(process_id=int(self.value()), **{target: OuterRef("pk")})
-        return queryset.filter(Exists(mentions))
+        target = "memory_id" if queryset.model is Memory else "triple_id"
+        # IN (its mentions' ids), not a correlated EXISTS: SQLite would scan the process's
+        # mentions once per row through the process index.
+        mentioned = Provenance.objects.filter(process_id=int(self.value()), **{f"{target}__isnull": False})
+        return queryset.filter(pk__in=mentioned.values(target))
 
 
 class KnowledgeAdmin(AuditTrailMixin, PageCompletedAdmin, TenantScopedAdmin):
@@ -113,11 +88,14 @@ class KnowledgeAdmin(AuditTrailMixin, PageCompletedAdmin, TenantScopedAdmin):
     class Media:
         css = {"all": ("memory_admin/lists.css",)}
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("embedding")  # a kilobyte a row, never shown
+
     def complete_page(self, request, rows: list) -> None:
         target = self.model._meta.model_name
         contributors: dict[int, set[str]] = {}
         mentions = Provenance.objects.filter(**{f"{target}_id__in": [row.pk for row in rows]})
-        for row_id, name in mentions.values_list(f"{target}_id", "process__external_id").distinct():
+        for row_id, name in mentions.order_by().values_list(f"{target}_id", "process__external_id").distinct():
             contributors.setdefault(row_id, set()).add(name)
         for row in rows:
             row.contributor_names = sorted(contributors.get(row.pk, ()))
@@ -279,22 +257,19 @@ class TripleAdmin(KnowledgeAdmin):
     readonly_fields = USAGE_READONLY
     inlines = [TripleProvenanceInline]
 
-    def get_queryset(self, request):
-        return with_triple_validity(super().get_queryset(request))
-
     def complete_page(self, request, rows: list[Triple]) -> None:
         super().complete_page(request, rows)
-        replacements = Triple.objects.in_bulk({row.replaced_by_id for row in rows if row.replaced_by_id})
+        replacements = replacements_of(rows)
         for row in rows:
-            row.replacement = replacements.get(row.replaced_by_id)
+            row.replacement = replacements.get(row.pk)
 
     @admin.display(description="validity")
     def validity(self, obj: Triple) -> SafeString:
-        if getattr(obj, "replaced_by_id", None) is None:
-            return format_html("current since {}", _when(obj.first_seen_at))
         if not hasattr(obj, "replacement"):
             self.complete_page(None, [obj])
         replacement = obj.replacement
+        if replacement is None:
+            return format_html("current since {}", _when(obj.first_seen_at))
         # Until its replacement was first said, or its own last mention if it was said again after that.
         until = max(obj.last_seen_at, replacement.first_seen_at)
         return format_html("{} – {}, {}", _when(obj.first_seen_at), _when(until), self._replacement(replacement))
