@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.periods import period_from_query
-from dashboard.urls import urlpatterns
-from memory.models import Memory, Node
+from memory.models import Memory
 from tests.dashboard.conftest import add_contradiction, add_graph
+from tests.support.dashboard_urls import dashboard_urls
 
 PARAMETERS = [
     "start",
@@ -58,26 +58,6 @@ BAD_VALUES = [
 ]
 
 
-def _page_urls(handoff) -> list[str]:
-    """Every dashboard URL, its ids filled with rows the user may see (new pages are covered as they come)."""
-    entity = handoff.entity
-    add_graph(entity, "triage_agent", [("Customer 456", "pays_with", "Visa card")])
-    older, _ = add_contradiction(entity)
-    ids = {
-        "tenant_id": handoff.tenant.pk,
-        "entity_id": entity.pk,
-        "session_id": handoff.triage.session_id,
-        "memory_id": older.pk,
-        "node_id": Node.objects.filter(entity=entity).first().pk,
-        "contradiction_id": entity.contradictions.first().pk,
-    }
-    urls = []
-    for pattern in urlpatterns:
-        kwargs = {name: ids[name] for name in pattern.pattern.converters}
-        urls.append(reverse(f"dashboard:{pattern.name}", kwargs=kwargs))
-    return urls
-
-
 @pytest.fixture
 def staff_client(client, staff_member):
     client.force_login(staff_member)
@@ -87,7 +67,9 @@ def staff_client(client, staff_member):
 @pytest.mark.slow
 def test_no_page_answers_a_bad_parameter_with_a_server_error(staff_client, handoff):
     failures = []
-    for url in _page_urls(handoff):
+    add_graph(handoff.entity, "triage_agent", [("Customer 456", "pays_with", "Visa card")])
+    add_contradiction(handoff.entity)
+    for url in dashboard_urls(handoff):
         for name in PARAMETERS:
             for value in BAD_VALUES:
                 status = staff_client.get(url, {name: value}).status_code

@@ -8,14 +8,13 @@ from django.contrib import admin
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from dashboard.urls import urlpatterns
-from memory.models import Memory, Node
+from memory.models import Memory
 from tests.dashboard.conftest import add_contradiction, add_graph, build_support_handoff
 from tests.dashboard.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.support.dashboard_urls import dashboard_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-POST_ONLY = {"contradiction_resolve", "memory_edit", "memory_delete", "memory_restore", "logout"}
 # Records what the browser reports, installed before any page script runs (not subject to the policy).
 WATCH = """
 window.__violations = [];
@@ -51,26 +50,6 @@ def watched(browser, live_server, superuser):  # noqa: F811
     context.close()
 
 
-def _dashboard_urls(handoff) -> list[str]:
-    entity = handoff.entity
-    older, _ = add_contradiction(entity)
-    ids = {
-        "tenant_id": handoff.tenant.pk,
-        "entity_id": entity.pk,
-        "session_id": handoff.technical.session_id,
-        "memory_id": older.pk,
-        "node_id": Node.objects.filter(entity=entity).first().pk,
-        "contradiction_id": entity.contradictions.first().pk,
-    }
-    urls = []
-    for pattern in urlpatterns:
-        if pattern.name not in POST_ONLY:
-            urls.append(
-                reverse(f"dashboard:{pattern.name}", kwargs={name: ids[name] for name in pattern.pattern.converters})
-            )
-    return urls
-
-
 def _admin_urls() -> list[str]:
     urls = [reverse("admin:index")]
     for model in admin.site._registry:
@@ -99,10 +78,11 @@ def test_every_page_works_under_the_content_security_policy(watched, live_server
     page, problems = watched
     handoff = build_support_handoff(tenant)
     add_graph(handoff.entity, "triage_agent", [("Customer 456", "pays_with", "Visa card"), ("Visa", "is", "card")])
+    add_contradiction(handoff.entity)
     assert Memory.objects.filter(entity=handoff.entity).exists()
     charts = 0
     failures = {}
-    for url in _dashboard_urls(handoff) + _admin_urls():
+    for url in dashboard_urls(handoff, include_post_only=False) + _admin_urls():
         charts += _open(page, live_server.url + url)
         reported = problems + page.evaluate("window.__violations")
         if reported:
