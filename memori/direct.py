@@ -87,7 +87,7 @@ class DirectTransport:
 
         serializer = ExchangeInputSerializer(data=body)
         serializer.is_valid(raise_exception=True)
-        check_recall_events(tenant, [serializer.validated_data.get("recall_event_id")], field="recall_event_id")
+        check_recall_events(tenant, [serializer.validated_data.get("recall_event_id")])
         recorded = record_exchange(tenant=tenant, data=serializer.to_exchange_input())
         return dict(RecordedExchangeSerializer(recorded).data)
 

@@ -6,16 +6,26 @@ import datetime
 
 import django_filters
 from django import forms
+from django_filters.filters import BaseCSVFilter
+from drf_spectacular.drainage import set_override
 
 from memory import selectors
 from memory.models import Memory, MemoryKind, Triple
 
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
 
 class PrintableCharField(forms.CharField):
-    def validate(self, value):
-        super().validate(value)
-        if value and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise forms.ValidationError("must not contain control characters.")
+    """Text without control characters, checked as sent (before the surrounding spaces are trimmed),
+    so that the query parameter's schema (pattern, maxLength) says exactly what is accepted."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise forms.ValidationError("must not contain control characters.")
+            if self.max_length is not None and len(value) > self.max_length:
+                raise forms.ValidationError(f"must be at most {self.max_length} characters.")
+        return super().to_python(value)
 
 
 class PrintableCharFilter(django_filters.CharFilter):
@@ -24,12 +34,18 @@ class PrintableCharFilter(django_filters.CharFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 200)
         super().__init__(*args, **kwargs)
+        schema = {"type": "string", "maxLength": self.extra["max_length"], "pattern": PRINTABLE_PATTERN}
+        if self.extra.get("help_text"):
+            schema["description"] = str(self.extra["help_text"])
+        set_override(self, "field", schema)
 
 
 class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
     """ISO 8601 date-time, converted to UTC (PostgreSQL refuses offsets beyond ±16 hours)."""
 
     def to_python(self, value):
+        if value == "":
+            raise forms.ValidationError("must be an ISO 8601 date-time such as 2024-05-01T10:00:00Z (or left out).")
         parsed = super().to_python(value)
         try:
             return parsed.astimezone(datetime.UTC) if parsed is not None and parsed.tzinfo else parsed
@@ -41,6 +57,21 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class StrictFilterSet(django_filters.FilterSet):
+    """An empty value is refused where the schema has no empty value: a choice or a date-time
+    (`?kind=` says nothing). Text filters (`?q=`) keep meaning "any", and an empty list (`?ordering=`)
+    the default."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if self.data.get(name) == "" and not isinstance(filter_, PrintableCharFilter | BaseCSVFilter):
+                if name not in self.form.errors:
+                    self.form.add_error(name, "must not be empty: give a value or leave the parameter out.")
+                valid = False
+        return valid
+
+
 ORDERING_FIELDS = (
     ("first_seen_at", "first_seen_at"),
     ("last_seen_at", "last_seen_at"),
@@ -50,7 +81,7 @@ ORDERING_FIELDS = (
 )
 
 
-class RecallStatsFilter(django_filters.FilterSet):
+class RecallStatsFilter(StrictFilterSet):
     entity_id = PrintableCharFilter(field_name="entity__external_id", help_text="Entity external id.")
     q = PrintableCharFilter(field_name="content", lookup_expr="icontains", help_text="Text the content contains.")
     created_after = UtcDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
@@ -94,19 +125,19 @@ class TripleFilter(RecallStatsFilter):
         return selectors.triple_contributed_by(queryset, process_external_id=value)
 
 
-class EntityScopedFilter(django_filters.FilterSet):
+class EntityScopedFilter(StrictFilterSet):
     """Sessions and conversations: by entity and process external ids."""
 
     entity_id = PrintableCharFilter(field_name="entity__external_id")
     process_id = PrintableCharFilter(field_name="process__external_id")
 
 
-class EntityFilter(django_filters.FilterSet):
+class EntityFilter(StrictFilterSet):
     q = PrintableCharFilter(field_name="external_id", lookup_expr="icontains", help_text="Part of the entity id.")
     ordering = django_filters.OrderingFilter(
         fields=(("external_id", "entity_id"), ("last_activity_at", "last_activity_at"), ("created_at", "created_at"))
     )
 
 
-class ProcessFilter(django_filters.FilterSet):
+class ProcessFilter(StrictFilterSet):
     q = PrintableCharFilter(field_name="external_id", lookup_expr="icontains", help_text="Part of the process id.")

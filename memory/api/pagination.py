@@ -10,9 +10,9 @@ MAX_PAGE_SIZE = 500
 
 def _positive_int(request, name: str, maximum: int | None = None) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ValidationError({name: [f"must be a positive integer, got {raw[:40]!r}."]})
     value = int(raw)
     if maximum is not None and value > maximum:

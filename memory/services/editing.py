@@ -21,6 +21,11 @@ class InvalidMemoryEdit(ValueError):
     """The requested change is not possible; the message says what to fix."""
 
 
+class MemoryEditConflict(InvalidMemoryEdit):
+    """The edit is well formed but the stored memories refuse it (the same content exists already,
+    or the memory cannot take that kind): the API answers 409."""
+
+
 def _clean_content(content: str) -> str:
     cleaned = (content or "").strip()
     if not cleaned:
@@ -59,7 +64,7 @@ def memory_create(
     with transaction.atomic():
         stored = memory_upsert(entity=entity, kind=kind, content=content, mention=mention, owner_process=owner_process)
         if not stored.created:  # rolls back the mention just added to the existing memory
-            raise InvalidMemoryEdit("this entity already has a memory with the same content.")
+            raise MemoryEditConflict("this entity already has a memory with the same content.")
         audit_record(actor=actor, action="create", obj=stored.obj, before=None, after=snapshot(stored.obj))
         bump_memory_version(entity.pk)
     return stored.obj
@@ -68,7 +73,10 @@ def memory_create(
 def memory_update(*, memory: Memory, actor: Actor, content: str | None = None, kind: str | None = None) -> Memory:
     before = snapshot(memory)
     if kind is not None:
-        _check_kind_owner(kind, memory.owner_process)
+        try:
+            _check_kind_owner(kind, memory.owner_process)
+        except InvalidMemoryEdit as exc:
+            raise MemoryEditConflict(str(exc)) from None
         memory.kind = kind
     if content is not None and content.strip() != memory.content:
         memory.content = _clean_content(content)
@@ -81,7 +89,7 @@ def memory_update(*, memory: Memory, actor: Actor, content: str | None = None, k
             audit_record(actor=actor, action="update", obj=memory, before=before, after=snapshot(memory))
             bump_memory_version(memory.entity_id)
     except IntegrityError:
-        raise InvalidMemoryEdit("this entity already has a memory with the same content.") from None
+        raise MemoryEditConflict("this entity already has a memory with the same content.") from None
     return memory
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from memory.api.fields import (
     CleanTextField,
     ExternalIdField,
+    StrictFloatField,
     StrictIntegerField,
     text_problem,
     validate_storable_json,
@@ -84,7 +85,7 @@ class ExchangeInputSerializer(serializers.Serializer):
     messages = serializers.ListField(child=MessageInputSerializer(), min_length=1, max_length=MAX_MESSAGES_PER_EXCHANGE)
     model = CleanTextField(required=False, allow_blank=True, max_length=200, default="")
     usage = UsageSerializer(required=False, allow_null=True)
-    latency_ms = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1e12)
+    latency_ms = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=1e12)
     idempotency_key = ExternalIdField(
         required=False, allow_null=True, max_length=100, help_text="Sent again, the exchange is not recorded twice."
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from memory.api.fields import (
     CleanTextField,
     ExternalIdField,
     StorableJSONField,
+    StrictBooleanField,
+    StrictFloatField,
     StrictIntegerField,
     validate_storable_json,
 )
@@ -18,6 +21,7 @@ from memory.services.export import EXPORT_FORMAT, EXPORT_VERSION
 from memory.services.recording import MAX_MESSAGE_CHARS
 
 MAX_ROWS = 100_000
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 REF = {"min_value": 1, "max_value": 2**63 - 1}
 COUNT = {"min_value": 0, "max_value": 2_147_483_647}
 
@@ -45,8 +49,13 @@ class StatsDocSerializer(serializers.Serializer):
     first_seen_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
     last_recalled_at = serializers.DateTimeField(allow_null=True)
-    is_contradicted = serializers.BooleanField()
-    embedding = serializers.CharField(allow_null=True, help_text="float32 vector, base64", max_length=1_000_000)
+    is_contradicted = StrictBooleanField()
+    embedding = serializers.CharField(
+        allow_null=True,
+        help_text="float32 vector, base64",
+        max_length=1_000_000,
+        validators=[RegexValidator(BASE64_PATTERN, message="must be base64.")],
+    )
     embedding_model = CleanTextField(allow_blank=True, max_length=100)
     mentions = serializers.ListField(child=MentionDocSerializer(), max_length=MAX_ROWS)
 
@@ -104,7 +113,12 @@ class JobDocSerializer(serializers.Serializer):
 class EpisodeDocSerializer(serializers.Serializer):
     content = CleanTextField(max_length=MAX_EPISODE_CHARS * 2)
     occurred_at = serializers.DateTimeField()
-    embedding = serializers.CharField(allow_null=True, help_text="float32 vector, base64", max_length=1_000_000)
+    embedding = serializers.CharField(
+        allow_null=True,
+        help_text="float32 vector, base64",
+        max_length=1_000_000,
+        validators=[RegexValidator(BASE64_PATTERN, message="must be base64.")],
+    )
     embedding_model = CleanTextField(allow_blank=True, max_length=100)
 
 
@@ -114,7 +128,7 @@ class ExchangeDocSerializer(serializers.Serializer):
     model = CleanTextField(allow_blank=True, max_length=200)
     prompt_tokens = StrictIntegerField(allow_null=True, **COUNT)
     completion_tokens = StrictIntegerField(allow_null=True, **COUNT)
-    latency_ms = serializers.FloatField(allow_null=True, min_value=0, max_value=1e12)
+    latency_ms = StrictFloatField(allow_null=True, min_value=0, max_value=1e12)
     occurred_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
     job = JobDocSerializer(allow_null=True)

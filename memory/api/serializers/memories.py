@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from memory.api.fields import CleanTextField, ExternalIdField
+from memory.api.fields import EXTERNAL_ID_PATTERN, WORDS_TEXT_PATTERN, ExternalIdField, WordsTextField
 from memory.models import Memory, MemoryKind, Provenance, Triple
 from memory.services.editing import MAX_MEMORY_CHARS
 
@@ -90,7 +90,7 @@ class MemoryDetailSerializer(MemorySerializer):
 class MemoryCreateSerializer(serializers.Serializer):
     entity_id = ExternalIdField()
     kind = serializers.ChoiceField(choices=MemoryKind.choices)
-    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+    content = WordsTextField(max_length=MAX_MEMORY_CHARS)
     process_id = ExternalIdField(
         required=False, allow_null=True, help_text="Required for attributes; otherwise credited as contributor."
     )
@@ -101,24 +101,43 @@ class MemoryCreateSerializer(serializers.Serializer):
         return attrs
 
 
+def _memory_create_schema() -> dict:
+    """What POST /memories/ takes, as the schema says it: a shared memory (the process optional) or
+    an attribute (its process required). Inline, so its one-value enums are not named components."""
+    external_id = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": EXTERNAL_ID_PATTERN}
+    content = {"type": "string", "minLength": 1, "maxLength": MAX_MEMORY_CHARS, "pattern": WORDS_TEXT_PATTERN}
+
+    def variant(kinds: list[str], process_id: dict, required: list[str]) -> dict:
+        properties = {"entity_id": external_id, "kind": {"type": "string", "enum": kinds}, "content": content}
+        return {"type": "object", "properties": {**properties, "process_id": process_id}, "required": required}
+
+    shared = [kind for kind in MemoryKind.values if kind != MemoryKind.ATTRIBUTE]
+    return {
+        "oneOf": [
+            variant(shared, {**external_id, "nullable": True}, ["entity_id", "kind", "content"]),
+            variant([MemoryKind.ATTRIBUTE.value], external_id, ["entity_id", "kind", "content", "process_id"]),
+        ]
+    }
+
+
+MEMORY_CREATE_SCHEMA = _memory_create_schema()
+
+
 class AttributeCreateSerializer(serializers.Serializer):
     entity_id = ExternalIdField()
     process_id = ExternalIdField(help_text="The process this attribute belongs to (only it recalls it).")
-    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+    content = WordsTextField(max_length=MAX_MEMORY_CHARS)
 
 
 class MemoryUpdateSerializer(serializers.Serializer):
-    content = CleanTextField(required=False, max_length=MAX_MEMORY_CHARS)
-    kind = serializers.ChoiceField(choices=MemoryKind.choices, required=False)
+    """What to change (content, kind, or both); nothing sent changes nothing."""
 
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("send content and/or kind to change.")
-        return attrs
+    content = WordsTextField(required=False, max_length=MAX_MEMORY_CHARS)
+    kind = serializers.ChoiceField(choices=MemoryKind.choices, required=False)
 
 
 class AttributeUpdateSerializer(serializers.Serializer):
-    content = CleanTextField(max_length=MAX_MEMORY_CHARS)
+    content = WordsTextField(max_length=MAX_MEMORY_CHARS)
 
 
 class TripleSerializer(serializers.ModelSerializer):

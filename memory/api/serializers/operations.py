@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from memory.api.fields import CleanTextField, ExternalIdField, StrictIntegerField
+from memory.api.fields import (
+    CleanTextField,
+    ExternalIdField,
+    StrictBooleanField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from memory.models import AugmentationJob
 from memory.services.jobs_status import MAX_WAIT_SECONDS
 
@@ -19,15 +28,15 @@ class RecallInputSerializer(serializers.Serializer):
     session_id = serializers.UUIDField(required=False, allow_null=True)
     limit = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=200)
     token_budget = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
-    include_pending = serializers.BooleanField(required=False, default=True)
-    handoff_share = serializers.FloatField(
+    include_pending = StrictBooleanField(required=False, default=True)
+    handoff_share = StrictFloatField(
         required=False,
         allow_null=True,
         min_value=0.0,
         max_value=1.0,
         help_text="Share of the token budget other agents' recent work takes first (default: the server's setting).",
     )
-    episodes = serializers.BooleanField(
+    episodes = StrictBooleanField(
         required=False,
         allow_null=True,
         default=None,
@@ -95,23 +104,31 @@ class RecallOutputSerializer(serializers.Serializer):
     pending_job_ids = serializers.ListField(child=serializers.IntegerField())
 
 
+# Positive ids (at most 18 digits: below 2**63) separated by commas; the schema declares the same pattern.
+JOB_IDS_PATTERN = r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*$"
+# The whole URL must fit a request line (gunicorn's limit is 4094 bytes): 500 ids of up to 6 digits.
+MAX_JOB_IDS_CHARS = 3500
+
+
+@extend_schema_field({"type": "string", "pattern": JOB_IDS_PATTERN, "maxLength": MAX_JOB_IDS_CHARS})
 class JobIdsField(serializers.CharField):
     """A comma-separated list of job ids: "1,2,3"."""
 
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, max_length=MAX_JOB_IDS_CHARS, **kwargs)
+
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
-        parts = [part.strip() for part in text.split(",") if part.strip()]
-        if not parts:
-            raise serializers.ValidationError("give at least one job id, e.g. ids=12,13.")
-        if not all(part.isdigit() and len(part) <= 19 and 0 < int(part) < 2**63 for part in parts):
+        if not re.search(JOB_IDS_PATTERN, text):
             raise serializers.ValidationError("must be positive integers separated by commas, e.g. ids=12,13.")
+        parts = text.split(",")
         if len(parts) > MAX_JOB_IDS:
             raise serializers.ValidationError(f"at most {MAX_JOB_IDS} ids per request.")
         return [int(part) for part in parts]
 
 
 class JobsQuerySerializer(serializers.Serializer):
-    ids = JobIdsField(help_text="Comma-separated job ids, e.g. 12,13,14.", max_length=10_000)
+    ids = JobIdsField(help_text="Comma-separated job ids, e.g. 12,13,14.")
     wait = serializers.FloatField(
         required=False,
         default=0,

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from memory import selectors
 from memory.api.base import TenantAPIView
+from memory.api.errors import Conflict
 from memory.api.serializers.exchanges import (
     BulkExchangeInputSerializer,
     BulkRecordedSerializer,
@@ -20,13 +21,14 @@ from memory.services.identity import InvalidIdentifier
 from memory.services.recording import InvalidExchange, record_exchange
 
 
-def check_recall_events(tenant, event_ids: list[int | None], *, field: str) -> None:
+def check_recall_events(tenant, event_ids: list[int | None]) -> None:
+    """A recall event the exchange names must exist (in this tenant): a well-formed id that does not
+    is a conflict with what is stored (409), not a malformed request."""
     wanted = {event_id for event_id in event_ids if event_id is not None}
     unknown = wanted - selectors.recall_event_ids_in(tenant=tenant, ids=wanted)
     if unknown:
-        raise ValidationError(
-            {field: [f"recall event {min(unknown)} does not exist; send the event_id recall returned."]}
-        )
+        event_id = min(unknown)
+        raise Conflict(f"recall_event_id: recall event {event_id} does not exist; send the event_id recall returned.")
 
 
 class ExchangeCreateView(TenantAPIView):
@@ -42,7 +44,7 @@ class ExchangeCreateView(TenantAPIView):
     def post(self, request):
         serializer = ExchangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_recall_events(self.tenant, [serializer.validated_data.get("recall_event_id")], field="recall_event_id")
+        check_recall_events(self.tenant, [serializer.validated_data.get("recall_event_id")])
         try:
             recorded = record_exchange(tenant=self.tenant, data=serializer.to_exchange_input())
         except (InvalidExchange, InvalidIdentifier) as exc:
@@ -62,7 +64,7 @@ class ExchangeBulkView(TenantAPIView):
         serializer = BulkExchangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["exchanges"]
-        check_recall_events(self.tenant, [item.get("recall_event_id") for item in items], field="exchanges")
+        check_recall_events(self.tenant, [item.get("recall_event_id") for item in items])
         from memory.api.serializers.exchanges import exchange_input_from
 
         try:

@@ -14,8 +14,10 @@ from rest_framework.response import Response
 
 from memory import selectors
 from memory.api.base import TenantMixin, is_db_id
+from memory.api.errors import Conflict
 from memory.api.filters import MemoryFilter, TripleFilter
 from memory.api.serializers.memories import (
+    MEMORY_CREATE_SCHEMA,
     AttributeCreateSerializer,
     AttributeUpdateSerializer,
     MemoryCreateSerializer,
@@ -26,7 +28,13 @@ from memory.api.serializers.memories import (
     TripleSerializer,
 )
 from memory.models import Memory, MemoryKind, Triple
-from memory.services.editing import InvalidMemoryEdit, memory_delete, memory_update, triple_delete
+from memory.services.editing import (
+    InvalidMemoryEdit,
+    MemoryEditConflict,
+    memory_delete,
+    memory_update,
+    triple_delete,
+)
 from memory.services.identity import InvalidIdentifier
 from memory.services.remembering import memory_remember
 from memory.services.supersession_undo import NotSuperseded, memory_restore
@@ -50,7 +58,7 @@ def _invalid(exc: Exception) -> ValidationError:
     retrieve=extend_schema(summary="A memory with its provenance", responses=MemoryDetailSerializer),
     create=extend_schema(
         summary="Remember something (mem.remember); the same content again returns the existing memory",
-        request=MemoryCreateSerializer,
+        request={"application/json": MEMORY_CREATE_SCHEMA},
         responses={201: MemoryDetailSerializer, 200: OpenApiResponse(MemoryDetailSerializer, "Already known.")},
     ),
     partial_update=extend_schema(
@@ -104,6 +112,8 @@ class MemoryViewSet(
                 actor=self.actor,
                 **self.remember_kwargs(data),
             )
+        except MemoryEditConflict as exc:
+            raise Conflict(str(exc))
         except (InvalidMemoryEdit, InvalidIdentifier) as exc:
             raise _invalid(exc)
         memory = self.get_queryset().get(pk=memory.pk)
@@ -114,10 +124,13 @@ class MemoryViewSet(
         memory = self.get_object()
         serializer = self.update_serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            memory_update(memory=memory, actor=self.actor, **serializer.validated_data)
-        except InvalidMemoryEdit as exc:
-            raise _invalid(exc)
+        if serializer.validated_data:
+            try:
+                memory_update(memory=memory, actor=self.actor, **serializer.validated_data)
+            except MemoryEditConflict as exc:
+                raise Conflict(str(exc))
+            except InvalidMemoryEdit as exc:
+                raise _invalid(exc)
         return Response(MemoryDetailSerializer(self.get_queryset().get(pk=memory.pk)).data)
 
     def perform_destroy(self, instance):
@@ -129,7 +142,7 @@ class MemoryViewSet(
         try:
             memory_restore(memory=memory, actor=self.actor)
         except NotSuperseded as exc:
-            raise _invalid(exc)
+            raise Conflict(str(exc))  # a valid request the memory's state refuses
         return Response(MemoryDetailSerializer(self.get_queryset().get(pk=memory.pk)).data)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from memory import selectors
 from memory.api.base import TenantAPIView, is_db_id
+from memory.api.errors import Conflict
+from memory.api.schema import ErrorSerializer
 from memory.api.serializers.operations import (
     JobSerializer,
     JobsQuerySerializer,
@@ -49,7 +51,10 @@ class JobsStatusView(TenantAPIView):
         operation_id="jobs_status",
         summary="Status of augmentation jobs; with `wait`, held until all are finished (at most 30 s)",
         parameters=[JobsQuerySerializer],
-        responses={200: JobsStatusSerializer},
+        responses={
+            200: JobsStatusSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="A job id is unknown (or another tenant's)."),
+        },
     )
     def get(self, request):
         query = JobsQuerySerializer(data=request.query_params)
@@ -75,7 +80,7 @@ class JobRetryView(TenantAPIView):
         if job is None:
             raise NotFound(f"No augmentation job with id {job_id}.")
         if job.status == job.Status.DONE:
-            raise ValidationError({"id": [f"job {job_id} is already done; only failed or stuck jobs can be retried."]})
+            raise Conflict(f"job {job_id} is already done; only failed or stuck jobs can be retried.")
         jobs_retry([job.pk])
         job.refresh_from_db()
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -67,7 +67,6 @@ def test_it_says_what_to_fix(api):
         ({"messages": [{"role": "user", "content": "nul\x00byte"}]}, "messages"),
         ({"session_id": "not-a-uuid"}, "session_id"),
         ({"usage": {"prompt_tokens": -1}}, "usage"),
-        ({"recall_event_id": 999999}, "recall_event_id"),
     ]
     for overrides, field in cases:
         response = api.post("/api/v1/exchanges/", exchange_payload(**overrides), format="json")
@@ -116,8 +115,10 @@ def test_a_recall_event_of_another_tenant_cannot_be_linked(api, other_tenant):
     entity = Entity.objects.create(tenant=other_tenant, external_id="customer_456")
     process = Process.objects.create(tenant=other_tenant, external_id="triage_agent")
     event_id = RecallEvent.objects.create(entity=entity, process=process, query="hello").pk
-    response = api.post("/api/v1/exchanges/", exchange_payload(recall_event_id=event_id), format="json")
-    assert_error(response, 400, "invalid")
+    for unknown in (event_id, 999999):
+        response = api.post("/api/v1/exchanges/", exchange_payload(recall_event_id=unknown), format="json")
+        assert f"recall event {unknown} does not exist" in assert_error(response, 409, "conflict")["message"]
+    assert not Exchange.objects.filter(entity__tenant__name="acme").exists()
 
 
 def _post_json(api, path: str, body: dict):

@@ -44,7 +44,8 @@ def test_the_wait_is_bounded_and_returns_what_is_still_pending(api, settings):
 
 
 def test_it_validates_ids_and_wait(api):
-    for query in ("", "ids=", "ids=a,b", "ids=-1", "ids=1&wait=-1", "ids=1&wait=31", "ids=1&wait=soon"):
+    invalid = ("", "ids=", "ids=a,b", "ids=-1", "ids=0", "ids=1,,2", "ids=1,", "ids=%C2%B2", "ids=" + "1," * 1800 + "1")
+    for query in (*invalid, "ids=1&wait=-1", "ids=1&wait=31", "ids=1&wait=soon"):
         assert_error(api.get(f"/api/v1/jobs/?{query}"), 400, "invalid")
 
 
@@ -69,7 +70,7 @@ def test_a_failed_job_can_be_retried(api, django_capture_on_commit_callbacks):
 def test_a_done_job_is_not_retried(api):
     job_id = record(api)["job_id"]
     _finish(job_id)
-    assert_error(api.post(f"/api/v1/jobs/{job_id}/retry/"), 400, "invalid")
+    assert_error(api.post(f"/api/v1/jobs/{job_id}/retry/"), 409, "conflict")
 
 
 def test_a_read_only_key_cannot_retry(api, read_only_api):

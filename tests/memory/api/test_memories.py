@@ -109,9 +109,14 @@ def test_update_and_delete_are_audited(api):
 
 def test_edit_validation(api):
     memory_id = remember(api, "Uses MySQL.")["id"]
-    assert_error(api.patch(f"/api/v1/memories/{memory_id}/", {}, format="json"), 400)
+    remember(api, "Uses PostgreSQL.")
+    assert api.patch(f"/api/v1/memories/{memory_id}/", {}, format="json").json()["content"] == "Uses MySQL."
     assert_error(api.patch(f"/api/v1/memories/{memory_id}/", {"content": "   "}, format="json"), 400)
-    assert_error(api.patch(f"/api/v1/memories/{memory_id}/", {"kind": "attribute"}, format="json"), 400)
+    assert_error(api.patch(f"/api/v1/memories/{memory_id}/", {"content": "-- !"}, format="json"), 400)
+    # Well formed, but the stored memories refuse it: a conflict.
+    assert_error(api.patch(f"/api/v1/memories/{memory_id}/", {"kind": "attribute"}, format="json"), 409, "conflict")
+    same = {"content": "Uses PostgreSQL."}
+    assert_error(api.patch(f"/api/v1/memories/{memory_id}/", same, format="json"), 409, "conflict")
     bad = {"entity_id": "c", "kind": "attribute", "content": "Likes tea."}
     assert "process_id" in assert_error(api.post("/api/v1/memories/", bad, format="json"), 400)["fields"]
 
@@ -163,3 +168,30 @@ def test_triples_list_retrieve_delete(api, tenant, other_api, django_assert_max_
     assert_error(other_api.delete(f"/api/v1/triples/{triple.pk}/"), 404)
     assert api.delete(f"/api/v1/triples/{triple.pk}/").status_code == 204
     assert AuditEntry.objects.filter(object_type="triple", action="delete").exists()
+
+
+def test_query_parameters_are_checked_as_sent(api):
+    remember(api, "Uses MySQL.")
+    refused = (
+        "seen_before=",  # an empty date-time says nothing
+        "kind=",
+        "seen_after=2024-13-45T00:00:00Z",
+        "entity_id=%09customer_456",  # a control character, even where it would be trimmed
+        "q=" + "x" * 201,
+        "page=",
+        "page=%C2%B2",  # "²" is a digit to Python, not a page number
+        "page_size=0",
+    )
+    for query in refused:
+        assert_error(api.get(f"/api/v1/memories/?{query}"), 400, "invalid")
+    for query in ("q=", "ordering=", "entity_id=customer_456&q=mysql&ordering=-last_seen_at"):
+        response = api.get(f"/api/v1/memories/?{query}")
+        assert response.status_code == 200 and response.json()["count"] == 1, (query, response.json())
+
+
+def test_json_types_are_not_coerced(api):
+    body = {"entity_id": "customer_456", "process_id": "billing_agent", "query": "x"}
+    for extra in ({"include_pending": "yes"}, {"episodes": 1}, {"handoff_share": True}, {"handoff_share": "0.5"}):
+        assert_error(api.post("/api/v1/recall/", {**body, **extra}, format="json"), 400, "invalid")
+    exchange = {**body, "messages": [{"role": "user", "content": "hi"}], "latency_ms": False}
+    assert_error(api.post("/api/v1/exchanges/", exchange, format="json"), 400, "invalid")

@@ -71,7 +71,7 @@ def test_restoring_undoes_a_supersession_and_is_audited(api, api_key):
 def test_restoring_a_current_memory_is_refused_with_the_reason(api):
     _, adyen = _switch_provider(api)
 
-    error = assert_error(api.post(f"/api/v1/memories/{adyen}/restore/"), 400, "invalid")
+    error = assert_error(api.post(f"/api/v1/memories/{adyen}/restore/"), 409, "conflict")
 
     assert "current" in error["message"]
 
