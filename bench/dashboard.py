@@ -381,6 +381,7 @@ def pages(tenant: Tenant) -> list[tuple[str, str, bool]]:
         ("overview live poll", reverse("dashboard:overview_live", args=[tenant.pk]), False),
         ("entity list (activity)", reverse("dashboard:entities", args=[tenant.pk]), False),
         ("entity list (by memories)", reverse("dashboard:entities", args=[tenant.pk]) + "?sort=memories", False),
+        ("entity summary (landing page)", reverse("dashboard:entity", args=[big.pk]), False),
         ("graph explorer (5,000 triples, cold)", reverse("dashboard:graph", args=[big.pk]), True),
         ("graph explorer (cached layout)", reverse("dashboard:graph", args=[big.pk]), False),
         (
