@@ -10,10 +10,13 @@ executes SQL text.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
+
+MAX_ROWS_PER_STATEMENT = 500
 
 
 def update_returning(queryset: QuerySet, **values) -> list:
@@ -56,7 +59,7 @@ def insert_ignore(objs: Sequence[Model]) -> int:
     fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_ignore")
-    batch_size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    batch_size = _rows_per_insert(connection, fields, objs)
     inserted = 0
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
@@ -66,6 +69,17 @@ def insert_ignore(objs: Sequence[Model]) -> int:
                 cursor.execute(f"{statement} ON CONFLICT DO NOTHING", params)
                 inserted += max(cursor.rowcount, 0)
     return inserted
+
+
+def _rows_per_insert(connection, fields: list, objs: Sequence[Model]) -> int:
+    """PostgreSQL: every row in one statement (UNNEST: one array per column). SQLite: as many rows
+    as its real limit of parameters allows, up to 500; Django assumes the 999 of SQLite before 3.32,
+    which cuts a batch's memories into statements of a few dozen rows."""
+    if connection.vendor != "sqlite":
+        return max(connection.ops.bulk_batch_size(fields, objs), 1)
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(MAX_ROWS_PER_STATEMENT, limit // max(len(fields), 1)))
 
 
 SET, ADD, GREATEST = "set", "add", "greatest"
