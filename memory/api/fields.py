@@ -12,8 +12,9 @@ from memory.services.storable_text import json_text_problem, text_problem
 # The patterns the schema declares, and the fields check (written to match in linear time).
 # A printable id: no control characters, not blank (surrounding whitespace is trimmed).
 EXTERNAL_ID_PATTERN = r"^\s*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\s*$"
-# Text the database can store has no NUL; declared in the schema of every text field.
-STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
+# Text the database can store has no NUL; declared in the schema of every text field. Not empty:
+# the schema of a field that may be blank adds "" as its other form (which must be the only one).
+STORABLE_TEXT_PATTERN = r"^[^\x00]+$"
 NONBLANK_TEXT_PATTERN = r"^\s*[^\s\x00][^\x00]*$"  # and not only whitespace (it is trimmed)
 WORDS_TEXT_PATTERN = r"^(?:[^\x00\w]|_)*[^\W_][^\x00]*$"  # and at least one letter or digit
 

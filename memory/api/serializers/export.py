@@ -21,7 +21,8 @@ from memory.services.export import EXPORT_FORMAT, EXPORT_VERSION
 from memory.services.recording import MAX_MESSAGE_CHARS
 
 MAX_ROWS = 100_000
-BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# Not empty: "" is the other form of a field that may be blank.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$"
 REF = {"min_value": 1, "max_value": 2**63 - 1}
 COUNT = {"min_value": 0, "max_value": 2_147_483_647}
 
@@ -52,6 +53,7 @@ class StatsDocSerializer(serializers.Serializer):
     is_contradicted = StrictBooleanField()
     embedding = serializers.CharField(
         allow_null=True,
+        allow_blank=True,  # none, like null
         help_text="float32 vector, base64",
         max_length=1_000_000,
         validators=[RegexValidator(BASE64_PATTERN, message="must be base64.")],
@@ -115,6 +117,7 @@ class EpisodeDocSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     embedding = serializers.CharField(
         allow_null=True,
+        allow_blank=True,  # none, like null
         help_text="float32 vector, base64",
         max_length=1_000_000,
         validators=[RegexValidator(BASE64_PATTERN, message="must be base64.")],

@@ -137,7 +137,9 @@ class MemoryUpdateSerializer(serializers.Serializer):
 
 
 class AttributeUpdateSerializer(serializers.Serializer):
-    content = WordsTextField(max_length=MAX_MEMORY_CHARS)
+    """An attribute's new content; nothing sent changes nothing (its kind stays an attribute)."""
+
+    content = WordsTextField(required=False, max_length=MAX_MEMORY_CHARS)
 
 
 class TripleSerializer(serializers.ModelSerializer):
