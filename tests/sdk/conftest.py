@@ -9,7 +9,7 @@ import time
 import pytest
 
 from memori_site.offline_llm import OfflineLLM
-from memory.models import AugmentationJob
+from memory.models import AugmentationJob, Exchange, Memory, RecallEvent
 from tests.factories import make_api_key
 from tests.support.proxy import SwitchableProxy
 from tests.support.worker import running_workers
@@ -60,11 +60,28 @@ def memori_env(request, live_server, transactional_db, tenant, spool_dir, offlin
         wait_for_jobs_to_finish(timeout=60)
 
 
-def wait_for_jobs_to_finish(timeout: float) -> None:
-    unfinished = (AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING)
+def wait_for_jobs_to_finish(timeout: float, quiet_for: float = 1.0) -> None:
+    """Until no job is queued or running and nothing new was written for `quiet_for` seconds: an SDK
+    thread may still be sending an exchange, and a worker or the server may still be writing after it."""
     deadline = time.monotonic() + timeout
-    while AugmentationJob.objects.filter(status__in=unfinished).exists() and time.monotonic() < deadline:
+    last, quiet_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        state = writes_in_flight()
+        if state != last:
+            last, quiet_since = state, time.monotonic()
+        elif state[0] == 0 and time.monotonic() - quiet_since >= quiet_for:
+            return
         time.sleep(0.2)
+
+
+def writes_in_flight() -> tuple:
+    unfinished = (AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING)
+    return (
+        AugmentationJob.objects.filter(status__in=unfinished).count(),
+        Exchange.objects.count(),
+        RecallEvent.objects.count(),
+        Memory.objects.count(),
+    )
 
 
 @pytest.fixture
