@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from memory.models import AugmentationJob, Conversation, Entity, Exchange, Message, Process, Session, Tenant
@@ -155,7 +156,8 @@ def _write_exchange(entity: Entity, process: Process, session: Session, data: Ex
     now = timezone.now()
     occurred_at = data.occurred_at or now
     conversation, _ = Conversation.objects.get_or_create(
-        session=session, defaults={"entity": entity, "process": process, "started_at": occurred_at}
+        session=session,
+        defaults={"entity": entity, "process": process, "started_at": occurred_at, "last_message_at": occurred_at},
     )
     # Lock the conversation so concurrent exchanges of one session get distinct positions.
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -191,10 +193,13 @@ def _write_exchange(entity: Entity, process: Process, session: Session, data: Ex
         ]
     )
     last_at = max(occurred_at, conversation.last_message_at)
+    # Imported or spooled history arrives late and out of order: a session and its conversation start
+    # at their earliest message, not when they were first recorded.
+    started = Least("started_at", Value(occurred_at, output_field=DateTimeField()))
     Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + len(messages), last_message_at=last_at
+        message_count=F("message_count") + len(messages), last_message_at=last_at, started_at=started
     )
-    Session.objects.filter(pk=session.pk).update(last_activity_at=last_at)
+    Session.objects.filter(pk=session.pk).update(last_activity_at=last_at, started_at=started)
     Entity.objects.filter(pk=entity.pk).update(last_activity_at=now)
     job = AugmentationJob.objects.create(exchange=exchange, entity=entity, process=process, queued_at=now)
     publish_jobs_on_commit([job.pk])

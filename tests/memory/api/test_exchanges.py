@@ -224,3 +224,20 @@ def test_an_untimed_exchange_without_a_key_is_a_new_exchange_each_time(api):
     record(api, "ping")
     record(api, "ping")
     assert Exchange.objects.count() == 2
+
+
+def test_an_imported_session_starts_at_its_earliest_message_not_at_the_import(api):
+    session_id = str(uuid.uuid4())
+    later = exchange_payload("Then we chose Adyen.", session_id=session_id, occurred_at="2023-05-01T11:00:00Z")
+    earlier = exchange_payload("We use Stripe.", session_id=session_id, occurred_at="2023-05-01T10:00:00Z")
+
+    response = api.post("/api/v1/exchanges/bulk/", {"exchanges": [later, earlier]}, format="json")
+
+    assert response.status_code == 201, response.json()
+    exchange = Exchange.objects.select_related("session", "conversation").get(
+        pk=response.json()["results"][1]["exchange_id"]
+    )
+    expected = datetime(2023, 5, 1, 10, 0, tzinfo=UTC)
+    assert exchange.session.started_at == expected
+    assert exchange.conversation.started_at == expected
+    assert exchange.session.last_activity_at == datetime(2023, 5, 1, 11, 0, tzinfo=UTC)
