@@ -37,6 +37,14 @@ EXIT_FLUSH_SECONDS = float(os.environ.get("MEMORI_EXIT_FLUSH_SECONDS", "10"))
 RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 # 4xx answers that may heal without changing the payload: keep the file and retry later.
 RETRYABLE_STATUSES = {401, 403, 404, 408, 409, 429}
+CONFLICT = 409
+
+
+def conflict_retry_seconds() -> float:
+    """How long a spooled exchange answered 409 is retried: a conflict heals when it was a race (the
+    recall event it names still being stored); one that lasts is refused for good, or it would hold
+    back every later exchange of its process."""
+    return float(os.environ.get("MEMORI_CONFLICT_RETRY_SECONDS", "300"))
 
 
 def default_spool_dir() -> Path:
@@ -275,7 +283,7 @@ class Recorder:
                 self._mark_down(err)
                 return False
             except MemoriApiError as err:
-                if err.status in RETRYABLE_STATUSES:
+                if err.status in RETRYABLE_STATUSES and not self._conflict_outlived(err, path):
                     self._mark_down(err)
                     return False
                 logger.error("memori: the server refused a spooled exchange (%s); moved to %s", err, self._rejected())
@@ -287,6 +295,15 @@ class Recorder:
             self._delivered_from_spool(path.stem)
             logger.info("memori: delivered spooled exchange %s", path.stem)
         return True
+
+    @staticmethod
+    def _conflict_outlived(err: MemoriApiError, path: Path) -> bool:
+        if err.status != CONFLICT:
+            return False
+        try:
+            return time.time() - path.stat().st_mtime >= conflict_retry_seconds()
+        except OSError:
+            return False
 
     def _delivered_from_spool(self, idempotency_key: str) -> None:
         with self._cond:

@@ -11,7 +11,9 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from django.core.signals import request_started
+from django.db import connection
 from openai import OpenAI
 
 from memori import Memori
@@ -195,3 +197,52 @@ def test_a_spooled_exchange_the_server_refuses_moves_to_rejected_once_and_the_re
     assert mem._recorder.result(delivered)["created"] is True
     assert list(Message.objects.values_list("content", flat=True)) == ["The invoice INV-7 was paid."]
     assert len(posts) == 2
+
+
+@pytest.fixture
+def database_refusing_poison(transactional_db):
+    """A database that refuses one message for good after validation passed it (a trigger): the server
+    answers 409 to that exchange however often it is sent."""
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN IF NEW.content = 'poison' THEN "
+                "RAISE EXCEPTION 'poisoned message refused' USING ERRCODE = 'check_violation'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} WHEN NEW.content = 'poison' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned message refused'); END"
+            )
+    yield
+    with connection.cursor() as cursor:  # a transactional test's flush keeps triggers: drop it
+        cursor.execute(
+            f"DROP TRIGGER refuse_poison ON {table}"
+            if connection.vendor == "postgresql"
+            else "DROP TRIGGER refuse_poison"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION refuse_poison()")
+
+
+def test_a_lasting_conflict_moves_to_rejected_and_stops_holding_back_the_process(
+    memori_env, database_refusing_poison, spool_dir, monkeypatch
+):
+    monkeypatch.setenv("MEMORI_CONFLICT_RETRY_SECONDS", "1")
+    mem = Memori()
+    mem.attribution(entity_id="customer_456", process_id="triage_agent")
+
+    refused = mem.record([{"role": "user", "content": "poison"}])
+    delivered = mem.record([{"role": "user", "content": "The invoice INV-7 was paid."}])
+
+    assert mem.flush(timeout=60)
+    assert not spooled(spool_dir)
+    assert [path.stem for path in spool_dir.glob("*/rejected/*.json")] == [refused]
+    assert "409" in mem._recorder.rejection(refused) or "conflict" in mem._recorder.rejection(refused).lower()
+    assert mem._recorder.result(delivered)["created"] is True
+    assert list(Message.objects.values_list("content", flat=True)) == ["The invoice INV-7 was paid."]
