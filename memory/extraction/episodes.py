@@ -32,6 +32,7 @@ from collections.abc import Iterable
 
 from memory.extraction.classify import INTERJECTION, is_filler, memory_kind
 from memory.extraction.lexicon import IMPERATIVE
+from memory.extraction.nlp import parse_many
 from memory.extraction.self_description import is_self_description
 from memory.extraction.sentences import SPEAKER_LABEL, clean_message, working_text
 from memory.recall.text import tokenize
@@ -40,6 +41,7 @@ MAX_EPISODE_CHARS = 400
 PRIVATE_COVERED = 0.6  # share of a sentence's words an attribute holds for the sentence to be private
 PART_SEPARATOR = " / "
 SPOKEN_ROLES = ("user", "assistant")
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
 # A coordinated clause with a subject of its own: "..., and I handle refunds", "...; my role is ...".
@@ -56,7 +58,19 @@ def _says_nothing_to_keep(sentence: str, role: str) -> bool:
     if role != "user":
         return not work or is_filler(work) or memory_kind(work, role) is None
     rest = working_text(INTERJECTION.sub("", SPEAKER_LABEL.sub("", sentence)))
-    return len(rest.split()) < 3 or rest.split(" ", 1)[0].lower() in IMPERATIVE  # "Thanks!", an order
+    return len(rest.split()) < 3 or _is_order(rest)  # "Thanks!", an order
+
+
+def _is_order(text: str) -> bool:
+    """ "Research top 5 competitors." but not "Refresh tokens are stored unencrypted." nor "Test
+    results show a 3% error rate.": a sentence opening with a verb of command is an order unless the
+    parse gives its main verb a subject (then that first word is part of the subject). Only
+    sentences opening with such a verb are parsed."""
+    if text.split(" ", 1)[0].lower() not in IMPERATIVE:
+        return False
+    doc = parse_many([text])[0]
+    root = next(iter(doc.sents)).root
+    return not any(child.dep_ in _SUBJECTS for child in root.children)
 
 
 def shared_statements(text: str, role: str) -> str:

@@ -80,3 +80,12 @@ def test_orders_thanks_and_promises_are_not_shared():
     )
 
     assert text == "assistant: The top competitors are Mem0, Zep, Letta, LangMem and Memori."
+
+
+def test_a_finding_whose_subject_opens_with_a_verb_of_command_is_shared():
+    findings = "Refresh tokens are stored unencrypted in the Redis cache. Test results show a 3% error rate."
+
+    assert episode_text([("user", findings)]) == f"user: {findings}"
+    assert episode_text([("user", "Review the pull request. Build times doubled after the upgrade.")]) == (
+        "user: Build times doubled after the upgrade."
+    )
