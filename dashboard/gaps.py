@@ -17,7 +17,7 @@ Everything is computed for a bounded list of recall events with a fixed number o
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -38,10 +38,9 @@ def key_words(text: str) -> frozenset[str]:
     return frozenset(word for word in WORD.findall((text or "").lower()) if word not in COMMON_WORDS)
 
 
-def is_relevant(query_words: frozenset[str], memory_words: frozenset[str]) -> bool:
-    shared = query_words & memory_words
-    needed = 2 if len(query_words) >= 2 else len(query_words)
-    return bool(needed) and len(shared) >= needed
+def words_needed(query_words: frozenset[str]) -> int:
+    """A memory is relevant to a query when it shares this many of the query's key words."""
+    return 2 if len(query_words) >= 2 else len(query_words)
 
 
 @dataclass
@@ -90,7 +89,7 @@ def find_handoff_gaps(events: Sequence[RecallEvent], *, kinds: Sequence[str] = A
     for event in events:
         reasons = (
             (_pending_reasons(event, jobs) if "pending" in kinds else [])
-            + _missed_reasons(event, candidates.get(event.entity_id, []), hits.get(event.pk, set()))
+            + _missed_reasons(event, candidates.get(event.entity_id, MissedCandidates()), hits.get(event.pk, set()))
             + _contradiction_reasons(event, contradictions.get(event.entity_id, []), hits.get(event.pk, set()))
         )
         if reasons:
@@ -149,7 +148,28 @@ def _pending_reasons(event: RecallEvent, jobs: dict[int, dict]) -> list[GapReaso
     return reasons
 
 
-def _missed_candidates(events: Sequence[RecallEvent]) -> dict[int, list[dict]]:
+@dataclass
+class MissedCandidates:
+    """One entity's newest shared memories, with the positions of the rows holding each key word:
+    a call is compared with the memories sharing its words, not with all of them."""
+
+    rows: list[dict] = field(default_factory=list)
+    rows_with_word: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, row: dict) -> None:
+        row["words"] = key_words(row["content"])
+        for word in row["words"]:
+            self.rows_with_word[word].append(len(self.rows))
+        self.rows.append(row)
+
+    def relevant_to(self, query_words: frozenset[str]) -> list[dict]:
+        """The rows relevant to the query (`words_needed`), newest first."""
+        shared = Counter(position for word in query_words for position in self.rows_with_word.get(word, ()))
+        needed = words_needed(query_words)
+        return [self.rows[position] for position in sorted(p for p, count in shared.items() if count >= needed)]
+
+
+def _missed_candidates(events: Sequence[RecallEvent]) -> dict[int, MissedCandidates]:
     latest = max(event.created_at for event in events)
     rows = (
         Memory.objects.filter(
@@ -163,24 +183,22 @@ def _missed_candidates(events: Sequence[RecallEvent]) -> dict[int, list[dict]]:
             :MISSED_CANDIDATES
         ]
     )
-    by_entity: dict[int, list[dict]] = defaultdict(list)
+    by_entity: dict[int, MissedCandidates] = defaultdict(MissedCandidates)
     for row in rows:
-        row["words"] = key_words(row["content"])
-        by_entity[row["entity_id"]].append(row)
+        by_entity[row["entity_id"]].add(row)
     return by_entity
 
 
-def _missed_reasons(event: RecallEvent, candidates: list[dict], hit_ids: set[int]) -> list[GapReason]:
+def _missed_reasons(event: RecallEvent, candidates: MissedCandidates, hit_ids: set[int]) -> list[GapReason]:
     query_words = key_words(event.query)
     if not query_words:
         return []
     missed: dict[str, list[dict]] = defaultdict(list)
-    for row in candidates:
+    for row in candidates.relevant_to(query_words):
         if (
             row["first_seen_at"] < event.created_at
             and row["first_process_id"] != event.process_id
             and row["id"] not in hit_ids
-            and is_relevant(query_words, row["words"])
         ):
             missed[row["first_process__external_id"]].append(row)
     reasons = []
