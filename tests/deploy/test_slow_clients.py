@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from tests.support.slow_clients import (
     ROOT,
     held_for,
     login_page_times,
+    server_environment,
     short_bodies,
     slowloris,
     web_server,
@@ -34,7 +34,7 @@ def server(tmp_path_factory):
 
 
 def _api_key(var_dir) -> str:
-    env = {**os.environ, "DEBUG": "1", "MEMORI_VAR_DIR": str(var_dir)}
+    env = server_environment(var_dir)
     done = subprocess.run(
         [sys.executable, "manage.py", "create_api_key", "--tenant", "acme", "--name", "slow"],
         cwd=ROOT,

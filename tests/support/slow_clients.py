@@ -32,11 +32,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def server_environment(var_dir: Path, **env) -> dict[str, str]:
+    """The environment of a server (and its management commands) of its own: its SQLite database and
+    file-system broker in ``var_dir``, whatever database and broker the test run is configured with
+    (never the run's own PostgreSQL database, which is not the test database)."""
+    environ = {**os.environ, "DEBUG": "1", "MEMORI_VAR_DIR": str(var_dir), **env}
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"):
+        environ.pop(name, None)
+    return environ
+
+
 @contextlib.contextmanager
 def web_server(gunicorn_args: list[str], var_dir: Path, **env) -> Iterator[str]:
     """A migrated database in ``var_dir`` and gunicorn on a free port; yields its URL."""
-    environ = {**os.environ, "DEBUG": "1", "MEMORI_VAR_DIR": str(var_dir), "LOG_LEVEL": "WARNING", **env}
-    environ.pop("DJANGO_SETTINGS_MODULE", None)
+    environ = server_environment(var_dir, LOG_LEVEL="WARNING", **env)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=environ, check=True, capture_output=True
     )
