@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from dashboard.access import tenants_for
 
@@ -20,3 +23,12 @@ def render_page(request: HttpRequest, template: str, *, nav: str, tenant=None, e
 
 def paginate(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def live_update(request: HttpRequest, version: str, template: str, context: Callable[[], dict]) -> JsonResponse:
+    """The answer to a page's live poll: unchanged when its ``since`` is the current ``version``,
+    else the part ``template`` re-rendered (``context`` is only built then)."""
+    if request.GET.get("since") == version:
+        return JsonResponse({"changed": False, "version": version})
+    html = render_to_string(template, context(), request=request)
+    return JsonResponse({"changed": True, "version": version, "html": html})

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 
 from dashboard import charts, selectors, settled_buckets
 from dashboard.access import default_tenant_for, tenant_for
 from dashboard.gaps import find_handoff_gaps
 from dashboard.periods import PRESET_DAYS, period_from_query
-from dashboard.rendering import render_page
+from dashboard.rendering import live_update, render_page
 from memory.models import RecallEvent
 
 GAP_SCAN = 100
@@ -68,9 +67,9 @@ def overview(request: HttpRequest, tenant_id: int) -> HttpResponse:
 def overview_live(request: HttpRequest, tenant_id: int) -> JsonResponse:
     """Polled by the open overview: the re-rendered body when anything changed since ``since``."""
     tenant = tenant_for(request.user, tenant_id)
-    version = selectors.recent_activity_version(tenant=tenant)
-    if request.GET.get("since") == version:
-        return JsonResponse({"changed": False, "version": version})
-    context = _overview_context(request, tenant)
-    html = render_to_string("dashboard/_overview_body.html", {**context, "tenant": tenant}, request=request)
-    return JsonResponse({"changed": True, "version": version, "html": html})
+    return live_update(
+        request,
+        selectors.recent_activity_version(tenant=tenant),
+        "dashboard/_overview_body.html",
+        lambda: {**_overview_context(request, tenant), "tenant": tenant},
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.loader import render_to_string
 
 from dashboard import selectors
 from dashboard.access import entity_for, session_for
-from dashboard.rendering import paginate, render_page
+from dashboard.rendering import live_update, paginate, render_page
 from dashboard.sessions import produced_by, session_turns, session_version, turn_position
 from dashboard.sessions import session_list as sessions_of
 from dashboard.thread.received import received_by_event
@@ -64,8 +63,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 def session_live(request: HttpRequest, session_id: int) -> JsonResponse:
     session = session_for(request.user, session_id)
-    version = session_version(session)
-    if request.GET.get("since") == version:
-        return JsonResponse({"changed": False, "version": version})
-    html = render_to_string("dashboard/_session_turns.html", _turns_context(request, session), request=request)
-    return JsonResponse({"changed": True, "version": version, "html": html})
+    return live_update(
+        request, session_version(session), "dashboard/_session_turns.html", lambda: _turns_context(request, session)
+    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.loader import render_to_string
 
 from dashboard import selectors
 from dashboard.access import entity_for
-from dashboard.rendering import render_page
+from dashboard.rendering import live_update, render_page
 from dashboard.thread.filters import MARKERS, thread_filters
 from dashboard.thread.selectors import GAP_SEARCH_LIMIT, thread_page, thread_version
 
@@ -42,8 +41,6 @@ def thread(request: HttpRequest, entity_id: int) -> HttpResponse:
 def thread_live(request: HttpRequest, entity_id: int) -> JsonResponse:
     """Polled by the open latest page: its calls re-rendered when anything changed since ``since``."""
     entity = entity_for(request.user, entity_id)
-    version = thread_version(entity)
-    if request.GET.get("since") == version:
-        return JsonResponse({"changed": False, "version": version})
-    html = render_to_string("dashboard/thread_calls.html", _thread_context(request, entity), request=request)
-    return JsonResponse({"changed": True, "version": version, "html": html})
+    return live_update(
+        request, thread_version(entity), "dashboard/thread_calls.html", lambda: _thread_context(request, entity)
+    )
