@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from django.core.signals import request_started
-from django.db import connection
 from openai import OpenAI
 
 from memori import Memori
 from memory.models import Exchange, Message
 from tests.sdk.conftest import subprocess_env
+from tests.support.database_faults import messages_refused
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -201,33 +201,10 @@ def test_a_spooled_exchange_the_server_refuses_moves_to_rejected_once_and_the_re
 
 @pytest.fixture
 def database_refusing_poison(transactional_db):
-    """A database that refuses one message for good after validation passed it (a trigger): the server
-    answers 409 to that exchange however often it is sent."""
-    table = Message._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN IF NEW.content = 'poison' THEN "
-                "RAISE EXCEPTION 'poisoned message refused' USING ERRCODE = 'check_violation'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} WHEN NEW.content = 'poison' "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned message refused'); END"
-            )
-    yield
-    with connection.cursor() as cursor:  # a transactional test's flush keeps triggers: drop it
-        cursor.execute(
-            f"DROP TRIGGER refuse_poison ON {table}"
-            if connection.vendor == "postgresql"
-            else "DROP TRIGGER refuse_poison"
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP FUNCTION refuse_poison()")
+    """A database that refuses one message after validation passed it (a trigger): a real failure,
+    the same however often the message is sent, on SQLite and PostgreSQL."""
+    with messages_refused("poison"):
+        yield
 
 
 def test_a_lasting_conflict_moves_to_rejected_and_stops_holding_back_the_process(

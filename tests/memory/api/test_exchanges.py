@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from memory.models import AugmentationJob, Entity, Exchange, Message, Process, RecallEvent
 from tests.memory.api.conftest import assert_error, exchange_payload, record
+from tests.support.database_faults import messages_refused
 
 
 def test_it_records_an_exchange_and_queues_its_augmentation(api, tenant):
@@ -168,25 +168,10 @@ def _timed(index: int, text: str | None = None) -> dict:
 
 @pytest.fixture
 def refuse_poison_in_the_database():
-    """A database that refuses one message after validation passed it (a trigger): a real failure
-    in the middle of an import, on SQLite and PostgreSQL."""
-    table = Message._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN IF NEW.content = 'poison' THEN "
-                "RAISE EXCEPTION 'poisoned message refused' USING ERRCODE = 'check_violation'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER refuse_poison BEFORE INSERT ON {table} WHEN NEW.content = 'poison' "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned message refused'); END"
-            )
-    yield  # dropped with the test's transaction
+    """A database that refuses one message after validation passed it (a trigger): a real failure,
+    the same however often the message is sent, on SQLite and PostgreSQL."""
+    with messages_refused("poison"):
+        yield
 
 
 def test_a_bulk_import_failing_in_the_database_stores_nothing_and_its_retry_nothing_twice(
