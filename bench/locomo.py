@@ -3,7 +3,7 @@
 Each conversation is an entity, each speaker a process, each LoCoMo session a session; every turn
 is recorded as one exchange (one user message "<speaker>: <text>", the dia_id kept in
 Message.name, the session's original date as its time) and augmented inline with the configured
-extractor (`augment_job`, what the Celery task runs). Then, for every question of categories 1-4,
+extractor (`job_augment`, what the Celery task runs). Then, for every question of categories 1-4,
 recall with the question text and count it as hit when the provenance of the recalled memories
 covers its evidence turns: "any" (at least one evidence turn) and "all" (every evidence turn).
 

@@ -3,7 +3,7 @@
 Each conversation is an entity, each speaker a process, each LoCoMo session a session; every turn
 is recorded as one exchange (one user message "<speaker>: <text>", the dia_id kept in
 Message.name, the session's original date as its time) and augmented inline with the configured
-extractor (`augment_job`, what the Celery task runs).
+extractor (`job_augment`, what the Celery task runs).
 
 Importing this module needs no Django; `setup_django()` and `ingest()` do.
 """
@@ -63,7 +63,7 @@ def evidence_of(question: dict) -> set[str]:
 
 def ingest(tenant, samples: list[dict]) -> dict:
     """Record and augment (inline) every turn of `samples` for `tenant`; the count and the time taken."""
-    from memory.services.augmentation import augment_job
+    from memory.services.augmentation import job_augment
     from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 
     started = time.perf_counter()
@@ -84,6 +84,6 @@ def ingest(tenant, samples: list[dict]) -> dict:
                         occurred_at=occurred_at,
                     ),
                 )
-                augment_job(recorded.job.pk)
+                job_augment(recorded.job.pk)
                 turns += 1
     return {"turns": turns, "seconds": time.perf_counter() - started}

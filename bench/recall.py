@@ -274,11 +274,11 @@ def write_then_recall(tenant, entity, one, number: int) -> float:
 
     from memory.models import Memory, Process
     from memory.services.embedding_store import bump_memory_version
-    from memory.services.storing import Mention, memory_upsert
+    from memory.services.storing import Mention, memory_mention
 
     process = Process.objects.get(tenant=tenant, external_id="coder")
     mention = Mention(process=process, mentioned_at=timezone.now())
-    probe = memory_upsert(entity=entity, kind="fact", content=f"Probe {number}: the quokka uses Zig", mention=mention)
+    probe = memory_mention(entity=entity, kind="fact", content=f"Probe {number}: the quokka uses Zig", mention=mention)
     bump_memory_version(entity.pk)
     elapsed = one("Which language does the quokka use?")
     Memory.objects.filter(pk=probe.obj.pk).delete()
@@ -294,14 +294,14 @@ def recall_with_handoffs(tenant, entity, one, queries: list[str]) -> list[float]
 
     from memory.models import Memory, Process
     from memory.services.embedding_store import bump_memory_version
-    from memory.services.storing import Mention, memory_upsert
+    from memory.services.storing import Mention, memory_mention
 
     probes = []
     for name in ("research_agent", "billing_agent", "support_agent", "reviewer"):
         mention = Mention(process=Process.objects.get(tenant=tenant, external_id=name), mentioned_at=timezone.now())
         for number in range(3):
             content = f"Handoff probe {number} of {name}: the wombat squad ships on Fridays"
-            probes.append(memory_upsert(entity=entity, kind="fact", content=content, mention=mention).obj.pk)
+            probes.append(memory_mention(entity=entity, kind="fact", content=content, mention=mention).obj.pk)
     bump_memory_version(entity.pk)
     one("warm up")
     samples = [one(query) for query in queries]

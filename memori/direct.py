@@ -105,12 +105,12 @@ class DirectTransport:
     def _remember(tenant, body: dict) -> dict:
         from memory.api.serializers.memories import MemoryCreateSerializer
         from memory.services.audit import Actor
-        from memory.services.remembering import memory_remember
+        from memory.services.remembering import memory_get_or_create
 
         serializer = MemoryCreateSerializer(data=body)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        memory, created = memory_remember(
+        memory, created = memory_get_or_create(
             tenant=tenant,
             entity_id=data["entity_id"],
             kind=data["kind"],

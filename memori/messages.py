@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-CONTEXT_OPEN = "<memori_context>"
-CONTEXT_CLOSE = "</memori_context>"
 SYSTEM_ROLES = ("system", "developer")
 MAX_QUERY_CHARS = 4000
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 # The admins kept apart by job register themselves when imported.
@@ -30,6 +29,7 @@ from memory.models import (
     Session,
     Tenant,
 )
+from memory.services.api_keys import api_keys_revoke
 from memory.services.audit import Actor
 from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
 from memory.services.publishing import jobs_retry
@@ -61,7 +61,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = api_keys_revoke(keys=queryset)
         self.message_user(request, f"Revoked {count} key(s).")
 
 

@@ -33,10 +33,6 @@ def memory_list(*, tenant: Tenant) -> QuerySet[Memory]:
     return Memory.objects.filter(entity__tenant=tenant).select_related("entity", "owner_process", "first_process")
 
 
-def shared_memories_of(*, entity: Entity) -> QuerySet[Memory]:
-    return Memory.objects.filter(entity=entity, owner_process__isnull=True)
-
-
 def triple_list(*, tenant: Tenant) -> QuerySet[Triple]:
     return Triple.objects.filter(entity__tenant=tenant).select_related("entity", "subject", "predicate", "object")
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from memory.services.augmentation import augment_batch
+from memory.services.augmentation import job_augment_in_batch
 from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 
 
@@ -28,7 +28,7 @@ from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 def augment_exchange(self, job_id: int) -> dict:
     """Augment one recorded exchange, with other queued ones in the same batch
     (MEMORI_AUGMENTATION_BATCH_SIZE). Idempotent: a finished job is left as it is."""
-    return augment_batch(int(job_id)).as_dict()
+    return job_augment_in_batch(int(job_id)).as_dict()
 
 
 @shared_task(name="memory.tasks.sweep_stale_jobs", acks_late=True)

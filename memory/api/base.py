@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework import generics, views
+from rest_framework import views
 
 from memory.api.parsers import StrictJSONParser
 from memory.api.schema import MemoriAutoSchema
@@ -23,10 +23,6 @@ class TenantMixin:
 
 
 class TenantAPIView(TenantMixin, views.APIView):
-    pass
-
-
-class TenantGenericAPIView(TenantMixin, generics.GenericAPIView):
     pass
 
 

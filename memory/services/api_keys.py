@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from memory.models import ApiKey, Tenant
@@ -17,7 +18,6 @@ def api_key_create(*, tenant: Tenant, name: str, scope: str = ApiKey.Scope.READ_
     return api_key, raw_key
 
 
-def api_key_revoke(*, api_key: ApiKey) -> None:
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
+def api_keys_revoke(*, keys: QuerySet[ApiKey]) -> int:
+    """Revoke the keys not revoked yet (a revoked key keeps its first revocation time); how many."""
+    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,7 +1,7 @@
 """Augmentation: recorded exchanges become deduplicated, attributed memory.
 
-``augment_batch(job_id)`` is what the Celery task runs; ``augment_job(job_id)`` runs exactly one
-job (tests, benches); ``augment_jobs(job_ids)`` runs exactly the jobs named, in batches
+``job_augment_in_batch(job_id)`` is what the Celery task runs; ``job_augment(job_id)`` runs exactly one
+job (tests, benches); ``jobs_backfill(job_ids)`` runs exactly the jobs named, in batches
 (``manage.py augment_pending``, ``reextract``). Each:
 
 1. claims its jobs (memory/services/job_queue.py): the task's own job and up to ``batch_size - 1``
@@ -49,12 +49,12 @@ CHANGES = ("memories_created", "mentions_added", "triples_created", "episodes_cr
 Status = AugmentationJob.Status
 
 
-def augment_job(job_id: int) -> JobOutcome:
+def job_augment(job_id: int) -> JobOutcome:
     """Run exactly this job; idempotent (a finished job, or one running elsewhere, is left alone)."""
     return _run_from(job_id, batch_size=1)
 
 
-def augment_batch(job_id: int, *, batch_size: int | None = None) -> JobOutcome:
+def job_augment_in_batch(job_id: int, *, batch_size: int | None = None) -> JobOutcome:
     """Run this job together with up to ``batch_size - 1`` other queued jobs; this job's outcome.
     Raises ``RetryableJobError`` when this job was put back in the queue."""
     status = job_queue.job_status(job_id)
@@ -63,7 +63,7 @@ def augment_batch(job_id: int, *, batch_size: int | None = None) -> JobOutcome:
     return _run_from(job_id, batch_size=batch_size or _batch_size())
 
 
-def augment_jobs(job_ids: list[int], *, batch_size: int | None = None) -> dict[int, JobOutcome]:
+def jobs_backfill(job_ids: list[int], *, batch_size: int | None = None) -> dict[int, JobOutcome]:
     """Run exactly these jobs in this process, a batch at a time (operators' backfills); every
     job's outcome. A job not queued is skipped; one hitting a transient error is left queued with
     its reason (``retry_reason``) for the sweeper to republish."""

@@ -12,7 +12,7 @@ from memory.extraction.normalize import content_hash, normalize_text
 from memory.models import Entity, Memory, MemoryKind, Process, Triple
 from memory.services.audit import Actor, audit_record, snapshot
 from memory.services.embedding_store import bump_memory_version, embed_for_storage
-from memory.services.storing import Mention, memory_upsert
+from memory.services.storing import Mention, memory_mention
 
 MAX_MEMORY_CHARS = 2000
 
@@ -62,7 +62,7 @@ def memory_create(
     _check_kind_owner(kind, owner_process)
     mention = Mention(process=process, mentioned_at=timezone.now(), source=source)
     with transaction.atomic():
-        stored = memory_upsert(entity=entity, kind=kind, content=content, mention=mention, owner_process=owner_process)
+        stored = memory_mention(entity=entity, kind=kind, content=content, mention=mention, owner_process=owner_process)
         if not stored.created:  # rolls back the mention just added to the existing memory
             raise MemoryEditConflict("this entity already has a memory with the same content.")
         audit_record(actor=actor, action="create", obj=stored.obj, before=None, after=snapshot(stored.obj))

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from memory.models import AuditEntry, AugmentationJob, Entity, Episode, Memory, Provenance, Triple
 from memory.services.audit import Actor
-from memory.services.augmentation import augment_jobs
+from memory.services.augmentation import jobs_backfill
 from memory.services.embedding_store import bump_memory_version
 
 Progress = Callable[[int, int], None]
@@ -86,7 +86,7 @@ def entity_reextract(
     failed = 0
     step = batch_size or 64
     for start in range(0, len(job_ids), step):
-        outcomes = augment_jobs(job_ids[start : start + step], batch_size=batch_size)
+        outcomes = jobs_backfill(job_ids[start : start + step], batch_size=batch_size)
         failed += sum(1 for outcome in outcomes.values() if outcome.status == Status.FAILED)
         if progress is not None:
             progress(min(start + step, len(job_ids)), len(job_ids))

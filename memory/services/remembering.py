@@ -9,7 +9,7 @@ from memory.services.editing import InvalidMemoryEdit, memory_create
 from memory.services.identity import entity_get_or_create, process_get_or_create
 
 
-def memory_remember(
+def memory_get_or_create(
     *, tenant: Tenant, entity_id: str, kind: str, content: str, actor: Actor, process_id: str | None = None
 ) -> tuple[Memory, bool]:
     """Create the memory (audited) or return the identical one the entity already has.

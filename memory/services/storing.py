@@ -30,7 +30,7 @@ from memory.services.batch_storing import (
 )
 from memory.services.embedding_store import embed_for_storage
 
-__all__ = ["Mention", "Upserted", "memory_upsert", "triple_upsert"]
+__all__ = ["Mention", "Upserted", "memory_mention", "triple_mention"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Upserted:
     mentioned: bool  # False when this job had already recorded this mention
 
 
-def memory_upsert(
+def memory_mention(
     *,
     entity: Entity,
     kind: str,
@@ -75,7 +75,7 @@ def memory_upsert(
     return Upserted(obj=Memory.objects.get(pk=memory_id), created=created, mentioned=mentioned)
 
 
-def triple_upsert(
+def triple_mention(
     *,
     entity: Entity,
     subject: str,

@@ -17,12 +17,12 @@ from django.core.cache import cache, caches
 from django.utils import timezone
 
 from memory.models import Contradiction, Entity, Exchange, Memory, Process, RecallEvent, Tenant
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.contradictions import record_memory_contradiction
 from memory.services.embedding_store import bump_memory_version
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.storing import Mention, memory_upsert, triple_upsert
+from memory.services.storing import Mention, memory_mention, triple_mention
 
 ENTITY = "customer_456"
 XSS = "<script>alert('pwned')</script> is the customer's nickname"
@@ -48,7 +48,7 @@ def call(tenant: Tenant, *, process: str, user: str, assistant: str, session_id=
         ),
     )
     if augment:
-        augment_job(recorded.job.pk)
+        job_augment(recorded.job.pk)
     return recorded.exchange
 
 
@@ -100,7 +100,7 @@ def build_support_handoff(tenant: Tenant) -> Handoff:
 def add_graph(entity: Entity, process_name: str, triples: list[tuple[str, str, str]]) -> None:
     process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id=process_name)
     for subject, predicate, obj in triples:
-        triple_upsert(
+        triple_mention(
             entity=entity,
             subject=subject,
             predicate=predicate,
@@ -112,7 +112,7 @@ def add_graph(entity: Entity, process_name: str, triples: list[tuple[str, str, s
 
 def add_memory(entity: Entity, process_name: str, content: str, kind: str = "fact") -> Memory:
     process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id=process_name)
-    memory = memory_upsert(
+    memory = memory_mention(
         entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=timezone.now())
     ).obj
     bump_memory_version(entity.pk)

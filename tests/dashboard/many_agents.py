@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from memory.models import Entity, Exchange, Process, Tenant, Triple
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.contradictions import record_triple_contradiction
 from memory.services.embedding_store import bump_memory_version
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.storing import Mention, triple_upsert
+from memory.services.storing import Mention, triple_mention
 
 ENTITY = "acme_rollout"
 IMPORTED_AT = datetime(2023, 5, 7, 13, 0, 0, tzinfo=UTC)
@@ -79,13 +79,13 @@ def imported_exchange(tenant: Tenant, process: str, text: str, at: datetime, *, 
         ),
     )
     if augment:
-        augment_job(recorded.job.pk)
+        job_augment(recorded.job.pk)
     return recorded.exchange
 
 
 def _triple(entity: Entity, process_name: str, subject: str, predicate: str, obj: str, at: datetime) -> Triple:
     process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id=process_name)
-    return triple_upsert(
+    return triple_mention(
         entity=entity,
         subject=subject,
         predicate=predicate,

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect, sync_playwright
 
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from tests.dashboard.conftest import add_contradiction, add_graph, build_support_handoff, call
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -177,7 +177,7 @@ def test_an_open_session_updates_when_its_augmentation_finishes(page, demo, live
     last_turn = page.locator(f"#exchange-{demo.late_triage.pk} .produced")
     expect(last_turn).to_contain_text("queued")
     page.evaluate("window.memoriSamePage = true")  # lost if the page reloads
-    augment_job(demo.late_triage.augmentation_job.pk)
+    job_augment(demo.late_triage.augmentation_job.pk)
     expect(last_turn).to_contain_text("done", timeout=20_000)
     assert page.evaluate("window.memoriSamePage === true")
 

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from tests.dashboard.conftest import XSS, add_contradiction, call
 from tests.dashboard.flagged import FLAGGED_QUESTION, add_superseded, unaugmented_triage_call
 
@@ -39,7 +39,7 @@ def test_live_endpoint_refreshes_when_augmentation_finishes(member_client, hando
     url = reverse("dashboard:session_live", args=[handoff.late_triage.session_id])
     first = member_client.get(url).json()
     assert member_client.get(url, {"since": first["version"]}).json()["changed"] is False
-    augment_job(handoff.late_triage.augmentation_job.pk)
+    job_augment(handoff.late_triage.augmentation_job.pk)
     after = member_client.get(url, {"since": first["version"]}).json()
     assert after["changed"] is True
     assert "password reset email" in after["html"]

@@ -10,7 +10,7 @@ from dashboard.thread import selectors
 from dashboard.thread.filters import Cursor
 from dashboard.thread.selectors import CALLS_PER_PAGE
 from memory.models import Exchange
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from tests.dashboard.conftest import XSS, add_contradiction, call
 from tests.dashboard.flagged import add_superseded
 
@@ -171,7 +171,7 @@ def test_live_endpoint_reports_a_new_call(member_client, handoff):
     call(handoff.tenant, process="qa_agent", user="Did the refund reach the Visa card?", assistant="Yes.")
     after = member_client.get(url, {"since": first["version"]}).json()
     assert after["changed"] is True and "Did the refund reach the Visa card?" in after["html"]
-    augment_job(handoff.late_triage.augmentation_job.pk)
+    job_augment(handoff.late_triage.augmentation_job.pk)
     assert member_client.get(url, {"since": after["version"]}).json()["changed"] is True
 
 

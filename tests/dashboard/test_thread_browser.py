@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from memory.models import Exchange
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from tests.dashboard import test_browser
 from tests.dashboard.conftest import call
 from tests.dashboard.flagged import FLAGGED_QUESTION, add_superseded
@@ -137,7 +137,7 @@ def test_a_twelve_agent_burst_reads_as_one_thread(page, demo, live_server):
     synthesis_list = page.locator(f"#call-{synthesis.pk} .call-received details")
     was_open = synthesis_list.get_attribute("open") is not None
     synthesis_list.locator("summary").click()  # the operator opens or closes a list: a refresh keeps it so
-    augment_job(Exchange.objects.get(pk=late.pk).augmentation_job.pk)
+    job_augment(Exchange.objects.get(pk=late.pk).augmentation_job.pk)
     expect(page.locator(f"#call-{late.pk} .call-added")).to_contain_text("memory at 2 am", timeout=20_000)
     newest = call(demo.tenant, process="ops_agent", user="Is the export worker healthy now?", assistant="Yes.")
     expect(page.locator(f"#call-{newest.pk}")).to_contain_text("Is the export worker healthy now?", timeout=20_000)

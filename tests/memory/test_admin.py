@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from memory.models import ApiKey, AuditEntry, Entity, Memory, Process, hash_api_key
-from memory.services.storing import Mention, memory_upsert
+from memory.services.storing import Mention, memory_mention
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def fact(tenant) -> Memory:
     entity = Entity.objects.create(tenant=tenant, external_id="repo_myapp")
     process = Process.objects.create(tenant=tenant, external_id="coder_agent")
     mention = Mention(process=process, mentioned_at=timezone.now())
-    return memory_upsert(entity=entity, kind="fact", content="Passwords are hashed with bcrypt", mention=mention).obj
+    return memory_mention(entity=entity, kind="fact", content="Passwords are hashed with bcrypt", mention=mention).obj
 
 
 def test_admin_lists_every_memory_model(staff_client, fact):
@@ -96,7 +96,7 @@ def test_resolving_contradictions_in_the_admin_keeps_both_sides_and_is_audited(s
     from memory.services.contradictions import record_memory_contradiction
 
     mention = Mention(process=fact.first_process, mentioned_at=timezone.now())
-    other = memory_upsert(entity=fact.entity, kind="fact", content="Passwords are hashed with scrypt", mention=mention)
+    other = memory_mention(entity=fact.entity, kind="fact", content="Passwords are hashed with scrypt", mention=mention)
     record_memory_contradiction(fact.entity, fact.pk, other.obj.pk, reason="extractor")
     contradiction = Contradiction.objects.get(memory_a=fact)
 
@@ -117,7 +117,7 @@ def test_resolving_contradictions_in_the_admin_keeps_both_sides_and_is_audited(s
 
 def test_the_admin_filters_by_validity_and_undoes_a_supersession(staff_client, fact):
     mention = Mention(process=fact.first_process, mentioned_at=timezone.now())
-    newer = memory_upsert(entity=fact.entity, kind="fact", content="Passwords are hashed with argon2", mention=mention)
+    newer = memory_mention(entity=fact.entity, kind="fact", content="Passwords are hashed with argon2", mention=mention)
     Memory.objects.filter(pk=fact.pk).update(valid_to=timezone.now(), superseded_by=newer.obj)
     changelist = reverse("admin:memory_memory_changelist")
 

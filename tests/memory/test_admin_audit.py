@@ -15,11 +15,11 @@ from django.utils import timezone
 from memory.models import AuditEntry, Contradiction, Entity, Memory, Process
 from memory.services import dedup
 from memory.services.audit import Actor
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.contradiction_resolving import ResolutionAction, contradiction_resolve
 from memory.services.contradictions import record_memory_contradiction
 from memory.services.editing import memory_delete, memory_update
-from memory.services.storing import Mention, memory_upsert
+from memory.services.storing import Mention, memory_mention
 from tests.support.exchanges import record
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def entity(tenant) -> Entity:
 def remember(entity: Entity, content: str) -> Memory:
     process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id="triage_agent")
     mention = Mention(process=process, mentioned_at=timezone.now())
-    return memory_upsert(entity=entity, kind="fact", content=content, mention=mention).obj
+    return memory_mention(entity=entity, kind="fact", content=content, mention=mention).obj
 
 
 def sentences(response) -> list[str]:
@@ -95,7 +95,7 @@ def test_a_memorys_page_shows_its_audit_trail_newest_first(operator_client, oper
         ("fact: Payments go through Stripe\nclaim: payments | go_through | Stripe | name", MAY_7),
         ("fact: We moved payments to Adyen\nclaim: payments | * | Adyen | name", MAY_7 + timedelta(hours=2)),
     ):
-        augment_job(record(entity.tenant, entity="project_alpha", process="billing", user=text, occurred_at=at).job.pk)
+        job_augment(record(entity.tenant, entity="project_alpha", process="billing", user=text, occurred_at=at).job.pk)
     stripe = Memory.objects.get(content="Payments go through Stripe")
     adyen = Memory.objects.get(content="We moved payments to Adyen")
     other = remember(entity, "Invoices go out monthly")

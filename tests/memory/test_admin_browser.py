@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from memory.models import Memory
 from memory.services.audit import Actor
 from memory.services.editing import memory_update
-from memory.services.storing import Mention, triple_upsert
+from memory.services.storing import Mention, triple_mention
 from tests.dashboard.test_browser import browser, shoot  # noqa: F401 - the browser tests' fixtures
 from tests.support.tenant_world import build_tenant_world, staff_member_of
 
@@ -29,7 +29,7 @@ def test_a_staff_member_of_one_tenant_sees_only_that_tenant_in_the_admin(browser
     memory_update(memory=acme.memory, actor=Actor(label="user:acme_lead"), content="Acme ships on Monday morning")
     for city, at in (("Lisbon", MAY_7), ("Porto", MAY_7 + timedelta(days=30))):
         mention = Mention(process=acme.process, mentioned_at=at, source="api")
-        triple_upsert(entity=acme.entity, subject="Acme HQ", predicate="located_in", obj=city, mention=mention)
+        triple_mention(entity=acme.entity, subject="Acme HQ", predicate="located_in", obj=city, mention=mention)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from memory.models import Contradiction, Memory, Process, Triple
 from memory.services import dedup
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.contradictions import record_triple_contradiction
 from tests.support.exchanges import record
 
@@ -41,7 +41,7 @@ def operator_client(client):
 
 
 def say(tenant, text: str, *, process: str, at: datetime = MAY_7) -> None:
-    augment_job(record(tenant, entity="project_alpha", process=process, user=text, occurred_at=at).job.pk)
+    job_augment(record(tenant, entity="project_alpha", process=process, user=text, occurred_at=at).job.pk)
 
 
 def listed(response) -> list:

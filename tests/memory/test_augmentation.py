@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from memory.models import AugmentationJob, Contradiction, Entity, Memory, Provenance, Triple
 from memory.services import dedup
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 from tests.support.exchanges import record
 from tests.support.extractors import LineExtractor
@@ -31,7 +31,7 @@ def line_extractor(settings):
 
 def _augment(tenant, **kwargs) -> AugmentationJob:
     recorded = record(tenant, **kwargs)
-    augment_job(recorded.job.pk)
+    job_augment(recorded.job.pk)
     return AugmentationJob.objects.get(pk=recorded.job.pk)
 
 
@@ -66,9 +66,9 @@ def test_running_a_job_again_changes_nothing(tenant):
     job = _augment(tenant, user="fact: Uses PostgreSQL 16\ntriple: project | uses | PostgreSQL")
     before = (Memory.objects.count(), Triple.objects.count(), Provenance.objects.count())
 
-    assert augment_job(job.pk).skipped == "done"
+    assert job_augment(job.pk).skipped == "done"
     AugmentationJob.objects.filter(pk=job.pk).update(status="queued")  # e.g. a retry from the admin
-    augment_job(job.pk)
+    job_augment(job.pk)
 
     assert (Memory.objects.count(), Triple.objects.count(), Provenance.objects.count()) == before
     assert Memory.objects.get().mention_count == 1
@@ -197,11 +197,11 @@ def test_a_transient_error_requeues_the_job_until_attempts_run_out(tenant, setti
 
     for attempt in (1, 2):
         with pytest.raises(RetryableJobError):
-            augment_job(job.pk)
+            job_augment(job.pk)
         job.refresh_from_db()
         assert (job.status, job.attempts) == ("queued", attempt)
         assert "extraction backend unreachable" in job.error
-    augment_job(job.pk)
+    job_augment(job.pk)
 
     job.refresh_from_db()
     assert job.status == "failed" and job.attempts == 3
@@ -233,7 +233,7 @@ def test_the_sweeper_requeues_a_job_whose_worker_died_and_fails_one_out_of_attem
     assert (swept.requeued_running, swept.failed_running) == (1, 1)
     assert lost.status == "queued" and lost.published_at is not None
     assert exhausted.status == "failed" and "worker lost" in exhausted.error
-    augment_job(lost.pk)
+    job_augment(lost.pk)
     lost.refresh_from_db()
     assert lost.status == "done" and lost.attempts == 2
 

@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from memory.models import AugmentationJob, Contradiction, Memory, Triple
 from memory.services import augmentation, dedup, job_queue
-from memory.services.augmentation import RetryableJobError, augment_batch
+from memory.services.augmentation import RetryableJobError, job_augment_in_batch
 from tests.support.exchanges import record
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_one_task_claims_the_queued_jobs_and_stores_them_as_if_one_after_another
     attribute = record(tenant, process="reviewer_agent", user="attribute: Reviews pull requests").job
     same_attribute = record(tenant, process="coder_agent", user="attribute: Reviews pull requests").job
 
-    outcome = augment_batch(first.pk, batch_size=10)
+    outcome = job_augment_in_batch(first.pk, batch_size=10)
 
     jobs = _jobs(first.pk, second.pk, near.pk, other_entity.pk, attribute.pk, same_attribute.pk)
     assert outcome.status == "done" and {job.status for job in jobs} == {"done"}
@@ -66,11 +66,11 @@ def test_a_later_delivery_of_a_job_the_batch_finished_costs_one_lookup_and_claim
 ):
     first = record(tenant, user="fact: one").job
     second = record(tenant, user="fact: two").job
-    augment_batch(first.pk, batch_size=2)
+    job_augment_in_batch(first.pk, batch_size=2)
     third = record(tenant, user="fact: three").job
 
     with django_assert_num_queries(1):
-        outcome = augment_batch(second.pk, batch_size=10)
+        outcome = job_augment_in_batch(second.pk, batch_size=10)
 
     assert (outcome.status, outcome.skipped) == ("done", "done")
     assert _jobs(third.pk)[0].status == "queued"  # left to its own task
@@ -80,7 +80,7 @@ def test_a_later_delivery_of_a_job_the_batch_finished_costs_one_lookup_and_claim
 def test_a_job_delivered_twice_is_run_once(tenant):
     job = record(tenant, user="fact: Deploys run on Fridays").job
 
-    first, second = augment_batch(job.pk, batch_size=10), augment_batch(job.pk, batch_size=10)
+    first, second = job_augment_in_batch(job.pk, batch_size=10), job_augment_in_batch(job.pk, batch_size=10)
 
     assert (first.status, first.skipped, second.skipped) == ("done", "", "done")
     assert _jobs(job.pk)[0].attempts == 1
@@ -92,7 +92,7 @@ def test_a_delivery_of_a_job_running_elsewhere_leaves_it_alone(tenant):
     queued = record(tenant, user="fact: two").job
     AugmentationJob.objects.filter(pk=running.pk).update(status="running", attempts=1)
 
-    outcome = augment_batch(running.pk, batch_size=10)
+    outcome = job_augment_in_batch(running.pk, batch_size=10)
 
     assert (outcome.status, outcome.skipped) == ("running", "running")
     assert [job.status for job in _jobs(running.pk, queued.pk)] == ["running", "queued"]
@@ -103,7 +103,7 @@ def test_a_contradiction_between_two_jobs_of_one_batch_is_recorded(tenant):
     first = record(tenant, user="triple: launch | due_on | Friday").job
     record(tenant, process="billing_agent", user="triple: launch | due_on | Monday")
 
-    augment_batch(first.pk, batch_size=10)
+    job_augment_in_batch(first.pk, batch_size=10)
 
     assert Contradiction.objects.count() == 1
     assert Triple.objects.filter(is_contradicted=True).count() == 2
@@ -122,7 +122,7 @@ def test_a_job_that_cannot_be_stored_fails_alone(tenant, monkeypatch):
 
     monkeypatch.setattr(augmentation, "store_extractions", store_unless_bad)
 
-    augment_batch(good.pk, batch_size=10)
+    job_augment_in_batch(good.pk, batch_size=10)
 
     good, bad, also_good = _jobs(good.pk, bad.pk, also_good.pk)
     assert (good.status, also_good.status, bad.status) == ("done", "done", "failed")
@@ -146,7 +146,7 @@ def test_a_transient_error_puts_the_whole_batch_back_and_nothing_half_stored(ten
     monkeypatch.setattr(augmentation, "store_extractions", database_gone)
 
     with pytest.raises(RetryableJobError):
-        augment_batch(own.pk, batch_size=10)
+        job_augment_in_batch(own.pk, batch_size=10)
 
     own, other = _jobs(own.pk, other.pk)
     assert (own.status, other.status) == ("queued", "queued")
@@ -154,8 +154,8 @@ def test_a_transient_error_puts_the_whole_batch_back_and_nothing_half_stored(ten
     assert published == [[other.pk]]  # the own job is retried by its task; the other is sent again
     assert not Memory.objects.exists()
     monkeypatch.undo()
-    assert augment_batch(own.pk, batch_size=10).status == "done"
-    assert augment_batch(other.pk, batch_size=10).status == "done"
+    assert job_augment_in_batch(own.pk, batch_size=10).status == "done"
+    assert job_augment_in_batch(other.pk, batch_size=10).status == "done"
     assert Memory.objects.count() == 2
 
 
@@ -164,10 +164,10 @@ def test_a_job_waiting_for_its_retry_is_left_to_its_own_task(tenant):
     waiting = record(tenant, user="fact: two").job
     AugmentationJob.objects.filter(pk=waiting.pk).update(error="LLM timed out; will retry")
 
-    augment_batch(own.pk, batch_size=10)
+    job_augment_in_batch(own.pk, batch_size=10)
 
     assert _jobs(waiting.pk)[0].status == "queued"
-    assert augment_batch(waiting.pk, batch_size=10).status == "done"
+    assert job_augment_in_batch(waiting.pk, batch_size=10).status == "done"
 
 
 def test_the_batch_size_comes_from_the_extractor_unless_set(settings):
@@ -184,9 +184,9 @@ def test_operators_run_exactly_the_jobs_they_name_in_batches(tenant):
     named = [record(tenant, user=f"fact: Service number {n} is healthy").job.pk for n in range(3)]
     other = record(tenant, user="fact: not named").job
     done = record(tenant, user="fact: already done").job
-    augment_batch(done.pk, batch_size=1)
+    job_augment_in_batch(done.pk, batch_size=1)
 
-    outcomes = augmentation.augment_jobs([*named, done.pk, 10**9], batch_size=2)
+    outcomes = augmentation.jobs_backfill([*named, done.pk, 10**9], batch_size=2)
 
     assert [outcomes[pk].status for pk in named] == ["done", "done", "done"]
     assert (outcomes[done.pk].skipped, outcomes[10**9].skipped) == ("done", "missing")

@@ -8,7 +8,7 @@ import pytest
 
 from memory.models import Entity, Memory, Process, Triple
 from memory.services.batch_storing import Mention, NewMention, mentions_add
-from memory.services.storing import memory_upsert, triple_upsert
+from memory.services.storing import memory_mention, triple_mention
 from tests.support.exchanges import record
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,10 @@ def _job(tenant, process: Process) -> int:
 
 def test_a_batch_counts_every_new_mention_and_keeps_the_latest_time(tenant):
     entity, coder, reviewer = _setup(tenant)
-    jwt = memory_upsert(entity=entity, kind="fact", content="Our API uses JWT", mention=Mention(coder, MARCH_1)).obj
-    redis = memory_upsert(entity=entity, kind="fact", content="Sessions live in Redis", mention=Mention(coder, MARCH_1))
+    jwt = memory_mention(entity=entity, kind="fact", content="Our API uses JWT", mention=Mention(coder, MARCH_1)).obj
+    redis = memory_mention(
+        entity=entity, kind="fact", content="Sessions live in Redis", mention=Mention(coder, MARCH_1)
+    )
     later, latest = MARCH_1 + timedelta(hours=1), MARCH_1 + timedelta(hours=2)
     first, second = _job(tenant, reviewer), _job(tenant, coder)
 
@@ -53,7 +55,7 @@ def test_a_batch_counts_every_new_mention_and_keeps_the_latest_time(tenant):
 
 def test_an_older_mention_arriving_later_does_not_move_last_seen_back(tenant):
     entity, coder, reviewer = _setup(tenant)
-    triple = triple_upsert(
+    triple = triple_mention(
         entity=entity, subject="API", predicate="uses", obj="JWT", mention=Mention(coder, MARCH_1)
     ).obj
 

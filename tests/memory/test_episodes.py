@@ -13,7 +13,7 @@ from memory.embedding import from_bytes, get_embedder
 from memory.models import AugmentationJob, Entity, Episode, Exchange, Session
 from memory.services import dedup
 from memory.services.audit import Actor
-from memory.services.augmentation import augment_job, augment_jobs
+from memory.services.augmentation import job_augment, jobs_backfill
 from memory.services.forgetting import conversation_delete, entity_forget, process_delete, session_delete
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 from tests.support.exchanges import record
@@ -31,7 +31,7 @@ def line_extractor(settings):
 
 def _augmented(tenant, **kwargs) -> AugmentationJob:
     recorded = record(tenant, **kwargs)
-    augment_job(recorded.job.pk)
+    job_augment(recorded.job.pk)
     return AugmentationJob.objects.select_related("exchange").get(pk=recorded.job.pk)
 
 
@@ -82,7 +82,7 @@ def test_a_batch_stores_each_exchanges_episode_and_moves_the_memory_version(tena
     third = record(tenant, user="What time is it?")
     version = Entity.objects.get(external_id="project_alpha").memory_version
 
-    outcomes = augment_jobs([first.job.pk, second.job.pk, third.job.pk], batch_size=3)
+    outcomes = jobs_backfill([first.job.pk, second.job.pk, third.job.pk], batch_size=3)
 
     assert {outcome.status for outcome in outcomes.values()} == {"done"}
     assert dict(Episode.objects.values_list("exchange_id", "content")) == {
@@ -97,7 +97,7 @@ def test_running_a_job_again_stores_its_episode_once(tenant):
     job = _augmented(tenant, user="The launch moved to June.")
     AugmentationJob.objects.filter(pk=job.pk).update(status="queued")
 
-    augment_job(job.pk)
+    job_augment(job.pk)
 
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2 and job.result["episodes_created"] == 0
@@ -116,7 +116,7 @@ def test_bulk_imported_history_gets_episodes_with_its_original_time(tenant):
             occurred_at=said,
         ),
     )
-    augment_job(recorded.job.pk)
+    job_augment(recorded.job.pk)
 
     episode = Episode.objects.get()
     assert episode.content == "Caroline: I went to a support group yesterday." and episode.occurred_at == said

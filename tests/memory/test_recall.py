@@ -1,6 +1,6 @@
 """Recall: what an agent gets back for a query, from the entity's shared memory.
 
-Memories are written the way the product writes them (services/storing.py `memory_upsert`, then the
+Memories are written the way the product writes them (services/storing.py `memory_mention`, then the
 entity's memory version bumped, as every memory write does) and recalled through
 `recall_for_call`, the function behind the REST API, the SDK and the dashboard's playground.
 """
@@ -29,7 +29,7 @@ from memory.services.embedding_store import bump_memory_version
 from memory.services.identity import InvalidIdentifier
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.storing import Mention, memory_upsert
+from memory.services.storing import Mention, memory_mention
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def remember(
     entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=entity_id)
     process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
     mention = Mention(process=process, mentioned_at=timezone.now() - ago)
-    upserted = memory_upsert(entity=entity, kind=kind, content=content, mention=mention)
+    upserted = memory_mention(entity=entity, kind=kind, content=content, mention=mention)
     bump_memory_version(entity.pk)
     return upserted.obj
 
@@ -302,13 +302,15 @@ def test_each_recall_is_stored_with_its_hits_and_counts_usage(tenant):
 
 def test_a_recalled_triple_and_an_empty_recall_are_stored_too(tenant):
     from memory.models import Triple
-    from memory.services.storing import triple_upsert
+    from memory.services.storing import triple_mention
 
     entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
     process = Process.objects.create(tenant=tenant, external_id="coder")
     mention = Mention(process=process, mentioned_at=timezone.now() - AN_HOUR_AGO)
-    triple_upsert(entity=entity, subject="payment service", predicate="depends_on", obj="Stripe", mention=mention)
-    memory_upsert(entity=entity, kind="fact", content="The payment service retries Stripe calls twice", mention=mention)
+    triple_mention(entity=entity, subject="payment service", predicate="depends_on", obj="Stripe", mention=mention)
+    memory_mention(
+        entity=entity, kind="fact", content="The payment service retries Stripe calls twice", mention=mention
+    )
     bump_memory_version(entity.pk)
 
     found = recall(tenant, "project_alpha", "What does the payment service depend on? Stripe")
@@ -480,10 +482,10 @@ def test_a_memory_written_by_another_os_process_is_recalled_at_once(tenant):
         "from django.utils import timezone\n"
         "from memory.models import Entity, Process\n"
         "from memory.services.embedding_store import bump_memory_version\n"
-        "from memory.services.storing import Mention, memory_upsert\n"
+        "from memory.services.storing import Mention, memory_mention\n"
         f"entity = Entity.objects.get(tenant_id={tenant.pk}, external_id='project_alpha')\n"
         "process, _ = Process.objects.get_or_create(tenant=entity.tenant, external_id='worker_agent')\n"
-        "memory_upsert(entity=entity, kind='fact', content='The API caches sessions in Redis',\n"
+        "memory_mention(entity=entity, kind='fact', content='The API caches sessions in Redis',\n"
         "              mention=Mention(process=process, mentioned_at=timezone.now()))\n"
         "bump_memory_version(entity.pk)\n"
     )

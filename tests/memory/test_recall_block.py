@@ -15,12 +15,12 @@ import pytest
 from django.utils import timezone
 
 from memory.models import Entity, Process
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.bulk_import import exchanges_import
 from memory.services.embedding_store import bump_memory_version
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput
-from memory.services.storing import Mention, memory_upsert, triple_upsert
+from memory.services.storing import Mention, memory_mention, triple_mention
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def imported(tenant, *turns: tuple[str, datetime], with_occurred_at: bool = True
         for text, at in turns
     ]
     for recorded in exchanges_import(tenant=tenant, items=items):
-        assert augment_job(recorded.job.pk).status == "done"
+        assert job_augment(recorded.job.pk).status == "done"
 
 
 def recall(tenant, query: str, **options):
@@ -67,7 +67,9 @@ def said(tenant, process_id: str, content: str, *, on: datetime, kind: str = "fa
     """One memory of the conversation, first said on `on`, stored as augmentation stores it."""
     entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=CONVERSATION)
     process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
-    stored = memory_upsert(entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=on))
+    stored = memory_mention(
+        entity=entity, kind=kind, content=content, mention=Mention(process=process, mentioned_at=on)
+    )
     bump_memory_version(entity.pk)
     return stored.obj
 
@@ -75,7 +77,7 @@ def said(tenant, process_id: str, content: str, *, on: datetime, kind: str = "fa
 def related(tenant, process_id: str, subject: str, predicate: str, obj: str, *, on: datetime):
     entity, _ = Entity.objects.get_or_create(tenant=tenant, external_id=CONVERSATION)
     process, _ = Process.objects.get_or_create(tenant=tenant, external_id=process_id)
-    stored = triple_upsert(
+    stored = triple_mention(
         entity=entity, subject=subject, predicate=predicate, obj=obj, mention=Mention(process=process, mentioned_at=on)
     )
     bump_memory_version(entity.pk)

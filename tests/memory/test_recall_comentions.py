@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 
@@ -44,7 +44,7 @@ def say(tenant, process_id: str, text: str) -> None:
             occurred_at=timezone.now() - timedelta(hours=1),
         ),
     )
-    assert augment_job(recorded.job.pk).status == "done"
+    assert job_augment(recorded.job.pk).status == "done"
 
 
 def recall(tenant, process_id: str, query: str):

@@ -29,7 +29,7 @@ from memory.recall.block import (
     render,
 )
 from memory.recall.compose import said_on
-from memory.services.augmentation import augment_jobs
+from memory.services.augmentation import jobs_backfill
 from memory.services.recall import RecallRequest, recall_for_call
 from tests.support.exchanges import record
 from tests.support.handoff_agents import PARALLEL_AGENTS, SYNTHESIS_TASK
@@ -55,7 +55,7 @@ def burst(tenant, agents, *, augmented: bool = True, ago=timedelta(0)) -> None:
         )  # fmt: skip
         jobs.append(recorded.job.pk)
     if augmented:
-        assert {outcome.status for outcome in augment_jobs(jobs).values()} == {"done"}
+        assert {outcome.status for outcome in jobs_backfill(jobs).values()} == {"done"}
 
 
 def synthesis(tenant, **options):

@@ -1,6 +1,6 @@
 """Episodes in recall: a past exchange, as it was said, answers what no memory holds.
 
-Exchanges are recorded and augmented as the worker does (`augment_job`) with the test line
+Exchanges are recorded and augmented as the worker does (`job_augment`) with the test line
 extractor, so the memories are exactly the test's "fact:" lines and everything else is only in the
 exchange's episode.
 """
@@ -15,7 +15,7 @@ import pytest
 from memory.models import Episode, RecallHit
 from memory.recall.block import HEADINGS, SECTION_EPISODES
 from memory.services import dedup
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.recall import RecallRequest, recall_for_call
 from tests.support.exchanges import record
 
@@ -40,7 +40,7 @@ def line_extractor(settings):
 
 def say(tenant, text: str, *, entity="conv-26", process="Caroline", session_id=None, occurred_at=SAID):
     recorded = record(tenant, entity=entity, process=process, user=text, session_id=session_id, occurred_at=occurred_at)
-    augment_job(recorded.job.pk)
+    job_augment(recorded.job.pk)
     return recorded
 
 
@@ -196,7 +196,7 @@ def test_an_exchange_whose_statement_was_superseded_says_so_below_the_current_me
             assistant=f"fact: {text}\nclaim: payments | {claim} | name",  # what the line extractor reads
             occurred_at=at,
         )
-        augment_job(recorded.job.pk)
+        job_augment(recorded.job.pk)
 
     result = recall(tenant, "Which payment provider do we use?", entity="customer_42", episodes=True)
 

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from memory.recall.text import tokenize
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.recall import RecallRequest, recall_for_call
 from tests.support.exchanges import record
 
@@ -37,7 +37,7 @@ def say(tenant, process: str, *facts: str, ago: timedelta) -> None:
         tenant, entity=ENTITY, process=process, user="\n".join(f"fact: {fact}" for fact in facts),
         occurred_at=timezone.now() - ago,
     )  # fmt: skip
-    assert augment_job(recorded.job.pk).status == "done"
+    assert job_augment(recorded.job.pk).status == "done"
 
 
 def older_memories(tenant) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from memory.models import Memory, RecallHit
 from memory.recall.text import tokenize
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
 from tests.support.handoff_agents import PARALLEL_AGENTS
@@ -57,7 +57,7 @@ def say(tenant, process_id: str, *facts: str, task: str = "Report your findings.
             occurred_at=timezone.now() - (ago or timedelta(0)),
         ),
     )
-    assert augment_job(recorded.job.pk).status == "done"
+    assert job_augment(recorded.job.pk).status == "done"
 
 
 def recall(tenant, process_id: str, query: str, *, entity_id: str = PROJECT, **options):
@@ -195,7 +195,7 @@ def test_another_processs_attributes_are_never_handed_over(tenant):
             messages=[MessageInput(role="user", content="attribute: Handles refunds up to 500 euros")],
         ),
     )
-    assert augment_job(recorded.job.pk).status == "done"
+    assert job_augment(recorded.job.pk).status == "done"
     assert Memory.objects.filter(kind="attribute").exists()
 
     result = recall(tenant, "synthesis_agent", SYNTHESIS_QUERY)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from memory.models import Memory
 from memory.services import dedup
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.recall import RecallRequest, recall_for_call
 from tests.support.exchanges import record
 
@@ -39,7 +39,7 @@ def line_extractor(settings):
 
 def say(tenant, text: str, *, at: datetime, process: str = "billing_agent") -> None:
     job = record(tenant, entity=ENTITY, process=process, user=text, occurred_at=at).job
-    assert augment_job(job.pk).status == "done"
+    assert job_augment(job.pk).status == "done"
 
 
 def recall(tenant, query: str, *, process_id: str = "support_agent", **options):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from memory.models import AuditEntry, Entity, Memory, Triple
 from memory.services.audit import Actor
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.editing import memory_create, memory_delete, memory_update
 from memory.services.reextraction import entity_reextract
 from tests.support.exchanges import record
@@ -32,7 +32,7 @@ def _augmented(tenant, extractor: str, settings) -> Entity:
             assistant=text,
             occurred_at=datetime(2026, 3, day, tzinfo=UTC),
         )
-        augment_job(recorded.job.pk)
+        job_augment(recorded.job.pk)
     return Entity.objects.get(external_id="customer_456")
 
 

@@ -328,7 +328,7 @@ def test_events_and_likes_claim_nothing():
 @pytest.mark.django_db
 def test_through_the_pipeline_the_provider_switch_and_the_moved_date_supersede(tenant, settings):
     from memory.models import Memory
-    from memory.services.augmentation import augment_job
+    from memory.services.augmentation import job_augment
     from tests.support.exchanges import record
 
     settings.MEMORI_EXTRACTOR = "rules"
@@ -339,7 +339,7 @@ def test_through_the_pipeline_the_provider_switch_and_the_moved_date_supersede(t
         recorded = record(
             tenant, process="billing_agent", assistant=text, occurred_at=datetime(2026, 3, day, tzinfo=UTC)
         )
-        augment_job(recorded.job.pk)
+        job_augment(recorded.job.pk)
 
     current = set(Memory.objects.filter(valid_to__isnull=True).values_list("content", flat=True))
     superseded = dict(Memory.objects.filter(valid_to__isnull=False).values_list("content", "superseded_by__content"))

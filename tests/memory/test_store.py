@@ -25,7 +25,7 @@ from memory.models import (
 from memory.services.audit import Actor
 from memory.services.editing import InvalidMemoryEdit, memory_create
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.storing import Mention, memory_upsert, triple_upsert
+from memory.services.storing import Mention, memory_mention, triple_mention
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,8 +41,8 @@ def _entity(tenant, external_id: str = "project_alpha") -> Entity:
 
 def test_same_fact_from_two_processes_is_one_row_with_two_mentions(tenant):
     entity = _entity(tenant)
-    memory_upsert(entity=entity, kind="fact", content="Our API uses JWT tokens", mention=_mention(tenant, "coder"))
-    memory_upsert(entity=entity, kind="fact", content="our API uses  JWT tokens", mention=_mention(tenant, "reviewer"))
+    memory_mention(entity=entity, kind="fact", content="Our API uses JWT tokens", mention=_mention(tenant, "coder"))
+    memory_mention(entity=entity, kind="fact", content="our API uses  JWT tokens", mention=_mention(tenant, "reviewer"))
 
     memory = Memory.objects.get(entity=entity)
     assert memory.mention_count == 2
@@ -81,8 +81,8 @@ def test_the_database_itself_rejects_a_duplicate_shared_memory(tenant):
 def test_attributes_are_kept_per_process(tenant):
     entity = _entity(tenant)
     text = "Handles data analysis"
-    memory_upsert(entity=entity, kind="attribute", content=text, mention=_mention(tenant, "research_agent"))
-    memory_upsert(entity=entity, kind="attribute", content=text, mention=_mention(tenant, "analysis_agent"))
+    memory_mention(entity=entity, kind="attribute", content=text, mention=_mention(tenant, "research_agent"))
+    memory_mention(entity=entity, kind="attribute", content=text, mention=_mention(tenant, "analysis_agent"))
 
     owners = Memory.objects.filter(entity=entity, kind="attribute").values_list("owner_process__external_id", flat=True)
     assert sorted(owners) == ["analysis_agent", "research_agent"]
@@ -96,7 +96,7 @@ def test_an_attribute_without_an_owner_process_is_refused_by_the_database(tenant
 def test_same_triple_twice_is_one_row_with_two_mentions(tenant):
     entity = _entity(tenant)
     for process_id in ("coder", "deployer"):
-        triple_upsert(entity=entity, subject="API", predicate="uses", obj="JWT", mention=_mention(tenant, process_id))
+        triple_mention(entity=entity, subject="API", predicate="uses", obj="JWT", mention=_mention(tenant, process_id))
 
     triple = Triple.objects.get(entity=entity)
     assert triple.mention_count == 2
@@ -119,8 +119,8 @@ def test_deleting_an_entity_removes_all_of_its_memory(tenant):
     _record(tenant, "customer_456", "triage_agent", "I was charged twice on my card.")
     entity = Entity.objects.get(external_id="customer_456")
     process = Process.objects.get(external_id="triage_agent")
-    memory_upsert(entity=entity, kind="fact", content="Charged twice", mention=_mention(tenant, "triage_agent"))
-    triple_upsert(
+    memory_mention(entity=entity, kind="fact", content="Charged twice", mention=_mention(tenant, "triage_agent"))
+    triple_mention(
         entity=entity, subject="customer", predicate="has", obj="double charge", mention=_mention(tenant, "x")
     )
     RecallEvent.objects.create(entity=entity, process=process, query="charge")
@@ -138,8 +138,8 @@ def test_deleting_an_entity_removes_all_of_its_memory(tenant):
 def test_two_tenants_may_share_an_entity_id_and_never_see_each_other(tenant, other_tenant):
     ours = _entity(tenant, "customer_456")
     theirs = _entity(other_tenant, "customer_456")
-    memory_upsert(entity=ours, kind="fact", content="Prefers email", mention=_mention(tenant, "support"))
-    memory_upsert(entity=theirs, kind="fact", content="Prefers phone", mention=_mention(other_tenant, "support"))
+    memory_mention(entity=ours, kind="fact", content="Prefers email", mention=_mention(tenant, "support"))
+    memory_mention(entity=theirs, kind="fact", content="Prefers phone", mention=_mention(other_tenant, "support"))
 
     assert ours.pk != theirs.pk
     assert list(selectors.memory_list(tenant=tenant).values_list("content", flat=True)) == ["Prefers email"]

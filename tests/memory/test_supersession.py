@@ -12,7 +12,7 @@ import pytest
 
 from memory.models import AuditEntry, AugmentationJob, Contradiction, Memory
 from memory.services import dedup
-from memory.services.augmentation import augment_batch, augment_job
+from memory.services.augmentation import job_augment, job_augment_in_batch
 from tests.support.exchanges import record
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def _say(
 ) -> AugmentationJob:
     job = record(tenant, entity=entity, process=process, user=text, occurred_at=at).job
     if run:
-        augment_job(job.pk)
+        job_augment(job.pk)
     return AugmentationJob.objects.get(pk=job.pk)
 
 
@@ -157,7 +157,7 @@ def test_claims_of_one_batch_supersede_in_job_order(tenant):
     _say(tenant, BRAINTREE, at=MARCH_1, run=False)
     _say(tenant, ADYEN, at=MARCH_1 + timedelta(hours=1), run=False)
 
-    augment_batch(first.pk, batch_size=10)
+    job_augment_in_batch(first.pk, batch_size=10)
 
     stripe, braintree = _memory("Payments go through Stripe"), _memory("Payments go through Braintree")
     adyen = _memory("We moved payments to Adyen")
@@ -189,7 +189,7 @@ def test_a_repeated_job_supersedes_nothing_twice(tenant):
     AugmentationJob.objects.filter(pk=job.pk).update(status="queued")
     dedup.forget_all()
 
-    augment_job(job.pk)
+    job_augment(job.pk)
 
     assert AuditEntry.objects.filter(object_type="memory").count() == 1
     assert _memory("Payments go through Stripe").superseded_by == _memory("We moved payments to Adyen")
@@ -328,11 +328,11 @@ def _batch_queries(tenant, jobs: int, *, entity: str) -> list[str]:
 
     _say(tenant, STRIPE, at=MARCH_1, entity=entity)
     _say(tenant, ADYEN, at=MARCH_1 + timedelta(days=1), entity=entity)
-    augment_batch(claims("Stripe", 0)[0], batch_size=jobs)
+    job_augment_in_batch(claims("Stripe", 0)[0], batch_size=jobs)
     first = claims("Adyen", 2)[0]
     restated = _say(tenant, STRIPE, at=MARCH_1 + timedelta(days=3), run=False, entity=entity).pk
     with CaptureQueriesContext(connection) as captured:
-        augment_batch(first, batch_size=jobs + 1)
+        job_augment_in_batch(first, batch_size=jobs + 1)
     assert AugmentationJob.objects.get(pk=restated).status == "done"
     return [query["sql"] for query in captured]
 

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from memory.models import Contradiction, Entity, Exchange, Memory, Process, Tenant
 from memory.services.audit import Actor
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from memory.services.contradictions import record_memory_contradiction
 from memory.services.editing import memory_update
 from memory.services.recall import RecallRequest, recall_for_call
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.storing import Mention, memory_upsert, triple_upsert
+from memory.services.storing import Mention, memory_mention, triple_mention
 from tests.factories import make_api_key
 
 
@@ -46,7 +46,7 @@ def _call(tenant: Tenant, word: str, process: str, user: str, assistant: str, *,
             recall_event_id=event_id,
         ),
     )
-    augment_job(recorded.job.pk)
+    job_augment(recorded.job.pk)
     return recorded.exchange
 
 
@@ -73,9 +73,9 @@ def build_tenant_world(tenant: Tenant, word: str) -> TenantWorld:
     entity = Entity.objects.get(tenant=tenant, external_id=f"{word}_secret")
     process = Process.objects.get(tenant=tenant, external_id=f"{word}_spy_agent")
     mention = Mention(process=process, mentioned_at=timezone.now(), source="api")
-    triple_upsert(entity=entity, subject=f"{name} HQ", predicate=f"{word}_stores", obj="launch codes", mention=mention)
-    older = memory_upsert(entity=entity, kind="fact", content=f"{name} ships on Monday", mention=mention).obj
-    newer = memory_upsert(entity=entity, kind="fact", content=f"{name} ships on Friday", mention=mention).obj
+    triple_mention(entity=entity, subject=f"{name} HQ", predicate=f"{word}_stores", obj="launch codes", mention=mention)
+    older = memory_mention(entity=entity, kind="fact", content=f"{name} ships on Monday", mention=mention).obj
+    newer = memory_mention(entity=entity, kind="fact", content=f"{name} ships on Friday", mention=mention).obj
     record_memory_contradiction(entity, older.pk, newer.pk, Contradiction.Reason.EXTRACTOR)
     memory_update(memory=newer, actor=Actor(label=f"user:{word}_lead"), content=f"{name} ships on Friday at noon")
     make_api_key(tenant, name=f"{word}-agents")

@@ -36,7 +36,7 @@ from memory.services.editing import (
     triple_delete,
 )
 from memory.services.identity import InvalidIdentifier
-from memory.services.remembering import memory_remember
+from memory.services.remembering import memory_get_or_create
 from memory.services.supersession_undo import NotSuperseded, memory_restore
 
 
@@ -105,7 +105,7 @@ class MemoryViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            memory, created = memory_remember(
+            memory, created = memory_get_or_create(
                 tenant=self.tenant,
                 entity_id=data["entity_id"],
                 content=data["content"],

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from memory.services.augmentation import augment_jobs
+from memory.services.augmentation import jobs_backfill
 from memory.services.job_queue import pending_job_ids
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit=None, **options):
         counts = {"done": 0, "failed": 0, "retry": 0, "skipped": 0}
-        for job_id, outcome in augment_jobs(pending_job_ids(limit=limit)).items():
+        for job_id, outcome in jobs_backfill(pending_job_ids(limit=limit)).items():
             if outcome.retry_reason:
                 self.stderr.write(f"job {job_id}: {outcome.retry_reason} (left queued)")
                 counts["retry"] += 1

@@ -7,8 +7,8 @@ import json
 from django.utils import timezone
 
 from memory.models import AugmentationJob, Contradiction, Entity, Episode, Exchange, Memory, Process, Provenance
-from memory.services.augmentation import augment_job
-from memory.services.storing import Mention, memory_upsert, triple_upsert
+from memory.services.augmentation import job_augment
+from memory.services.storing import Mention, memory_mention, triple_mention
 from tests.memory.api.conftest import assert_error, record, remember
 
 
@@ -24,9 +24,9 @@ def _augment_by_hand(exchange_id: int) -> None:
         message_id=message.pk,
         job_id=exchange.augmentation_job.pk,
     )
-    first = memory_upsert(entity=exchange.entity, kind="fact", content="Billing runs on PostgreSQL.", mention=mention)
-    second = memory_upsert(entity=exchange.entity, kind="fact", content="Billing runs on MySQL.", mention=mention)
-    triple_upsert(entity=exchange.entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention)
+    first = memory_mention(entity=exchange.entity, kind="fact", content="Billing runs on PostgreSQL.", mention=mention)
+    second = memory_mention(entity=exchange.entity, kind="fact", content="Billing runs on MySQL.", mention=mention)
+    triple_mention(entity=exchange.entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention)
     Contradiction.objects.create(entity=exchange.entity, reason="extractor", memory_a=first.obj, memory_b=second.obj)
     Memory.objects.filter(pk=first.obj.pk).update(valid_to=timezone.now(), superseded_by=second.obj)
     Memory.objects.filter(pk=second.obj.pk).update(
@@ -105,7 +105,7 @@ def test_a_read_only_key_can_export_but_not_import(api, read_only_api):
 def test_episodes_round_trip_and_are_recalled_from_the_copy(api, other_api, settings):
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"  # no memory: the episode alone answers
     exchange = record(api, "Caroline: Here is my painting! [shares a photo: a lake under purple clouds]")
-    augment_job(Exchange.objects.get(pk=exchange["exchange_id"]).augmentation_job.pk)
+    job_augment(Exchange.objects.get(pk=exchange["exchange_id"]).augmentation_job.pk)
     document = api.get("/api/v1/entities/customer_456/export/").json()
     episode = document["sessions"][0]["conversation"]["exchanges"][0]["episode"]
     assert episode["content"] == (

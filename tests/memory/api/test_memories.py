@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from memory.models import AuditEntry, Memory, Process, Triple
-from memory.services.storing import Mention, triple_upsert
+from memory.services.storing import Mention, triple_mention
 from tests.memory.api.conftest import assert_error, remember
 
 
@@ -17,7 +17,7 @@ def _add_triple(tenant, entity_external_id: str = "customer_456") -> Triple:
     entity = entity_get_or_create(tenant=tenant, external_id=entity_external_id)
     process, _ = Process.objects.get_or_create(tenant=tenant, external_id="research_agent")
     mention = Mention(process=process, mentioned_at=timezone.now(), source="api")
-    return triple_upsert(entity=entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention).obj
+    return triple_mention(entity=entity, subject="billing", predicate="uses", obj="PostgreSQL", mention=mention).obj
 
 
 def test_remember_creates_an_audited_memory_with_provenance(api, api_key):

@@ -7,7 +7,7 @@ import pytest
 
 from memory.models import AuditEntry, Memory
 from memory.services import dedup
-from memory.services.augmentation import augment_job
+from memory.services.augmentation import job_augment
 from tests.memory.api.conftest import assert_error, record
 
 STRIPE = "fact: Payments go through Stripe\nclaim: payments | go_through | Stripe | name"
@@ -22,7 +22,7 @@ def line_extractor(settings):
 
 def _switch_provider(api) -> tuple[int, int]:
     for text, when in ((STRIPE, "2026-03-01T09:00:00Z"), (ADYEN, "2026-03-02T09:00:00Z")):
-        augment_job(record(api, text, occurred_at=when)["job_id"])
+        job_augment(record(api, text, occurred_at=when)["job_id"])
     return (
         Memory.objects.get(content="Payments go through Stripe").pk,
         Memory.objects.get(content="We moved payments to Adyen").pk,

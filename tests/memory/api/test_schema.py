@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from memory.services.audit import Actor
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange
-from memory.services.remembering import memory_remember
+from memory.services.remembering import memory_get_or_create
 from tests.factories import make_api_key
 
 CHECKS = [
@@ -66,7 +66,9 @@ def fuzz_key(live_server, django_db_reset_sequences, tenant, settings) -> str:
     settings.MEMORI_JOBS_MAX_WAIT_SECONDS = 0.2  # generated ?wait= values must not hold each request 30 s
     api_key, raw_key = make_api_key(tenant, name="fuzz")
     for content in ("The customer uses PostgreSQL 16 for billing.", "The invoice INV-7 is due on 5 March."):
-        memory_remember(tenant=tenant, entity_id="0", kind="fact", content=content, actor=Actor.from_api_key(api_key))
+        memory_get_or_create(
+            tenant=tenant, entity_id="0", kind="fact", content=content, actor=Actor.from_api_key(api_key)
+        )
     messages = [MessageInput(role="user", content="I was charged twice."), MessageInput(role="tool", content="")]
     record_exchange(tenant=tenant, data=ExchangeInput(entity_id="0", process_id="0", messages=messages))
     return raw_key

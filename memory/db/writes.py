@@ -4,8 +4,7 @@ Services speak the ORM. When a write must also tell what it did in the same stat
 an UPDATE changed, how many rows an INSERT that skips conflicts really inserted), or when a setting
 exists on one database only, it is one of these intents. Each is compiled by the ORM from querysets
 and model instances (so the WHERE clauses, casts and batching are Django's, for SQLite and
-PostgreSQL alike) and tested on both in tests/memory/test_db.py; nothing else in ``memory/``
-executes SQL text.
+PostgreSQL alike) and tested on both in tests/memory/test_db.py.
 """
 
 from __future__ import annotations
