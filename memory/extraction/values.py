@@ -2,7 +2,7 @@
 
 Read from the parse and the words' shapes, without the pipeline's named-entity recogniser: in the
 small English pipeline that component carries its own token encoder and more than doubled the cost
-of a parse (312 against 135 exchanges/s), for labels that were unreliable on product names anyway.
+of a parse, for labels that were unreliable on product names anyway.
 """
 
 from __future__ import annotations
