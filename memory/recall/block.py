@@ -2,13 +2,14 @@
 
 Sections, each only when it has lines: facts/preferences/skills, the caller's own attributes, the
 knowledge graph, past exchanges as they were said (episodes, for what no memory holds), other
-agents' memories of the last minutes (handoffs, admitted for being recent, not for matching), and
-recent work from other agents not yet processed. Every memory line says when it was said and names
-the processes that contributed it, so an agent can tell whose work it builds on and place it in
-time. The whole block, delimiters included, stays within the token budget: pending work may take
-up to `PENDING_SHARE` of it (and whatever the rest leaves), handoffs up to `handoff_share`
-(`MEMORI_RECALL_HANDOFF_SHARE`, and whatever the memories leave), results (memories and
-episodes, in rank order) the rest, episodes at most `episode_share` of it
+agents' memories of the last minutes (handoffs, admitted for being recent, not for matching),
+recent work from other agents not yet processed, and last the lines that work gives a newer value
+of (pending_updates.py; fitted in their own section's turn, laid out after it). Every memory line
+says when it was said and names the processes that contributed it, so an agent can tell whose
+work it builds on and place it in time. The whole block, delimiters included, stays within the
+token budget: pending work may take up to `PENDING_SHARE` of it (and whatever the rest leaves),
+handoffs up to `handoff_share` (`MEMORI_RECALL_HANDOFF_SHARE`, and whatever the memories leave),
+results (memories and episodes, in rank order) the rest, episodes at most `episode_share` of it
 (`MEMORI_RECALL_EPISODE_SHARE`).
 """
 
@@ -37,6 +38,7 @@ SECTION_GRAPH = "graph"
 SECTION_EPISODES = "episodes"
 SECTION_HANDOFF = "handoff"
 SECTION_PENDING = "pending"
+SECTION_OUTDATED = "outdated"  # lines a pending statement gives a newer value of (pending_updates.py): laid out last
 HEADINGS = {
     SECTION_MEMORIES: "## Facts, preferences and skills",
     SECTION_ATTRIBUTES: "## Your attributes (only you see these)",
@@ -44,8 +46,17 @@ HEADINGS = {
     SECTION_EPISODES: "## From past conversations",
     SECTION_HANDOFF: "## Just added by other agents (recent handoffs)",
     SECTION_PENDING: "## Recent work from other agents, not yet processed into memory",
+    SECTION_OUTDATED: "## Probably outdated by the recent work above",
 }
-ORDER = (SECTION_MEMORIES, SECTION_ATTRIBUTES, SECTION_GRAPH, SECTION_EPISODES, SECTION_HANDOFF, SECTION_PENDING)
+ORDER = (
+    SECTION_MEMORIES,
+    SECTION_ATTRIBUTES,
+    SECTION_GRAPH,
+    SECTION_EPISODES,
+    SECTION_HANDOFF,
+    SECTION_PENDING,
+    SECTION_OUTDATED,
+)
 
 
 EPISODE_COVERED = 0.8  # share of an episode's words the memory lines of the block must hold to leave it out
@@ -58,6 +69,12 @@ class Line:
     text: str
     words: frozenset[str] = frozenset()  # the search terms it says (compose.py): whether it tells an episode
     processes: tuple[str, ...] = ()  # the processes it names as its sources
+    outdated: bool = False  # laid out under SECTION_OUTDATED, after the pending work, yet fitted as its section
+
+    @property
+    def heading(self) -> str:
+        """The section it is laid out in."""
+        return SECTION_OUTDATED if self.outdated else self.section
 
 
 @dataclass(frozen=True)
@@ -333,9 +350,9 @@ def _costs(lines: list[Line], headings: dict[str, str]) -> list[int]:
     costs = []
     for line in lines:
         cost = count_tokens(line.text)
-        if line.section not in seen:
-            seen.add(line.section)
-            cost += count_tokens(headings[line.section])
+        if line.heading not in seen:
+            seen.add(line.heading)
+            cost += count_tokens(headings[line.heading])
         costs.append(cost)
     return costs
 
@@ -345,7 +362,7 @@ def _layout(lines: list[Line], headings: dict[str, str]) -> str:
         return ""
     parts = [OPEN, INTRO]
     for section in ORDER:
-        section_lines = [line.text for line in lines if line.section == section]
+        section_lines = [line.text for line in lines if line.heading == section]
         if section_lines:
             parts.append(headings[section])
             parts.extend(section_lines)

@@ -26,10 +26,11 @@ own. The block checks again against the memory lines that actually fit, wherever
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -157,11 +158,14 @@ def block_lines(
     allowed: np.ndarray,
     in_block: Collection[int] = (),
     undated: tuple[str, str] = ("", ""),
+    outdated: Mapping[int, str] = MappingProxyType({}),
 ) -> list[blocks.Line]:
     """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
     of every line of the block (these and the other sections'), for the supersession notes.
     `undated`: (section, day): that section's lines first said on that day go without their date
-    (the block names it in the section's heading: recent handoffs, all of today but a few)."""
+    (the block names it in the section's heading: recent handoffs, all of today but a few).
+    `outdated`: the notes of the rows pending work gives a newer value of (pending_updates.py),
+    laid out after it."""
     superseded = [row for row in in_block if index.is_superseded[row] and index.is_memory[row]]
     lines = []
     for c in candidates:
@@ -169,7 +173,9 @@ def block_lines(
         section = section_of(c.hit)
         if (section, said) == undated:
             said = ""
-        note = validity_note(index, c.row, allowed=allowed, in_block=in_block, superseded=superseded)
+        note = outdated.get(c.row) or validity_note(
+            index, c.row, allowed=allowed, in_block=in_block, superseded=superseded
+        )
         if index.is_episode[c.row]:
             text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said, note=note)
             words, processes = _episode_terms(c.hit.content), (index.first_process_names[c.row],)
@@ -177,7 +183,9 @@ def block_lines(
             text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
             words = _line_terms(index, c.row) if memory_mask(index.kinds[c.row]) else frozenset()
             processes = tuple(c.hit.processes[: blocks.MAX_PROCESS_NAMES])
-        lines.append(blocks.Line(section=section, text=text, words=words, processes=processes))
+        lines.append(
+            blocks.Line(section=section, text=text, words=words, processes=processes, outdated=c.row in outdated)
+        )
     return lines
 
 
@@ -205,7 +213,7 @@ def validity_note(
         note = f"superseded {said_on(float(index.valid_to[row]))}"
         current = current_row(index, row, allowed)
         if current is not None and current not in in_block:
-            note += f' by: "{_quoted(index.contents[current])}"'
+            note += f' by: "{quoted(index.contents[current])}"'
         return note
     if index.is_episode[row]:
         return ""
@@ -217,9 +225,10 @@ def validity_note(
     latest = max(replaced, key=lambda other: index.valid_to[other])
     since = said_on(float(index.valid_to[latest]))
     when = "" if since == said_on(float(index.first_seen[row])) else f" since {since}"
-    return f'current{when}; replaces: "{_quoted(index.contents[latest])}"'
+    return f'current{when}; replaces: "{quoted(index.contents[latest])}"'
 
 
-def _quoted(content: str) -> str:
+def quoted(content: str) -> str:
+    """The first `QUOTED_WORDS` words of another version, for a note."""
     words = content.replace('"', "'").split()
     return " ".join(words[:QUOTED_WORDS]) + (" …" if len(words) > QUOTED_WORDS else "")

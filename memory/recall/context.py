@@ -55,6 +55,8 @@ class PendingWork:
     process_id: str
     occurred_at: datetime
     text: str
+    process_pk: int = 0
+    parts: tuple[tuple[str, str], ...] = ()  # (role, shared statements) of each message served: `text` before its cut
 
 
 def unfinished_jobs(entity_id) -> QuerySet[AugmentationJob]:
@@ -108,8 +110,8 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
         for role, content in turns[job.exchange_id]:
             shared = shared_statements(" ".join(strip_memori_blocks(content).split()), role)
             if shared:
-                parts.append(f"{role}: {shared}")
-        text = " / ".join(parts)
+                parts.append((role, shared))
+        text = " / ".join(f"{role}: {shared}" for role, shared in parts)
         if len(text) > PENDING_CHARS:
             text = text[: PENDING_CHARS - 1].rstrip() + "…"
         if text:
@@ -120,6 +122,8 @@ def pending_work(jobs: list[AugmentationJob]) -> list[PendingWork]:
                     process_id=job.process.external_id,
                     occurred_at=job.exchange.occurred_at,
                     text=text,
+                    process_pk=job.process_id,
+                    parts=tuple(parts),
                 )
             )
     return work

@@ -33,6 +33,7 @@ from memory.recall.context import (
 from memory.recall.events import HitRecord, store_recall_event
 from memory.recall.handoff import VIA_PREFIX, admit_handoffs, first_round, handoff_candidates
 from memory.recall.index import ATTRIBUTE, EPISODE, KINDS, TRIPLE, EntityIndex, IndexKey, memory_mask, recall_cache
+from memory.recall.pending_updates import outdated_note, outdated_rows
 from memory.recall.ranking import Ranked, rank, scores_of
 from memory.recall.recent import fresh_findings
 from memory.services.identity import parse_session_uuid, process_get_or_create, validate_external_id
@@ -198,16 +199,25 @@ def recall_for_call(request: RecallRequest) -> RecallResult:
     in_block = {c.row for c in candidates}
     today = said_on(time.time())
     undated = (blocks.SECTION_HANDOFF, today)
-    block = blocks.render(
-        block_lines(index, results, _section, allowed=allowed, in_block=in_block),
-        _pending_lines(pending),
-        budget,
-        block_lines(index, handoffs, _section, allowed=allowed, in_block=in_block, undated=undated),
-        handoff_share=handoff_share,
-        episode_share=episode_share,
-        handoff_round=first_round(index, handoffs),
-        handoff_day=today,
-    )
+
+    def render(outdated: dict[int, str]) -> blocks.Block:
+        return blocks.render(
+            block_lines(index, results, _section, allowed=allowed, in_block=in_block, outdated=outdated),
+            _pending_lines(pending),
+            budget,
+            block_lines(
+                index, handoffs, _section, allowed=allowed, in_block=in_block, undated=undated, outdated=outdated
+            ),
+            handoff_share=handoff_share,
+            episode_share=episode_share,
+            handoff_round=first_round(index, handoffs),
+            handoff_day=today,
+        )
+
+    block = render({})
+    outdated = outdated_rows(index, in_block, pending[: block.pending_lines])
+    if outdated:
+        block = render({row: outdated_note(o, _pending_time(o.by.occurred_at)) for row, o in outdated.items()})
     hits = [c.hit for c in _in_block(results, block)] + [handoffs[position].hit for position in block.handoffs]
     pending = pending[: block.pending_lines]
     result = RecallResult(
@@ -377,17 +387,17 @@ def _section(hit: HitRecord) -> str:
 def _pending_lines(pending: list[PendingWork]) -> list[blocks.Line]:
     """One line per pending exchange: its process and when (the time alone on the day of the
     recall, in UTC)."""
-    today = time.strftime("%Y-%m-%d", time.gmtime())
     lines = []
     for w in pending:
-        when = (
-            f"{w.occurred_at:%H:%M} UTC"
-            if f"{w.occurred_at:%Y-%m-%d}" == today
-            else f"{w.occurred_at:%Y-%m-%d %H:%M} UTC"
-        )
-        text = blocks.pending_line(w.process_id, when, w.text)
+        text = blocks.pending_line(w.process_id, _pending_time(w.occurred_at), w.text)
         lines.append(blocks.Line(section=blocks.SECTION_PENDING, text=text, processes=(w.process_id,)))
     return lines
+
+
+def _pending_time(occurred_at: datetime) -> str:
+    """`16:20 UTC` on the day of the recall, else `2026-03-12 16:20 UTC`."""
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    return f"{occurred_at:%H:%M} UTC" if f"{occurred_at:%Y-%m-%d}" == today else f"{occurred_at:%Y-%m-%d %H:%M} UTC"
 
 
 def _item(hit: HitRecord) -> RecalledItem:
