@@ -4,7 +4,8 @@ Services speak the ORM or one of these intents; nothing else in the project exec
 Each submodule holds the statements of one job and is tested on SQLite and PostgreSQL
 (tests/memory/test_db.py and its neighbours):
 
-- ``writes``: writes that tell what they did (``update_returning``, ``insert_ignore``, ``update_rows``)
+- ``writes``: writes that tell what they did (``update_returning``, ``insert_ignore``,
+  ``insert_rows_ignore``, ``update_rows``)
   and the durability setting of the augmentation transaction.
 """
 
@@ -15,6 +16,7 @@ from memory.db.writes import (
     SET,
     commit_without_waiting_for_disk,
     insert_ignore,
+    insert_rows_ignore,
     update_returning,
     update_rows,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "MAX_ROWS_PER_STATEMENT",
     "commit_without_waiting_for_disk",
     "insert_ignore",
+    "insert_rows_ignore",
     "update_returning",
     "update_rows",
 ]

@@ -2,9 +2,10 @@
 
 Services speak the ORM. When a write must also tell what it did in the same statement (which rows
 an UPDATE changed, how many rows an INSERT that skips conflicts really inserted), or when a setting
-exists on one database only, it is one of these intents. Each is compiled by the ORM from querysets
-and model instances (so the WHERE clauses, casts and batching are Django's, for SQLite and
-PostgreSQL alike) and tested on both in tests/memory/test_db.py.
+exists on one database only, it is one of these intents. Filters are compiled by the ORM from
+querysets and values are prepared by the model's fields, as the ORM does, so the WHERE clauses and
+the stored values are Django's on SQLite and PostgreSQL alike; each intent is tested on both in
+tests/memory/test_db.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, sql
+from django.utils import timezone
 
 MAX_ROWS_PER_STATEMENT = 500
 
@@ -44,7 +46,8 @@ def update_returning(queryset: QuerySet, **values) -> list:
 def insert_ignore(objs: Sequence[Model]) -> int:
     """Insert the unsaved instances (one model), skipping those that would break a unique
     constraint (a concurrent writer's row, or one already stored); returns how many rows it inserted.
-    The instances are not given their primary keys.
+    The instances are not given their primary keys. Callers that have plain values rather than
+    instances use ``insert_rows_ignore``, which builds no instance.
 
     Not ``bulk_create(ignore_conflicts=True)``: on SQLite that is ``INSERT OR IGNORE``, which also
     drops, silently, a row that breaks a CHECK or NOT NULL constraint (a bug PostgreSQL would raise),
@@ -53,31 +56,88 @@ def insert_ignore(objs: Sequence[Model]) -> int:
     if not objs:
         return 0
     model = type(objs[0])
-    using = router.db_for_write(model)
-    connection = connections[using]
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    fields = _insertable_fields(model)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_ignore")
-    batch_size = _rows_per_insert(connection, fields, objs)
+    rows = [tuple(field.pre_save(obj, add=True) for field in fields) for obj in objs]
+    return insert_rows_ignore(model, [field.attname for field in fields], rows)
+
+
+def insert_rows_ignore(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """``insert_ignore`` from plain values: each row holds the values of ``columns`` (attribute
+    names, ``entity_id`` for a foreign key), every other field gets its default (``auto_now`` and
+    callable defaults are taken once for the statement). Returns how many rows it inserted.
+
+    A batch of augmentation writes hundreds of small rows (mentions above all): building a model
+    instance per row and compiling each value through the ORM's insert compiler costs more than the
+    database takes to insert them. Values are still prepared by their fields, as the ORM does
+    (``get_db_prep_save``), and passed as parameters: on PostgreSQL one array per column
+    (``INSERT ... SELECT * FROM UNNEST(...)``, as Django's own bulk insert does), on SQLite a
+    multi-row ``VALUES`` list."""
+    if not rows:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    given = [model._meta.get_field(name) for name in columns]
+    if any(field.attname != name for field, name in zip(given, columns, strict=True)):
+        raise ValueError(f"columns are attribute names (entity_id, not entity): {list(columns)}")
+    defaults = [field for field in _insertable_fields(model) if field not in given]
+    fields = [*given, *defaults]
+    default_values = tuple(_default(field) for field in defaults)
+    prepared = [
+        [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, (*row, *default_values), strict=True)
+        ]
+        for row in rows
+    ]
+    quote = connection.ops.quote_name
+    # Table and column names are the model's; every value is a parameter.
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
     inserted = 0
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        for start in range(0, len(objs), batch_size):
-            query = sql.InsertQuery(model)
-            query.insert_values(fields, objs[start : start + batch_size])
-            for statement, params in query.get_compiler(using).as_sql():
-                cursor.execute(f"{statement} ON CONFLICT DO NOTHING", params)
-                inserted += max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql" and len(prepared) > 1 and _unnestable(connection, fields):
+            arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+            columns_of_values = [list(column) for column in zip(*prepared, strict=True)]
+            cursor.execute(f"{head} SELECT * FROM UNNEST({arrays}) ON CONFLICT DO NOTHING", columns_of_values)  # noqa: S608
+            return max(cursor.rowcount, 0)
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        size = _rows_per_insert(connection, fields)
+        for start in range(0, len(prepared), size):
+            chunk = prepared[start : start + size]
+            params = [value for row in chunk for value in row]
+            cursor.execute(f"{head} VALUES {', '.join([row_sql] * len(chunk))} ON CONFLICT DO NOTHING", params)
+            inserted += max(cursor.rowcount, 0)
     return inserted
 
 
-def _rows_per_insert(connection, fields: list, objs: Sequence[Model]) -> int:
-    """PostgreSQL: every row in one statement (UNNEST: one array per column). SQLite: as many rows
-    as its real limit of parameters allows, up to 500; Django assumes the 999 of SQLite before 3.32,
-    which cuts a batch's memories into statements of a few dozen rows."""
-    if connection.vendor != "sqlite":
-        return max(connection.ops.bulk_batch_size(fields, objs), 1)
-    connection.ensure_connection()
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+def _insertable_fields(model: type[Model]) -> list:
+    return [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+
+
+def _default(field):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()
+
+
+def _unnestable(connection, fields: list) -> bool:
+    """Django's own test for an UNNEST insert: every column has a plain array type."""
+    return not any(hasattr(field, "get_placeholder") for field in fields) and all(
+        (field.target_field if field.is_relation else field).get_internal_type() in connection.data_types
+        for field in fields
+    )
+
+
+def _rows_per_insert(connection, fields: list) -> int:
+    """As many rows a statement as the database takes parameters, up to 500: SQLite's real limit
+    (Django assumes the 999 of SQLite before 3.32, which cuts a batch's memories into statements
+    of a few dozen rows); PostgreSQL takes 65,535 parameters."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    else:
+        limit = 65_535
     return max(1, min(MAX_ROWS_PER_STATEMENT, limit // max(len(fields), 1)))
 
 

@@ -45,17 +45,6 @@ class Mention:
     job_id: int | None = None
     source: str = "augmentation"
 
-    def provenance_fields(self) -> dict:
-        """The provenance columns this mention fills, besides the entity, the process and the target."""
-        return {
-            "session_id": self.session_id,
-            "exchange_id": self.exchange_id,
-            "message_id": self.message_id,
-            "job_id": self.job_id,
-            "source": self.source,
-            "mentioned_at": self.mentioned_at,
-        }
-
 
 def triple_content(subject: str, predicate: str, obj: str) -> str:
     return f"{subject} {predicate.replace('_', ' ')} {obj}"
@@ -88,17 +77,28 @@ class TripleWrite:
     embedding: bytes | None
 
 
-def _first_mention_fields(embedding: bytes | None, embedding_model: str, mention: Mention) -> dict:
+FIRST_MENTION_COLUMNS = (
+    "embedding",
+    "embedding_model",
+    "first_process_id",
+    "first_seen_at",
+    "last_seen_at",
+    "mention_count",
+)
+
+
+def _first_mention_values(embedding: bytes | None, embedding_model: str, mention: Mention) -> tuple:
     """What memories and triples both carry (RecallStats and the first process), from their first
-    mention; the count starts at 0, each provenance row adds one."""
-    return {
-        "embedding": embedding,
-        "embedding_model": embedding_model if embedding is not None else "",
-        "first_process_id": mention.process.pk if mention.process is not None else None,
-        "first_seen_at": mention.mentioned_at,
-        "last_seen_at": mention.mentioned_at,
-        "mention_count": 0,
-    }
+    mention, in the order of ``FIRST_MENTION_COLUMNS``; the count starts at 0, each provenance row
+    adds one."""
+    return (
+        embedding,
+        embedding_model if embedding is not None else "",
+        mention.process.pk if mention.process is not None else None,
+        mention.mentioned_at,
+        mention.mentioned_at,
+        0,
+    )
 
 
 def existing_memory_ids(keys: set[MemoryKey]) -> dict[MemoryKey, int]:
@@ -131,32 +131,48 @@ def memories_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_mode
 def memory_rows_insert(writes: list[tuple[MemoryWrite, Mention]], *, embedding_model: str) -> int:
     """The insert of ``memories_insert``; returns how many rows it inserted (the others existed)."""
     rows = [
-        Memory(
-            entity_id=write.entity.pk,
-            kind=write.kind,
-            owner_process_id=write.owner_id,
-            content=write.content[:MAX_CONTENT_CHARS],
-            normalized=write.normalized,
-            content_hash=write.content_hash,
-            valid_from=mention.mentioned_at,
-            claim_subject=write.claim.subject,
-            claim_attribute=write.claim.attribute,
-            claim_value=write.claim.value,
-            claim_value_type=write.claim.value_type,
-            **_first_mention_fields(write.embedding, embedding_model, mention),
+        (
+            write.entity.pk,
+            write.kind,
+            write.owner_id,
+            write.content[:MAX_CONTENT_CHARS],
+            write.normalized,
+            write.content_hash,
+            mention.mentioned_at,
+            write.claim.subject,
+            write.claim.attribute,
+            write.claim.value,
+            write.claim.value_type,
+            *_first_mention_values(write.embedding, embedding_model, mention),
         )
         for write, mention in sorted(
             writes, key=lambda pair: (pair[0].entity.pk, pair[0].content_hash, pair[0].owner_id or 0)
         )
     ]
-    return db.insert_ignore(rows)
+    return db.insert_rows_ignore(Memory, MEMORY_COLUMNS, rows)
+
+
+MEMORY_COLUMNS = (
+    "entity_id",
+    "kind",
+    "owner_process_id",
+    "content",
+    "normalized",
+    "content_hash",
+    "valid_from",
+    "claim_subject",
+    "claim_attribute",
+    "claim_value",
+    "claim_value_type",
+    *FIRST_MENTION_COLUMNS,
+)
 
 
 def predicate_ids(names: set[str]) -> dict[str, int]:
     found = dict(Predicate.objects.filter(name__in=names).values_list("name", "pk"))
     missing = sorted(names - set(found))
     if missing:
-        db.insert_ignore([Predicate(name=name) for name in missing])
+        db.insert_rows_ignore(Predicate, ["name"], [(name,) for name in missing])
         found.update(Predicate.objects.filter(name__in=missing).values_list("name", "pk"))
     return found
 
@@ -167,16 +183,13 @@ def node_ids(names: dict[tuple[int, str], tuple[str, str]]) -> dict[tuple[int, s
     found = _nodes(set(names))
     missing = sorted(key for key in names if key not in found)
     if missing:
-        db.insert_ignore(
+        db.insert_rows_ignore(
+            Node,
+            ["entity_id", "normalized_name", "name", "node_type"],
             [
-                Node(
-                    entity_id=entity_id,
-                    normalized_name=key,
-                    name=names[(entity_id, key)][0][:MAX_NAME_CHARS],
-                    node_type=names[(entity_id, key)][1][:50],
-                )
+                (entity_id, key, names[(entity_id, key)][0][:MAX_NAME_CHARS], names[(entity_id, key)][1][:50])
                 for entity_id, key in missing
-            ]
+            ],
         )
         found.update(_nodes(set(missing)))
     return found
@@ -219,7 +232,8 @@ def triples_upsert(
     names = {pk: name for pk, name in node_rows.values()}
     new = sorted(key for key in keyed if key not in before)
     if new:
-        db.insert_ignore([_triple_row(key, *keyed[key], names, embedding_model) for key in new])
+        rows = [_triple_row(key, *keyed[key], names, embedding_model) for key in new]
+        db.insert_rows_ignore(Triple, TRIPLE_COLUMNS, rows)
     after = _triple_ids(keyed) if new else before
     created = {after[key] for key in new if key in after}
     return after, key_of, created
@@ -229,16 +243,14 @@ def node_key(entity: Entity, name: str) -> tuple[int, str]:
     return (entity.pk, normalize_node_name(name)[:MAX_NAME_CHARS])
 
 
-def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> Triple:
-    entity_id, subject, predicate, obj = key
-    return Triple(
-        entity_id=entity_id,
-        subject_id=subject,
-        predicate_id=predicate,
-        object_id=obj,
-        content=triple_content(names[subject], write.predicate, names[obj]),
-        **_first_mention_fields(write.embedding, model, mention),
-    )
+TRIPLE_COLUMNS = ("entity_id", "subject_id", "predicate_id", "object_id", "content", *FIRST_MENTION_COLUMNS)
+
+
+def _triple_row(key: TripleKey, write: TripleWrite, mention: Mention, names: dict[int, str], model: str) -> tuple:
+    """The values of ``TRIPLE_COLUMNS``."""
+    _, subject, _, obj = key
+    content = triple_content(names[subject], write.predicate, names[obj])
+    return (*key, content, *_first_mention_values(write.embedding, model, mention))
 
 
 def _triple_ids(keyed: dict[TripleKey, object]) -> dict[TripleKey, int]:
@@ -281,19 +293,40 @@ def mentions_add(mentions: list[NewMention], *, retried_job_ids: set[int]) -> li
             unique.setdefault(key, item)
     new = [unique[key] for key in sorted(unique, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or 0))]
     rows = [_provenance_row(item) for item in new if item.mention.process is not None]
-    db.insert_ignore(rows)
+    db.insert_rows_ignore(Provenance, PROVENANCE_COLUMNS, rows)
     _count(Memory, [(item.memory_id, item.mention.mentioned_at) for item in new if item.memory_id])
     _count(Triple, [(item.triple_id, item.mention.mentioned_at) for item in new if item.triple_id])
     return new
 
 
-def _provenance_row(item: NewMention) -> Provenance:
-    return Provenance(
-        entity_id=item.entity.pk,
-        memory_id=item.memory_id,
-        triple_id=item.triple_id,
-        process_id=item.mention.process.pk,
-        **item.mention.provenance_fields(),
+PROVENANCE_COLUMNS = (
+    "entity_id",
+    "memory_id",
+    "triple_id",
+    "process_id",
+    "session_id",
+    "exchange_id",
+    "message_id",
+    "job_id",
+    "source",
+    "mentioned_at",
+)
+
+
+def _provenance_row(item: NewMention) -> tuple:
+    """The values of ``PROVENANCE_COLUMNS``."""
+    mention = item.mention
+    return (
+        item.entity.pk,
+        item.memory_id,
+        item.triple_id,
+        mention.process.pk,
+        mention.session_id,
+        mention.exchange_id,
+        mention.message_id,
+        mention.job_id,
+        mention.source,
+        mention.mentioned_at,
     )
 
 

@@ -46,16 +46,28 @@ def episodes_insert(
 ) -> None:
     """Insert the episodes (one statement; one a concurrent run inserted first is left as it is)."""
     rows = [
-        Episode(
-            entity_id=write.job.entity_id,
-            process_id=write.job.process_id,
-            session_id=write.job.exchange.session_id,
-            exchange_id=write.job.exchange_id,
-            content=write.content,
-            occurred_at=write.job.exchange.occurred_at,
-            embedding=embedding,
-            embedding_model=embedding_model if embedding is not None else "",
+        (
+            write.job.entity_id,
+            write.job.process_id,
+            write.job.exchange.session_id,
+            write.job.exchange_id,
+            write.content,
+            write.job.exchange.occurred_at,
+            embedding,
+            embedding_model if embedding is not None else "",
         )
         for write, embedding in sorted(zip(writes, embeddings, strict=True), key=lambda pair: pair[0].job.exchange_id)
     ]
-    db.insert_ignore(rows)
+    db.insert_rows_ignore(Episode, EPISODE_COLUMNS, rows)
+
+
+EPISODE_COLUMNS = (
+    "entity_id",
+    "process_id",
+    "session_id",
+    "exchange_id",
+    "content",
+    "occurred_at",
+    "embedding",
+    "embedding_model",
+)

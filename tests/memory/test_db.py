@@ -1,4 +1,4 @@
-"""memory/db.py: the statements the ORM cannot say in one go, on the configured database (the suite
+"""memory/db: the statements the ORM cannot say in one go, on the configured database (the suite
 runs on SQLite and again on PostgreSQL)."""
 
 from __future__ import annotations
@@ -141,6 +141,42 @@ def test_insert_ignore_writes_what_the_orm_would(tenant):
         when,
         1,  # the model's default
     )
+
+
+def test_insert_rows_ignore_writes_plain_values_and_defaults_like_the_orm(tenant):
+    entity = Entity.objects.create(tenant=tenant, external_id="project_alpha")
+    predicate = Predicate.objects.create(name="uses")
+    when = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    subject, obj, other = (
+        Node.objects.create(entity=entity, name=n, normalized_name=n.lower()) for n in ("API", "JWT", "OAuth")
+    )
+    columns = ["entity_id", "subject_id", "predicate_id", "object_id", "content", "embedding", "first_seen_at"]
+    rows = [
+        (entity.pk, subject.pk, predicate.pk, obj.pk, "API uses JWT", b"\x00\x01\xff", when),
+        (entity.pk, subject.pk, predicate.pk, other.pk, "API uses OAuth", None, when),
+    ]
+
+    assert db.insert_rows_ignore(Triple, columns, rows) == 2
+    assert db.insert_rows_ignore(Triple, columns, rows) == 0  # both are stored: skipped, counted out
+
+    stored = Triple.objects.order_by("content")
+    assert [(t.content, t.embedding and bytes(t.embedding), t.first_seen_at, t.mention_count) for t in stored] == [
+        ("API uses JWT", b"\x00\x01\xff", when, 1),  # mention_count: the model's default
+        ("API uses OAuth", None, when, 1),
+    ]
+    assert db.insert_rows_ignore(Triple, columns, []) == 0
+
+
+def test_insert_rows_ignore_skips_only_uniqueness_conflicts_and_takes_attribute_names(tenant):
+    job = record(tenant, user="fact: one").job
+    columns = ["entity_id", "process_id", "job_id"]
+
+    with pytest.raises(IntegrityError), transaction.atomic():  # memory or triple: CHECK
+        db.insert_rows_ignore(Provenance, columns, [(job.entity_id, job.process_id, job.pk)] * 2)
+    with pytest.raises(ValueError, match="attribute names"):
+        db.insert_rows_ignore(Provenance, ["entity", "process_id"], [(job.entity_id, job.process_id)])
+
+    assert not Provenance.objects.exists()
 
 
 def test_update_rows_sets_each_row_its_own_values(tenant):
