@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from memori.errors import AugmentationTimeout, MemoriApiError, MemoriUnavailable
-
-if TYPE_CHECKING:
-    from memori.client import Memori
+from memori.recordings import Recordings
+from memori.transport import Transport
 
 logger = logging.getLogger("memori")
 MAX_SERVER_WAIT = 30  # the server holds GET /jobs/?wait= for at most this long
@@ -30,8 +28,9 @@ class AugmentationResult:
 
 
 class Augmentation:
-    def __init__(self, memori: Memori) -> None:
-        self._memori = memori
+    def __init__(self, recordings: Recordings, transport: Transport) -> None:
+        self._recordings = recordings
+        self._transport = transport
 
     def wait(self, timeout: float | None = None) -> AugmentationResult:
         """Wait until all exchanges recorded by this object are delivered and augmented.
@@ -41,18 +40,17 @@ class Augmentation:
         as it takes (exchanges spooled while the server is down are delivered when it answers again).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        recorder = self._memori._recorder
-        with self._memori._lock:
-            keys = list(self._memori._submitted)
+        recordings = self._recordings
+        keys = recordings.submitted_keys()
         result = AugmentationResult()
 
-        recorder.drain(_remaining(deadline, default=60.0))
+        recordings.drain(_remaining(deadline, default=60.0))
         job_ids: dict[int, str] = {}
         while True:
             missing = []
             for key in keys:
-                answer = recorder.result(key)
-                rejection = recorder.rejection(key)
+                answer = recordings.result(key)
+                rejection = recordings.rejection(key)
                 if answer and answer.get("job_id") is not None:
                     job_ids[int(answer["job_id"])] = key
                 elif rejection:
@@ -67,15 +65,15 @@ class Augmentation:
                     "they are delivered when it answers again)",
                     pending=[],
                 )
-            recorder.deliver_spool_now()
-            recorder.drain(min(0.5, _remaining(deadline, default=0.5)))
+            recordings.deliver_spool_now()
+            recordings.drain(min(0.5, _remaining(deadline, default=0.5)))
             time.sleep(min(0.5, _remaining(deadline, default=0.5)))
 
         pending = sorted(job_ids)
         while pending:
             wait_for = int(min(MAX_SERVER_WAIT, max(0, _remaining(deadline, default=MAX_SERVER_WAIT))))
             try:
-                answer = self._memori._transport.get(
+                answer = self._transport.get(
                     "/api/v1/jobs/",
                     params={"ids": ",".join(str(j) for j in pending[:POLL_IDS]), "wait": wait_for},
                     timeout=wait_for + 10,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from memori._safe import never_break_host
+from memori.attribution import Attribution
 from memori.errors import MemoriError
 from memori.messages import (
     as_dict,
@@ -29,16 +31,26 @@ from memori.messages import (
     responses_output_form,
     text_of,
 )
+from memori.recall import CallContext, RecallClient
+from memori.recordings import Recordings
 
 if TYPE_CHECKING:
-    from memori.client import CallContext, Memori
+    from memori.client import Memori
 
-logger = logging.getLogger("memori")
+
+@dataclass(frozen=True)
+class CallMemory:
+    """What a wrapped call needs of its Memori object: whether memory is on, recall, and recording."""
+
+    attribution: Attribution
+    recall: RecallClient
+    recordings: Recordings
 
 
 class LlmRegistry:
-    def __init__(self, memori: Memori) -> None:
-        self._memori = memori
+    def __init__(self, owner: Memori, memory: CallMemory) -> None:
+        self._owner = owner  # only returned by register(), for chaining
+        self._memory = memory
 
     def register(self, client: Any) -> Memori:
         """Wrap `client.chat.completions.create` and `client.responses.create` in place; returns the Memori.
@@ -50,21 +62,24 @@ class LlmRegistry:
             raise MemoriError(
                 f"register() expects an openai.OpenAI or openai.AsyncOpenAI client, got {type(client).__name__}."
             )
-        _install(completions, self._memori, ChatPlan.build)
+        _install(completions, self._owner, self._memory, ChatPlan.build)
         responses = getattr(client, "responses", None)
         if responses is not None and callable(getattr(responses, "create", None)):
-            _install(responses, self._memori, ResponsesPlan.build)
-        return self._memori
+            _install(responses, self._owner, self._memory, ResponsesPlan.build)
+        return self._owner
 
 
-def _install(resource: Any, memori: Memori, build_plan: Callable[[Memori, dict], Plan | None]) -> None:
+PlanBuilder = Callable[[CallMemory, dict], "Plan | None"]
+
+
+def _install(resource: Any, owner: Memori, memory: CallMemory, build_plan: PlanBuilder) -> None:
     current = resource.create
     original = getattr(current, "__memori_original__", current)
     if inspect.iscoroutinefunction(original) or inspect.iscoroutinefunction(inspect.unwrap(original)):
 
         @functools.wraps(original)
         async def create(*args: Any, **kwargs: Any) -> Any:
-            plan = await asyncio.to_thread(_safe_build, build_plan, memori, kwargs)
+            plan = await asyncio.to_thread(_safe_build, build_plan, memory, kwargs)
             if plan is None:
                 return await original(*args, **kwargs)
             started = time.monotonic()
@@ -75,7 +90,7 @@ def _install(resource: Any, memori: Memori, build_plan: Callable[[Memori, dict],
 
         @functools.wraps(original)
         def create(*args: Any, **kwargs: Any) -> Any:
-            plan = _safe_build(build_plan, memori, kwargs)
+            plan = _safe_build(build_plan, memory, kwargs)
             if plan is None:
                 return original(*args, **kwargs)
             started = time.monotonic()
@@ -83,38 +98,35 @@ def _install(resource: Any, memori: Memori, build_plan: Callable[[Memori, dict],
             return plan.finish(response, started, is_async=False)
 
     create.__memori_original__ = original  # type: ignore[attr-defined]
-    create.__memori__ = memori  # type: ignore[attr-defined]
+    create.__memori__ = owner  # type: ignore[attr-defined]
     resource.create = create
 
 
-def _safe_build(build_plan: Callable[[Memori, dict], Plan | None], memori: Memori, kwargs: dict) -> Plan | None:
-    if not memori._memory_on():
+def _safe_build(build_plan: PlanBuilder, memory: CallMemory, kwargs: dict) -> Plan | None:
+    if not memory.attribution.memory_on():
         return None
-    try:
-        return build_plan(memori, kwargs)
-    except Exception as err:  # noqa: BLE001 - memory must never break the caller's LLM call
-        logger.warning("memori: could not prepare memory for this call (%s); calling the model without it", err)
-        return None
+    plan = None
+    with never_break_host("could not prepare memory for this call ({err}); calling the model without it"):
+        plan = build_plan(memory, kwargs)
+    return plan
 
 
 @dataclass
 class Plan:
     """One wrapped call: the arguments to send and what to record once the reply is known."""
 
-    memori: Memori
+    memory: CallMemory
     kwargs: dict
     new_forms: list[dict]
     context: CallContext
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def finish(self, response: Any, started: float, *, is_async: bool) -> Any:
-        try:
+        with never_break_host("could not record this call ({err})"):
             if self.kwargs.get("stream") is True and hasattr(response, "_iterator"):
                 self._relay_stream(response, started, is_async)
             else:
                 self._record(self.reply_of(response), response, started)
-        except Exception as err:  # noqa: BLE001
-            logger.warning("memori: could not record this call (%s)", err)
         return response
 
     def _relay_stream(self, stream: Any, started: float, is_async: bool) -> None:
@@ -123,10 +135,8 @@ class Plan:
         accumulator = self.accumulator()
 
         def done() -> None:
-            try:
+            with never_break_host("could not record this stream ({err})"):
                 self._record(accumulator.reply(), accumulator, started)
-            except Exception as err:  # noqa: BLE001
-                logger.warning("memori: could not record this stream (%s)", err)
 
         if is_async:
 
@@ -161,7 +171,7 @@ class Plan:
         if reply is None:
             return
         forms = [*self.new_forms, reply]
-        self.memori._record_call(
+        self.memory.recordings.record_call(
             forms,
             model=str(getattr(source, "model", None) or self.kwargs.get("model") or ""),
             usage=usage_of(getattr(source, "usage", None)),
@@ -179,15 +189,16 @@ class Plan:
 
 class ChatPlan(Plan):
     @classmethod
-    def build(cls, memori: Memori, kwargs: dict) -> ChatPlan | None:
+    def build(cls, memory: CallMemory, kwargs: dict) -> ChatPlan | None:
         messages = kwargs.get("messages")
         if not isinstance(messages, list | tuple):
             return None
         forms = [record_form(m) for m in messages]
-        context = memori._prepare(latest_user_text(messages))
+        context = memory.recall.for_call(latest_user_text(messages))
         missing = missing_history(context.history, forms)
         sent = {**kwargs, "messages": inject_chat(messages, context.block, missing)}
-        return cls(memori=memori, kwargs=sent, new_forms=memori._new_forms(forms, context.history), context=context)
+        new_forms = memory.recordings.new_forms(forms, context.history)
+        return cls(memory=memory, kwargs=sent, new_forms=new_forms, context=context)
 
     def reply_of(self, response: Any) -> dict | None:
         choices = getattr(response, "choices", None)
@@ -203,7 +214,7 @@ class ChatPlan(Plan):
 
 class ResponsesPlan(Plan):
     @classmethod
-    def build(cls, memori: Memori, kwargs: dict) -> ResponsesPlan | None:
+    def build(cls, memory: CallMemory, kwargs: dict) -> ResponsesPlan | None:
         input_value = kwargs.get("input")
         if not isinstance(input_value, str | list | tuple):
             return None
@@ -212,7 +223,7 @@ class ResponsesPlan(Plan):
         if isinstance(instructions, str) and instructions:
             forms.insert(0, {"role": "system", "content": instructions})
         query = next((f["content"] for f in reversed(forms) if f["role"] == "user"), "")
-        context = memori._prepare(query)
+        context = memory.recall.for_call(query)
         sent = dict(kwargs)
         if context.block:
             own = instructions if isinstance(instructions, str) else ""
@@ -221,7 +232,8 @@ class ResponsesPlan(Plan):
         if missing:
             items = [{"role": "user", "content": input_value}] if isinstance(input_value, str) else list(input_value)
             sent["input"] = [*missing, *items]
-        return cls(memori=memori, kwargs=sent, new_forms=memori._new_forms(forms, context.history), context=context)
+        new_forms = memory.recordings.new_forms(forms, context.history)
+        return cls(memory=memory, kwargs=sent, new_forms=new_forms, context=context)
 
     def reply_of(self, response: Any) -> dict | None:
         if not hasattr(response, "output"):
@@ -242,7 +254,7 @@ class ChatStreamAccumulator:
         self._tools: dict[int, dict] = {}
 
     def add(self, chunk: Any) -> None:
-        try:
+        with never_break_host("unreadable stream chunk skipped: {err}", level=logging.DEBUG):
             self.model = getattr(chunk, "model", None) or self.model
             self.usage = getattr(chunk, "usage", None) or self.usage
             for choice in getattr(chunk, "choices", None) or []:
@@ -258,8 +270,6 @@ class ChatStreamAccumulator:
                     if call.function is not None:
                         slot["function"]["name"] = call.function.name or slot["function"]["name"]
                         slot["function"]["arguments"] += call.function.arguments or ""
-        except Exception as err:  # noqa: BLE001
-            logger.debug("memori: unreadable stream chunk skipped: %s", err)
 
     def reply(self) -> dict:
         reply: dict[str, Any] = {"role": "assistant", "content": "".join(self._parts)}

@@ -27,54 +27,49 @@ import time
 from collections import deque
 from pathlib import Path
 
+from memori._safe import never_break_host
+from memori.config import MemoriConfig
 from memori.errors import MemoriApiError, MemoriUnavailable
-from memori.transport import RestTransport
+from memori.transport import Transport
 
 logger = logging.getLogger("memori")
 
-DELIVERY_TIMEOUT = float(os.environ.get("MEMORI_RECORD_TIMEOUT", "10"))
-EXIT_FLUSH_SECONDS = float(os.environ.get("MEMORI_EXIT_FLUSH_SECONDS", "10"))
 RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 # 4xx answers that may heal without changing the payload: keep the file and retry later.
 RETRYABLE_STATUSES = {401, 403, 404, 408, 409, 429}
 CONFLICT = 409
 
 
-def conflict_retry_seconds() -> float:
-    """How long a spooled exchange answered 409 is retried: a conflict heals when it was a race (the
-    recall event it names still being stored); one that lasts is refused for good, or it would hold
-    back every later exchange of its process."""
-    return float(os.environ.get("MEMORI_CONFLICT_RETRY_SECONDS", "300"))
-
-
-def default_spool_dir() -> Path:
-    configured = os.environ.get("MEMORI_SPOOL_DIR")
-    if configured:
-        return Path(configured)
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "memori" / "spool"
-
-
 class Recorder:
+    """The delivery thread and spool of one (server, API key, spool folder) in this process.
+
+    Its timeouts come from the config of the `Memori` object that started it (`record_timeout`,
+    `exit_flush_seconds`, and `conflict_retry_seconds`: how long a spooled exchange answered 409 is
+    retried — a conflict heals when it was a race, the recall event it names still being stored; one
+    that lasts is refused for good, or it would hold back every later exchange of its process).
+    """
+
     _instances: dict[tuple[str, str, str], Recorder] = {}
     _instances_lock = threading.Lock()
 
     @classmethod
-    def for_server(cls, transport: RestTransport, api_key: str, spool_dir: Path | None = None) -> Recorder:
-        spool_root = Path(spool_dir) if spool_dir else default_spool_dir()
-        key = (transport.api_url, api_key, str(spool_root))
+    def for_server(cls, transport: Transport, identity: str, config: MemoriConfig) -> Recorder:
+        """The recorder for this server and key (`identity`), started on first use."""
+        spool_root = config.spool_dir
+        key = (transport.api_url, identity, str(spool_root))
         with cls._instances_lock:
             recorder = cls._instances.get(key)
             if recorder is None:
-                digest = hashlib.sha256(f"{transport.api_url}\0{api_key}".encode()).hexdigest()[:16]
-                recorder = cls(transport, spool_root / digest)
-                recorder._api_key, recorder._spool_root = api_key, spool_root
+                digest = hashlib.sha256(f"{transport.api_url}\0{identity}".encode()).hexdigest()[:16]
+                recorder = cls(transport, spool_root / digest, config)
+                recorder._identity = identity
                 cls._instances[key] = recorder
             return recorder
 
-    def __init__(self, transport: RestTransport, spool_path: Path) -> None:
+    def __init__(self, transport: Transport, spool_path: Path, config: MemoriConfig) -> None:
         self.transport = transport
         self.spool_path = spool_path
+        self._config = config
         self._queue: deque[dict] = deque()
         self._cond = threading.Condition()
         self._spool_lock = threading.Lock()  # one pass over the spool at a time in this process
@@ -89,7 +84,7 @@ class Recorder:
         self._forked_away = False
         self._current: dict | None = None  # the exchange being posted right now
         self._spooled_here: dict[str, None] = {}  # keys this process spooled and has not delivered, oldest first
-        self._api_key, self._spool_root = "", spool_path.parent
+        self._identity = ""
         self._thread = threading.Thread(target=self._run, name="memori-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -98,7 +93,7 @@ class Recorder:
     def submit(self, payload: dict) -> None:
         """Queue one exchange (it must carry an idempotency_key). Never blocks, never raises."""
         if self._forked_away:  # an object created before a fork: hand over to this process's own recorder
-            Recorder.for_server(self.transport, self._api_key, self._spool_root).submit(payload)
+            Recorder.for_server(self.transport, self._identity, self._config).submit(payload)
             return
         with self._cond:
             if self._stopping:
@@ -125,7 +120,7 @@ class Recorder:
         the recall need not try), True otherwise (even if time ran out with some still waiting)."""
         deadline = time.monotonic() + timeout
         if self._forked_away:
-            return Recorder.for_server(self.transport, self._api_key, self._spool_root).catch_up(timeout)
+            return Recorder.for_server(self.transport, self._identity, self._config).catch_up(timeout)
         for _ in range(3):  # an exchange being spooled as the server came back is sent on the next pass
             if self.own_spooled_keys() and not self._deliver_spool(deadline=deadline, own_only=True):
                 return False
@@ -166,7 +161,7 @@ class Recorder:
         """At exit: flush for a bounded time, then spool whatever is still queued."""
         if self._forked_away:
             return
-        self.drain(EXIT_FLUSH_SECONDS)
+        self.drain(self._config.exit_flush_seconds)
         with self._cond:
             self._stopping = True
             leftovers = list(self._queue)
@@ -178,7 +173,7 @@ class Recorder:
             self._spool(payload)
         # A short script may exit before the delivery thread got to older spooled exchanges: try them once.
         if time.monotonic() >= self._retry_at:
-            self._deliver_spool(deadline=time.monotonic() + EXIT_FLUSH_SECONDS)
+            self._deliver_spool(deadline=time.monotonic() + self._config.exit_flush_seconds)
 
     # -- delivery thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -198,20 +193,23 @@ class Recorder:
                 payload = self._queue.popleft() if self._queue else None
             if payload is not None:
                 self._current = payload
-                try:
-                    self._deliver_one(payload)
-                except Exception:  # noqa: BLE001 - the delivery thread must survive anything
-                    logger.exception("memori: unexpected error delivering exchange %s", payload.get("idempotency_key"))
+                try:  # the delivery thread must survive anything
+                    with never_break_host(
+                        f"unexpected error delivering exchange {payload.get('idempotency_key')}: {{err}}",
+                        level=logging.ERROR,
+                        traceback=True,
+                    ):
+                        self._deliver_one(payload)
                 finally:
                     with self._cond:
                         self._current = None
                         self._in_flight -= 1
                         self._cond.notify_all()
             if time.monotonic() >= max(self._retry_at, self._next_spool_pass) and self._has_spool():
-                try:
+                with never_break_host(
+                    "unexpected error delivering spooled exchanges: {err}", level=logging.ERROR, traceback=True
+                ):
                     self._deliver_spool()
-                except Exception:  # noqa: BLE001
-                    logger.exception("memori: unexpected error delivering spooled exchanges")
                 self._next_spool_pass = time.monotonic() + RETRY_MIN_SECONDS
 
     def _has_spool(self) -> bool:
@@ -265,7 +263,7 @@ class Recorder:
         if own_only:
             files = [path for path in files if path.stem in own]
         for path in files:
-            timeout = DELIVERY_TIMEOUT
+            timeout = self._config.record_timeout
             if deadline is not None:
                 timeout = min(timeout, deadline - time.monotonic())
                 if timeout <= 0:
@@ -296,12 +294,11 @@ class Recorder:
             logger.info("memori: delivered spooled exchange %s", path.stem)
         return True
 
-    @staticmethod
-    def _conflict_outlived(err: MemoriApiError, path: Path) -> bool:
+    def _conflict_outlived(self, err: MemoriApiError, path: Path) -> bool:
         if err.status != CONFLICT:
             return False
         try:
-            return time.time() - path.stat().st_mtime >= conflict_retry_seconds()
+            return time.time() - path.stat().st_mtime >= self._config.conflict_retry_seconds
         except OSError:
             return False
 
@@ -309,7 +306,9 @@ class Recorder:
         with self._cond:
             self._spooled_here.pop(idempotency_key, None)
 
-    def _post(self, payload: dict, timeout: float = DELIVERY_TIMEOUT) -> None:
+    def _post(self, payload: dict, timeout: float | None = None) -> None:
+        if timeout is None:
+            timeout = self._config.record_timeout
         answer = self.transport.post("/api/v1/exchanges/", payload, timeout=timeout)
         with self._cond:
             self._results[payload["idempotency_key"]] = answer

@@ -7,11 +7,23 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, Protocol
 
 from memori.errors import MemoriApiError, MemoriUnavailable
 
 USER_AGENT = "memori-python-sdk/0.1"
+
+
+class Transport(Protocol):
+    """How the SDK reaches the server's operations by their REST paths: over HTTP (`RestTransport`) or,
+    inside the Django project, in process (`memori.direct.DirectTransport`). Both raise the same errors:
+    `MemoriUnavailable` for an absent or failing server, `MemoriApiError` for a refusal."""
+
+    api_url: str
+
+    def post(self, path: str, body: dict, *, timeout: float) -> dict: ...
+
+    def get(self, path: str, *, params: dict | None = None, timeout: float) -> dict: ...
 
 
 class RestTransport:
@@ -49,7 +61,7 @@ class RestTransport:
             raw = err.read()
             if err.code >= 500 or err.code == 429:
                 raise MemoriUnavailable(f"memory server answered {err.code} for {method} {path}") from None
-            raise _api_error(err.code, raw, method, path) from None
+            raise api_error_from_body(err.code, raw, method, path) from None
         except (OSError, http.client.HTTPException) as err:
             reason = getattr(err, "reason", err)
             raise MemoriUnavailable(f"memory server at {self.api_url} unreachable: {reason}") from None
@@ -61,11 +73,22 @@ class RestTransport:
             raise MemoriUnavailable(f"memory server sent a non-JSON answer to {method} {path}") from None
 
 
-def _api_error(status: int, raw: bytes, method: str, path: str) -> MemoriApiError:
-    code, message, fields = "", raw.decode(errors="replace")[:300], {}
+def api_error_from_body(status: int, raw: bytes, method: str, path: str) -> MemoriApiError:
+    """The server's error answer as the SDK raises it (its text, when the body is not the error shape)."""
     try:
-        error = json.loads(raw).get("error", {})
-        code, message, fields = error.get("code", ""), error.get("message", message), error.get("fields") or {}
+        error = json.loads(raw).get("error")
     except (ValueError, AttributeError):
-        pass
-    return MemoriApiError(f"{method} {path} -> {status}: {message}", status=status, code=code, fields=fields)
+        error = None
+    text = raw.decode(errors="replace")[:300]
+    return api_error(status, {"message": text, **error} if isinstance(error, dict) else {"message": text}, method, path)
+
+
+def api_error(status: int, error: dict, method: str, path: str) -> MemoriApiError:
+    """The API's error shape ({"code", "message", "fields"}) as `MemoriApiError`."""
+    message = error.get("message") or ""
+    return MemoriApiError(
+        f"{method} {path} -> {status}: {message}",
+        status=status,
+        code=error.get("code") or "",
+        fields=error.get("fields") or {},
+    )

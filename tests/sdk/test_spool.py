@@ -193,8 +193,8 @@ def test_a_spooled_exchange_the_server_refuses_moves_to_rejected_once_and_the_re
 
     assert not spooled(spool_dir)
     assert [path.stem for path in spool_dir.glob("*/rejected/*.json")] == [refused]
-    assert "surrogate" in mem._recorder.rejection(refused)
-    assert mem._recorder.result(delivered)["created"] is True
+    assert "surrogate" in mem._recordings.rejection(refused)
+    assert mem._recordings.result(delivered)["created"] is True
     assert list(Message.objects.values_list("content", flat=True)) == ["The invoice INV-7 was paid."]
     assert len(posts) == 2
 
@@ -220,6 +220,6 @@ def test_a_lasting_conflict_moves_to_rejected_and_stops_holding_back_the_process
     assert mem.flush(timeout=60)
     assert not spooled(spool_dir)
     assert [path.stem for path in spool_dir.glob("*/rejected/*.json")] == [refused]
-    assert "409" in mem._recorder.rejection(refused) or "conflict" in mem._recorder.rejection(refused).lower()
-    assert mem._recorder.result(delivered)["created"] is True
+    assert "409" in mem._recordings.rejection(refused) or "conflict" in mem._recordings.rejection(refused).lower()
+    assert mem._recordings.result(delivered)["created"] is True
     assert list(Message.objects.values_list("content", flat=True)) == ["The invoice INV-7 was paid."]

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from memory import selectors
+from memory.api import handlers
 from memory.api.base import TenantMixin, is_db_id
 from memory.api.errors import Conflict
 from memory.api.filters import MemoryFilter, TripleFilter
@@ -20,7 +21,6 @@ from memory.api.serializers.memories import (
     MEMORY_CREATE_SCHEMA,
     AttributeCreateSerializer,
     AttributeUpdateSerializer,
-    MemoryCreateSerializer,
     MemoryDetailSerializer,
     MemorySerializer,
     MemoryUpdateSerializer,
@@ -35,8 +35,6 @@ from memory.services.editing import (
     memory_update,
     triple_delete,
 )
-from memory.services.identity import InvalidIdentifier
-from memory.services.remembering import memory_get_or_create
 from memory.services.supersession_undo import NotSuperseded, memory_restore
 
 
@@ -84,7 +82,6 @@ class MemoryViewSet(
     serializer_class = MemorySerializer
     filterset_class = MemoryFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    create_serializer_class = MemoryCreateSerializer
     update_serializer_class = MemoryUpdateSerializer
 
     def get_queryset(self):
@@ -97,28 +94,12 @@ class MemoryViewSet(
     def get_serializer_class(self):
         return MemorySerializer if self.action == "list" else MemoryDetailSerializer
 
-    def remember_kwargs(self, data: dict) -> dict:
-        return {"kind": data["kind"], "process_id": data.get("process_id")}
+    def remember(self, payload) -> handlers.Written:
+        return handlers.memory_remember(tenant=self.tenant, payload=payload, actor=self.actor)
 
     def create(self, request):
-        serializer = self.create_serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            memory, created = memory_get_or_create(
-                tenant=self.tenant,
-                entity_id=data["entity_id"],
-                content=data["content"],
-                actor=self.actor,
-                **self.remember_kwargs(data),
-            )
-        except MemoryEditConflict as exc:
-            raise Conflict(str(exc))
-        except (InvalidMemoryEdit, InvalidIdentifier) as exc:
-            raise _invalid(exc)
-        memory = self.get_queryset().get(pk=memory.pk)
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(MemoryDetailSerializer(memory).data, status=code)
+        written = self.remember(request.data)
+        return Response(written.body, status=status.HTTP_201_CREATED if written.created else status.HTTP_200_OK)
 
     def partial_update(self, request, pk=None):
         memory = self.get_object()
@@ -162,14 +143,13 @@ class MemoryViewSet(
     destroy=extend_schema(summary="Delete an attribute (audited)", responses={204: None}),
 )
 class AttributeViewSet(MemoryViewSet):
-    create_serializer_class = AttributeCreateSerializer
     update_serializer_class = AttributeUpdateSerializer
 
     def get_queryset(self):
         return super().get_queryset().filter(kind=MemoryKind.ATTRIBUTE)
 
-    def remember_kwargs(self, data: dict) -> dict:
-        return {"kind": MemoryKind.ATTRIBUTE, "process_id": data["process_id"]}
+    def remember(self, payload) -> handlers.Written:
+        return handlers.attribute_remember(tenant=self.tenant, payload=payload, actor=self.actor)
 
 
 @extend_schema_view(

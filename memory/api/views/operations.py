@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from memory import selectors
+from memory.api import handlers
 from memory.api.base import TenantAPIView, is_db_id
 from memory.api.errors import Conflict
 from memory.api.schema import ErrorSerializer
@@ -18,8 +19,6 @@ from memory.api.serializers.operations import (
     RecallInputSerializer,
     RecallOutputSerializer,
 )
-from memory.services.identity import InvalidIdentifier
-from memory.services.jobs_status import UnknownJobs, jobs_status
 from memory.services.publishing import jobs_retry
 
 
@@ -33,17 +32,10 @@ class RecallView(TenantAPIView):
         responses={200: RecallOutputSerializer},
     )
     def post(self, request):
-        from memory.services.recall import recall_for_call
-
-        serializer = RecallInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        recall_request = serializer.to_recall_request(self.tenant)
-        recall_request.may_write = request.user.api_key.can_write
-        try:
-            result = recall_for_call(recall_request)
-        except InvalidIdentifier as exc:
-            raise ValidationError({"non_field_errors": [str(exc)]})
-        return Response(RecallOutputSerializer(result).data)
+        body = handlers.recall_answer(
+            tenant=self.tenant, payload=request.data, may_write=request.user.api_key.can_write
+        )
+        return Response(body)
 
 
 class JobsStatusView(TenantAPIView):
@@ -57,15 +49,7 @@ class JobsStatusView(TenantAPIView):
         },
     )
     def get(self, request):
-        query = JobsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        try:
-            result = jobs_status(
-                tenant=self.tenant, ids=query.validated_data["ids"], wait_seconds=query.validated_data["wait"]
-            )
-        except UnknownJobs as exc:
-            raise NotFound(str(exc))
-        return Response(JobsStatusSerializer({"jobs": result.jobs, "pending": result.pending}).data)
+        return Response(handlers.jobs_status_answer(tenant=self.tenant, params=request.query_params))
 
 
 class JobRetryView(TenantAPIView):
