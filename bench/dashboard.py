@@ -6,7 +6,7 @@ Django's test client as a tenant member and prints the median and worst server t
 runs, and the number of queries. Re-runs reuse the data; --rebuild starts over. Rows marked
 "cold" clear the caches before each run: for the overview that is the first view of a range ever
 counted (later views, in any process of the machine, reuse the counts of settled days, see
-dashboard/settled_buckets.py). Rows marked "fresh process" time the first request of a new Python
+dashboard/queries/settled_buckets.py). Rows marked "fresh process" time the first request of a new Python
 process (its first database connection, URL and template loading included), with the counts other
 processes left ("shared counts") or none ("never counted"); --fresh measures every page that way.
 The figures are the same with DEBUG off (DEBUG=0 MEMORI_HTTPS=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the

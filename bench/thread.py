@@ -45,9 +45,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from dashboard.gaps import find_handoff_gaps  # noqa: E402
-from dashboard.thread.filters import Cursor  # noqa: E402
-from dashboard.thread.selectors import GAP_BATCH, GAP_SEARCH_LIMIT  # noqa: E402
+from dashboard.queries.gaps import find_handoff_gaps  # noqa: E402
+from dashboard.queries.thread import GAP_BATCH, GAP_SEARCH_LIMIT  # noqa: E402
+from dashboard.queries.thread_filters import Cursor  # noqa: E402
 from memory.models import (  # noqa: E402
     AugmentationJob,
     Contradiction,

@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "dashboard.middleware.QueryValidationMiddleware",
+    "dashboard.web.middleware.QueryValidationMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the "try again later" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -116,7 +116,7 @@ AXES_LOCKOUT_PARAMETERS = [
 ]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # attempts and lockouts are rows (admin), not log lines at every start
-AXES_LOCKOUT_CALLABLE = "dashboard.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "dashboard.web.lockout.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

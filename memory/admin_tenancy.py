@@ -30,7 +30,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 
-from dashboard.access import tenants_for
+from dashboard.web.access import tenants_for
 from memory.models import Predicate, Tenant
 
 # Models shared by tenants that reach them only backwards: a predicate is a word of the graph's

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db.models import Count
 
-from dashboard.buckets import STRIDES, BucketKey, floor_to_bucket, parse_bucket_key
+from dashboard.queries.buckets import STRIDES, BucketKey, floor_to_bucket, parse_bucket_key
 from memory.models import Exchange
 from tests.dashboard.conftest import call
 

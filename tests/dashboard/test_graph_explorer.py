@@ -1,9 +1,9 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.charts import process_color
-from dashboard.graph import EDGE_CAP
-from dashboard.graph_figure import EDGE_LABELS
+from dashboard.charts.graph import EDGE_LABELS
+from dashboard.charts.style import process_color
+from dashboard.queries.graph import EDGE_CAP
 from memory.models import AugmentationJob, Entity, Memory, Triple
 from tests.dashboard.conftest import add_graph, add_memory, call
 from tests.dashboard.many_agents import build_many_agents

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dashboard.layout import connected_components, spring_layout
+from dashboard.charts.graph_layout import connected_components, spring_layout
 
 STAR = [(0, leaf, 1.0) for leaf in range(1, 13)]  # a hub and twelve leaves
 PAIRS = [(13, 14, 1.0), (15, 16, 1.0), (17, 18, 1.0)]

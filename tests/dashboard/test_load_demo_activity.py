@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from dashboard.gaps import find_handoff_gaps
+from dashboard.queries.gaps import find_handoff_gaps
 from memori_site.offline_llm import OfflineLLM
 from memory.models import Contradiction, Entity, Exchange, RecallEvent
 from tests.support.worker import running_workers

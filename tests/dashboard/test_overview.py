@@ -4,8 +4,8 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import exchange_activity, settled_buckets
-from dashboard.periods import period_from_query
+from dashboard.queries import exchange_activity, settled_buckets
+from dashboard.web.periods import period_from_query
 from memory.models import Memory
 from tests.dashboard.conftest import XSS, add_memory
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.charts import PALETTE, process_color
-from dashboard.processes import LISTED_PER_PROCESS
+from dashboard.charts.style import PALETTE, process_color
+from dashboard.queries.processes import LISTED_PER_PROCESS
 from memory.models import RecallEvent, RecallHit
 from tests.dashboard.conftest import XSS, add_memory, call
 from tests.dashboard.many_agents import AGENTS, build_many_agents

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.periods import period_from_query
+from dashboard.web.periods import period_from_query
 from memory.models import Memory
 from tests.dashboard.conftest import add_contradiction, add_graph
 from tests.support.dashboard_urls import dashboard_urls

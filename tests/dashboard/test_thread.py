@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.urls import reverse
 
-from dashboard.thread import selectors
-from dashboard.thread.filters import Cursor
-from dashboard.thread.selectors import CALLS_PER_PAGE
+from dashboard.queries import thread
+from dashboard.queries.thread import CALLS_PER_PAGE
+from dashboard.queries.thread_filters import Cursor
 from memory.models import Exchange
 from memory.services.augmentation import job_augment
 from tests.dashboard.conftest import XSS, add_contradiction, call
@@ -196,8 +196,8 @@ def test_the_entity_navigation_links_to_the_thread(member_client, handoff):
 
 
 def test_the_gap_filter_searches_a_bounded_number_of_calls_and_goes_on_from_there(member_client, handoff, monkeypatch):
-    monkeypatch.setattr(selectors, "GAP_BATCH", 1)
-    monkeypatch.setattr(selectors, "GAP_SEARCH_LIMIT", 2)
+    monkeypatch.setattr(thread, "GAP_BATCH", 1)
+    monkeypatch.setattr(thread, "GAP_SEARCH_LIMIT", 2)
     first = member_client.get(thread_url(handoff.entity, marker="gap"))
     page = first.context["page"]
     assert [c.pk for c in page.calls] == [handoff.technical.pk]  # technical (a gap), late triage (none): 2 judged

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.timeline_range import TimelineRange
+from dashboard.queries.timeline_range import TimelineRange
 from memory.models import AugmentationJob, Entity, Memory, RecallEvent
 from tests.dashboard.conftest import XSS, add_memory
 from tests.dashboard.many_agents import AGENTS, IMPORTED_AT, build_many_agents
