@@ -28,7 +28,8 @@ An exchange with nothing left gets no episode.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 
 from memory.extraction.classify import INTERJECTION, is_filler, memory_kind
 from memory.extraction.lexicon import IMPERATIVE
@@ -65,12 +66,52 @@ def _is_order(text: str) -> bool:
     """ "Research top 5 competitors." but not "Refresh tokens are stored unencrypted." nor "Test
     results show a 3% error rate.": a sentence opening with a verb of command is an order unless the
     parse gives its main verb a subject (then that first word is part of the subject). Only
-    sentences opening with such a verb are parsed."""
+    sentences opening with such a verb are parsed (in one pass for a whole batch: `episode_texts`)."""
     if text.split(" ", 1)[0].lower() not in IMPERATIVE:
         return False
-    doc = parse_many([text])[0]
+    batch = _ORDERS_OF_BATCH.get()
+    if batch is not None:
+        if batch.collecting:
+            batch.asked.setdefault(text, None)
+            return False
+        if text in batch.verdicts:
+            return batch.verdicts[text]
+    return _has_no_subject(parse_many([text])[0])
+
+
+def _has_no_subject(doc) -> bool:
     root = next(iter(doc.sents)).root
     return not any(child.dep_ in _SUBJECTS for child in root.children)
+
+
+class _BatchOrders:
+    """The sentences of a batch that open with a verb of command: first collected, then parsed
+    together and judged (one pass of the pipeline per sentence costs several times more)."""
+
+    def __init__(self) -> None:
+        self.collecting = True
+        self.asked: dict[str, None] = {}
+        self.verdicts: dict[str, bool] = {}
+
+
+_ORDERS_OF_BATCH: ContextVar[_BatchOrders | None] = ContextVar("episode_orders_of_batch", default=None)
+
+
+def episode_texts(exchanges: Sequence[tuple[Sequence[tuple[str, str]], Iterable[str]]]) -> list[str]:
+    """`episode_text` of each exchange of a batch, given as `(messages, private)`: the same texts,
+    with the sentences that need a parse parsed in one pass for the whole batch."""
+    exchanges = [(list(messages), list(private)) for messages, private in exchanges]
+    batch = _BatchOrders()
+    token = _ORDERS_OF_BATCH.set(batch)
+    try:
+        for messages, private in exchanges:  # collects the sentences to parse; the texts are not kept
+            episode_text(messages, private=private)
+        texts = list(batch.asked)
+        batch.verdicts = {text: _has_no_subject(doc) for text, doc in zip(texts, parse_many(texts), strict=True)}
+        batch.collecting = False
+        return [episode_text(messages, private=private) for messages, private in exchanges]
+    finally:
+        _ORDERS_OF_BATCH.reset(token)
 
 
 def shared_statements(text: str, role: str) -> str:

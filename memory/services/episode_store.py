@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memory import db
-from memory.extraction.episodes import episode_text
+from memory.extraction.episodes import episode_texts
 from memory.models import AugmentationJob, Episode, Message
 
 
@@ -31,14 +31,13 @@ def new_episodes(jobs: Sequence[tuple[AugmentationJob, Sequence[Message], Sequen
             "exchange_id", flat=True
         )
     )
-    writes = []
-    for job, messages, attributes in jobs:
-        if job.exchange_id in stored:
-            continue
-        content = episode_text(((message.role, message.content) for message in messages), private=attributes)
-        if content:
-            writes.append(EpisodeWrite(job=job, content=content))
-    return writes
+    new = [(job, messages, attributes) for job, messages, attributes in jobs if job.exchange_id not in stored]
+    contents = episode_texts(
+        [([(message.role, message.content) for message in messages], attributes) for _, messages, attributes in new]
+    )
+    return [
+        EpisodeWrite(job=job, content=content) for (job, _, _), content in zip(new, contents, strict=True) if content
+    ]
 
 
 def episodes_insert(

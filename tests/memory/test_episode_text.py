@@ -3,7 +3,7 @@ of its own turn, with its speaker, clipped at a sentence."""
 
 from __future__ import annotations
 
-from memory.extraction.episodes import MAX_EPISODE_CHARS, episode_text
+from memory.extraction.episodes import MAX_EPISODE_CHARS, episode_text, episode_texts
 
 
 def test_a_named_speakers_message_keeps_its_label_and_its_photo_caption():
@@ -89,3 +89,19 @@ def test_a_finding_whose_subject_opens_with_a_verb_of_command_is_shared():
     assert episode_text([("user", "Review the pull request. Build times doubled after the upgrade.")]) == (
         "user: Build times doubled after the upgrade."
     )
+
+
+def test_a_batch_gets_the_episodes_its_exchanges_get_one_by_one():
+    exchanges = [
+        ([("user", "Refresh tokens are stored unencrypted in the Redis cache.")], []),
+        ([("user", "Review the pull request. Build times doubled after the upgrade.")], []),
+        ([("user", "Research top 5 competitors."), ("assistant", "Mem0 and Zep lead the market.")], []),
+        ([("user", "Test results show a 3% error rate. Thanks!")], []),
+        ([("assistant", "I am the billing agent. Invoices go out on Mondays.")], ["I am the billing agent"]),
+        ([("user", "How are you?")], []),
+    ]
+
+    batch = episode_texts(exchanges)
+
+    assert batch == [episode_text(messages, private=private) for messages, private in exchanges]
+    assert batch[1] == "user: Build times doubled after the upgrade." and batch[5] == ""
