@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from openai import OpenAI
 
-from memori import Memori, MemoriConfigError
+from memori import Memori, MemoriApiError, MemoriConfigError
+from memori.direct import DirectTransport
+from memori.transport import RestTransport
 from memory.models import Exchange
 from tests.sdk.conftest import system_prompt_of
+from tests.support.database_faults import messages_refused
 
 
 @pytest.fixture
@@ -47,3 +52,48 @@ def test_direct_mode_recalls_and_records_through_the_database(direct_env, offlin
     assert "PostgreSQL" in system_prompt_of(offline_llm.received()[0])
     exchange = Exchange.objects.get()
     assert exchange.messages.order_by("position").last().content == response.choices[0].message.content
+
+
+def errors_of(transport, payload: dict) -> tuple:
+    with pytest.raises(MemoriApiError) as refused:
+        transport.post("/api/v1/exchanges/", payload, timeout=10)
+    error = refused.value
+    return error.status, error.code, str(error), error.fields
+
+
+def exchange(**fields) -> dict:
+    return {"entity_id": "customer_456", "process_id": "triage_agent", "messages": fields.pop("messages"), **fields}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(exchange(messages=[]), id="400 no messages"),
+        pytest.param(exchange(messages=[{"role": "wizard", "content": "x"}]), id="400 bad role"),
+        pytest.param(exchange(messages=[{"role": "user", "content": "x"}], recall_event_id=999), id="409 no event"),
+        pytest.param(exchange(messages=[{"role": "user", "content": "poison"}]), id="409 database refuses"),
+    ],
+)
+def test_direct_mode_refuses_what_the_api_refuses_with_the_same_error(memori_env, tenant, payload):
+    rest = RestTransport(memori_env["MEMORI_API_URL"], memori_env["MEMORI_API_KEY"])
+    direct = DirectTransport(tenant.name, settings_module=os.environ["DJANGO_SETTINGS_MODULE"])
+
+    with messages_refused("poison"):
+        over_http, in_process = errors_of(rest, payload), errors_of(direct, payload)
+
+    assert in_process == over_http
+    assert in_process[0] in (400, 409)
+    assert not Exchange.objects.exists()
+
+
+def test_direct_mode_remembers_and_answers_as_the_api_does(memori_env, tenant):
+    rest = RestTransport(memori_env["MEMORI_API_URL"], memori_env["MEMORI_API_KEY"])
+    direct = DirectTransport(tenant.name, settings_module=os.environ["DJANGO_SETTINGS_MODULE"])
+    body = {"entity_id": "customer_456", "process_id": "billing_agent", "kind": "fact", "content": "Paid by card."}
+
+    first = direct.post("/api/v1/memories/", body, timeout=10)
+    again = rest.post("/api/v1/memories/", body, timeout=10)
+
+    assert first["id"] == again["id"]
+    assert {key: first[key] for key in ("kind", "content")} == {"kind": "fact", "content": "Paid by card."}
+    assert set(first) == set(again)
