@@ -7,8 +7,10 @@ Each submodule holds the statements of one job and is tested on SQLite and Postg
 - ``writes``: writes that tell what they did (``update_returning``, ``insert_ignore``,
   ``insert_rows_ignore``, ``update_rows``)
   and the durability setting of the augmentation transaction.
+- ``health``: whether the database answers (``database_answers``), for the health check.
 """
 
+from memory.db.health import database_answers
 from memory.db.writes import (
     ADD,
     GREATEST,
@@ -27,6 +29,7 @@ __all__ = [
     "SET",
     "MAX_ROWS_PER_STATEMENT",
     "commit_without_waiting_for_disk",
+    "database_answers",
     "insert_ignore",
     "insert_rows_ignore",
     "update_returning",

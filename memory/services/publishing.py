@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from kombu import Connection
 
 from memory.broker_transport import use_atomic_filesystem_transport
 from memory.models import AugmentationJob
@@ -20,6 +22,7 @@ use_atomic_filesystem_transport()  # before any broker connection of this proces
 logger = logging.getLogger(__name__)
 
 AUGMENT_TASK_NAME = "memory.tasks.augment_exchange"
+BROKER_TIMEOUT_SECONDS = 2.0
 
 
 def publish_jobs(job_ids: Iterable[int], *, countdown: float | None = None) -> int:
@@ -61,3 +64,19 @@ def jobs_retry(job_ids: Iterable[int]) -> int:
     )
     publish_jobs_on_commit(ids)
     return len(ids)
+
+
+def broker_answers() -> bool:
+    """True when a connection to the broker opens within ``BROKER_TIMEOUT_SECONDS`` (the health
+    check's question: could an exchange recorded now be published?). Never raises."""
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+            connect_timeout=BROKER_TIMEOUT_SECONDS,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any failure means "does not answer"
+        logger.warning("Health: broker unreachable (%s)", exc)
+        return False
+    return True

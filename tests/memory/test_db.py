@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F
 
 from memory import db
@@ -251,3 +251,22 @@ def test_commit_without_waiting_for_disk_lasts_one_transaction(tenant):
     outside = synchronous_commit() if connection.vendor == "postgresql" else "on"
     assert (inside, outside) == ("off", "on")
     assert Predicate.objects.filter(name="uses").exists()  # committed all the same
+
+
+def test_database_answers_on_the_configured_database():
+    assert db.database_answers() is True
+
+
+def test_database_answers_no_when_it_cannot_connect(tmp_path):
+    unreachable = dict(connections["default"].settings_dict)
+    if connection.vendor == "postgresql":
+        unreachable.update(HOST="127.0.0.1", PORT="1")  # nothing listens there
+    else:
+        unreachable.update(NAME=str(tmp_path / "no such directory" / "memori.sqlite3"))
+    connections.settings["unreachable"] = unreachable
+    try:
+        assert db.database_answers("unreachable") is False
+    finally:
+        connections["unreachable"].close()
+        del connections["unreachable"]
+        del connections.settings["unreachable"]
