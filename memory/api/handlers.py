@@ -26,6 +26,7 @@ from memory.api.serializers.exchanges import (
 )
 from memory.api.serializers.memories import AttributeCreateSerializer, MemoryCreateSerializer, MemoryDetailSerializer
 from memory.api.serializers.operations import (
+    JobSerializer,
     JobsQuerySerializer,
     JobsStatusSerializer,
     RecallInputSerializer,
@@ -37,6 +38,7 @@ from memory.services.bulk_import import exchanges_import
 from memory.services.editing import InvalidMemoryEdit, MemoryEditConflict
 from memory.services.identity import InvalidIdentifier
 from memory.services.jobs_status import UnknownJobs, jobs_status
+from memory.services.publishing import jobs_retry
 from memory.services.recording import InvalidExchange, record_exchange
 from memory.services.remembering import memory_get_or_create
 
@@ -149,3 +151,15 @@ def jobs_status_answer(*, tenant: Tenant, params: Payload) -> dict:
     except UnknownJobs as exc:
         raise NotFound(str(exc))
     return dict(JobsStatusSerializer({"jobs": result.jobs, "pending": result.pending}).data)
+
+
+def job_retry(*, tenant: Tenant, job_id: int) -> dict:
+    """Queue a failed or stuck augmentation job again; a finished one is a conflict (409)."""
+    job = selectors.job_get(tenant=tenant, job_id=job_id)
+    if job is None:
+        raise NotFound(f"No augmentation job with id {job_id}.")
+    if job.status == job.Status.DONE:
+        raise Conflict(f"job {job_id} is already done; only failed or stuck jobs can be retried.")
+    jobs_retry([job.pk])
+    job.refresh_from_db()
+    return dict(JobSerializer(job).data)

@@ -7,10 +7,8 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from memory import selectors
 from memory.api import handlers
 from memory.api.base import TenantAPIView, is_db_id
-from memory.api.errors import Conflict
 from memory.api.schema import ErrorSerializer
 from memory.api.serializers.operations import (
     JobSerializer,
@@ -19,7 +17,6 @@ from memory.api.serializers.operations import (
     RecallInputSerializer,
     RecallOutputSerializer,
 )
-from memory.services.publishing import jobs_retry
 
 
 class RecallView(TenantAPIView):
@@ -60,11 +57,6 @@ class JobRetryView(TenantAPIView):
         responses={202: JobSerializer},
     )
     def post(self, request, job_id: int):
-        job = selectors.job_get(tenant=self.tenant, job_id=job_id) if is_db_id(job_id) else None
-        if job is None:
+        if not is_db_id(job_id):
             raise NotFound(f"No augmentation job with id {job_id}.")
-        if job.status == job.Status.DONE:
-            raise Conflict(f"job {job_id} is already done; only failed or stuck jobs can be retried.")
-        jobs_retry([job.pk])
-        job.refresh_from_db()
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(handlers.job_retry(tenant=self.tenant, job_id=job_id), status=status.HTTP_202_ACCEPTED)
