@@ -10,7 +10,7 @@ client.chat.completions.create(model="gpt-4o-mini", messages=[...])   # recalls,
 """
 
 from memori.augmentation import AugmentationResult
-from memori.client import Memori, RecalledMemory
+from memori.client import Memori
 from memori.errors import (
     AugmentationTimeout,
     InvalidAttribution,
@@ -19,6 +19,7 @@ from memori.errors import (
     MemoriError,
     MemoriUnavailable,
 )
+from memori.recall import RecalledMemory
 
 __all__ = [
     "AugmentationResult",

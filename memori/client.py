@@ -13,21 +13,21 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from memori.attribution import Attribution, validate_id
+from memori.attribution import Attribution
 from memori.augmentation import Augmentation
 from memori.config import DEFAULT_API_URL, MemoriConfig
 from memori.direct import DirectTransport
 from memori.errors import MemoriConfigError, MemoriError
 from memori.llm import CallMemory, LlmRegistry
 from memori.messages import record_form
-from memori.recall import CallContext, RecallClient, RecalledMemory
+from memori.recall import RecallClient, RecalledMemory
 from memori.recorder import Recorder
 from memori.recordings import Recordings
 from memori.transport import RestTransport, Transport
 
 MEMORY_KINDS = ("fact", "preference", "skill", "attribute")
 
-__all__ = ["CallContext", "Memori", "RecalledMemory", "validate_id"]
+__all__ = ["Memori", "RecalledMemory"]
 
 
 class Memori:
