@@ -4,11 +4,10 @@ Bulk-creates the data once (bulk_create, a few minutes on SQLite) into the datab
 DATABASE_URL (default: a SQLite file under var/bench-dashboard/), then renders each page with
 Django's test client as a tenant member and prints the median and worst server time of a few
 runs, and the number of queries. Re-runs reuse the data; --rebuild starts over. Rows marked
-"cold" clear the caches before each run: for the overview that is the first view of a range ever
-counted (later views, in any process of the machine, reuse the counts of settled days, see
-dashboard/queries/settled_buckets.py). Rows marked "fresh process" time the first request of a new Python
-process (its first database connection, URL and template loading included), with the counts other
-processes left ("shared counts") or none ("never counted"); --fresh measures every page that way.
+"cold" clear the cache (graph layouts) before each run. The overview's exchanges come from their
+hourly counts (dashboard/models.py), which the bulk load fills the way the migration does for
+existing data. Rows marked "fresh process" time the first request of a new Python process (its
+first database connection, URL and template loading included); --fresh measures every page that way.
 The figures are the same with DEBUG off (DEBUG=0 MEMORI_HTTPS=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
 bench captures queries either way.
 
@@ -42,7 +41,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.cache import cache, caches  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -50,6 +49,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import get_resolver, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from dashboard.activity import hourly_exchanges_backfill  # noqa: E402
 from memory.models import (  # noqa: E402
     AugmentationJob,
     Contradiction,
@@ -191,6 +191,7 @@ def build(rng: random.Random) -> None:
         if len(memory_rows) >= BATCH * 4:
             _flush_memories(memory_rows, provenance_rows)
     _flush_memories(memory_rows, provenance_rows)
+    print(f"  hourly exchange counts: {hourly_exchanges_backfill()} rows", flush=True)
     print(f"  memories: {Memory.objects.count()} ({time.perf_counter() - started:.0f} s)", flush=True)
     _build_graph(entities[0], processes, rng, when)
     _build_recalls(entities, processes, rng, when)
@@ -377,7 +378,6 @@ def pages(tenant: Tenant) -> list[tuple[str, str, bool]]:
     return [
         ("overview (7 days)", reverse("dashboard:overview", args=[tenant.pk]), False),
         ("overview (90 days)", reverse("dashboard:overview", args=[tenant.pk]) + "?days=90", False),
-        ("overview (90 days, cold cache)", reverse("dashboard:overview", args=[tenant.pk]) + "?days=90", True),
         ("overview live poll", reverse("dashboard:overview_live", args=[tenant.pk]), False),
         ("entity list (activity)", reverse("dashboard:entities", args=[tenant.pk]), False),
         ("entity list (by memories)", reverse("dashboard:entities", args=[tenant.pk]) + "?sort=memories", False),
@@ -418,12 +418,10 @@ def first_request(url: str) -> None:
     print(json.dumps(figures))
 
 
-def measure_fresh(name: str, url: str, runs: int, *, never_counted: bool) -> list[float]:
+def measure_fresh(name: str, url: str, runs: int) -> list[float]:
     """The page's figures, printed; returns the URLconf import times of the processes."""
     timings, cpu, queries, urlconf = [], [], 0, []
     for _ in range(runs):
-        if never_counted:
-            caches["dashboard"].clear()
         done = subprocess.run(
             [sys.executable, __file__, "--first-request", url], capture_output=True, text=True, check=True
         )
@@ -455,11 +453,10 @@ def measure(runs: int, *, fresh: bool) -> None:
     print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"\n{'page':56} {'median ms':>10} {'max ms':>8} {'cpu ms':>8} {'queries':>8}")
     overview_90 = reverse("dashboard:overview", args=[tenant.pk]) + "?days=90"
-    urlconf = measure_fresh("overview (90 days, fresh process, shared counts)", overview_90, runs, never_counted=False)
-    urlconf += measure_fresh("overview (90 days, fresh process, never counted)", overview_90, runs, never_counted=True)
+    urlconf = measure_fresh("overview (90 days, fresh process)", overview_90, runs)
     if fresh:
         for name, url, _ in pages(tenant):
-            urlconf += measure_fresh(f"{name} [new process]", url, runs, never_counted=True)
+            urlconf += measure_fresh(f"{name} [new process]", url, runs)
     print(f"{'  + URLconf import on a process first request, not above':56} {statistics.median(urlconf):10.1f}")
     if fresh:
         return
@@ -469,7 +466,6 @@ def measure(runs: int, *, fresh: bool) -> None:
         for _ in range(runs):
             if cold:
                 cache.clear()
-                caches["dashboard"].clear()
             with CaptureQueriesContext(connection) as captured:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)

@@ -267,25 +267,13 @@ MEMORI_STALE_JOB_SECONDS = env_float("MEMORI_STALE_JOB_SECONDS", 60.0)
 MEMORI_AUGMENTATION_BATCH_SIZE = env_int("MEMORI_AUGMENTATION_BATCH_SIZE", 0)
 MEMORI_JOBS_MAX_WAIT_SECONDS = env_float("MEMORI_JOBS_MAX_WAIT_SECONDS", 30.0)
 
-# --- Cache (API rate limits, dashboard counts) -----------------------------------------------
-# Per-process memory by default; CACHE_URL=redis://... shares rate limits across web workers.
-# "dashboard" holds the overview's counts of days that are over: shared by every process on this
-# machine (files under var/cache/, no server) so a new web worker and the worker's warm-up reuse
-# them; CACHE_URL puts them in Redis too. Keys carry the database's name: one var/ may serve several.
+# --- Cache (API rate limits, graph layouts) ---------------------------------------------------
+# Per-process memory by default; CACHE_URL=redis://... shares them across web workers.
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "dashboard": {
-        **(
-            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-            if CACHE_URL
-            else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
-        ),
-        "KEY_PREFIX": f"dashboard:{DATABASES['default']['NAME']}",
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
-    },
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from django.db.models import CharField, Func
+from django.db.models import CharField, Count, Func, QuerySet
 
 PREFIX_LENGTH = {"day": 10, "hour": 13, "minute": 16}
 PYTHON_FORMAT = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H", "minute": "%Y-%m-%d %H:%M"}
@@ -84,3 +84,22 @@ def parse_bucket_key(key: str | int | datetime, granularity: str) -> datetime:
     if isinstance(key, int) or granularity not in PYTHON_FORMAT:
         return datetime.fromtimestamp(int(key), UTC)
     return datetime.strptime(key, PYTHON_FORMAT[granularity]).replace(tzinfo=UTC)
+
+
+def grouped_count(
+    queryset: QuerySet, field: str, group_by: tuple, granularity: str, start: datetime, end: datetime
+) -> list[dict]:
+    """The rows of ``queryset`` in [start, end) per (bucket, *group_by), in one GROUP BY:
+    [{"bucket": datetime, "n": int, **group_by}]."""
+    if start >= end:
+        return []
+    rows = (
+        queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        .annotate(bucket_key=BucketKey(field, granularity))
+        .values("bucket_key", *group_by)
+        .annotate(n=Count("*"))  # not COUNT(id): PostgreSQL may then read the index alone
+        .order_by()
+    )
+    return [
+        {**row, "bucket": parse_bucket_key(row.pop("bucket_key"), granularity)} for row in rows if row["bucket_key"]
+    ]

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from dashboard.queries.buckets import STRIDES, floor_to_bucket, stride
-from dashboard.queries.settled_buckets import grouped_count
+from dashboard.queries.buckets import STRIDES, floor_to_bucket, grouped_count, stride
 from memory.models import AugmentationJob, Entity, Exchange, Memory, RecallEvent
 
 MAX_BUCKETS = 90

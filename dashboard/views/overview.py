@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from dashboard.charts.time_series import trend_lines
-from dashboard.queries import settled_buckets
 from dashboard.queries.gaps import find_handoff_gaps
 from dashboard.queries.overview import (
     LATENCY_SAMPLE,
@@ -47,10 +46,7 @@ def _overview_context(request: HttpRequest, tenant) -> dict:
         "stats": overview_stats(tenant=tenant, period=period, activity=activity),
         "trend_figure": trend_lines(overview_trends(period=period, activity=activity), title="Activity over time"),
         "top_entities": top_entities(activity=activity.exchanges),
-        "cached_as_of": activity.cached_as_of,
         "latency_sample": LATENCY_SAMPLE,
-        "settle_minutes": int(settled_buckets.SETTLE.total_seconds() // 60),
-        "settled_ttl_minutes": settled_buckets.SETTLED_TTL // 60,
         "gaps": find_handoff_gaps(events, kinds=("pending", "contradiction"))[:GAPS_SHOWN],
         "version": recent_activity_version(tenant=tenant),
     }

@@ -12,6 +12,7 @@ import binascii
 
 from django.db import IntegrityError, transaction
 
+from dashboard.activity import exchange_counted
 from memory.extraction.normalize import content_hash, normalize_text
 from memory.models import (
     AugmentationJob,
@@ -139,6 +140,7 @@ class _Importer:
             session=session,
             **{name: data[name] for name in fields},
         )
+        exchange_counted(exchange)
         self.exchanges[data["ref"]] = exchange
         created = Message.objects.bulk_create(
             [

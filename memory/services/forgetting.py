@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from dashboard.activity import exchanges_uncounted
 from memory.models import AuditEntry, Conversation, Entity, Episode, Memory, Process, Session
 from memory.services.audit import Actor
 from memory.services.embedding_store import bump_memory_version
@@ -71,6 +72,7 @@ def session_delete(*, session: Session, actor: Actor) -> None:
             object_id=session.pk,
             before={"uuid": str(session.uuid), "process": session.process.external_id},
         )
+        exchanges_uncounted(session.exchanges.all())
         session.delete()
         if had_episodes:
             bump_memory_version(session.entity_id)  # recall caches drop its episodes
@@ -88,6 +90,7 @@ def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
             object_id=conversation.pk,
             before={"session": str(conversation.session.uuid), "message_count": conversation.message_count},
         )
+        exchanges_uncounted(conversation.exchanges.all())
         conversation.delete()
         if had_episodes:
             bump_memory_version(conversation.entity_id)

@@ -18,6 +18,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from dashboard.activity import exchange_counted
 from memory.models import AugmentationJob, Conversation, Entity, Exchange, Message, Process, Session, Tenant
 from memory.services.identity import (
     entity_get_or_create,
@@ -176,6 +177,7 @@ def _write_exchange(entity: Entity, process: Process, session: Session, data: Ex
         occurred_at=occurred_at,
         recorded_at=now,
     )
+    exchange_counted(exchange)
     messages = Message.objects.bulk_create(
         [
             Message(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.utils import timezone
 
 from memory.models import Contradiction, Entity, Exchange, Memory, Process, RecallEvent, Tenant
@@ -121,13 +121,10 @@ def add_memory(entity: Entity, process_name: str, content: str, kind: str = "fac
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Cached graph layouts and counts are keyed by ids; test databases reuse ids (and the
-    dashboard's counts are files that outlive the test run)."""
+    """Cached graph layouts are keyed by ids; test databases reuse ids."""
     cache.clear()
-    caches["dashboard"].clear()
     yield
     cache.clear()
-    caches["dashboard"].clear()
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
 from datetime import timedelta
 
-from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.queries import exchange_activity, settled_buckets
-from dashboard.web.periods import period_from_query
-from memory.models import Memory
-from tests.dashboard.conftest import XSS, add_memory
+from dashboard.activity import hourly_exchanges_backfill
+from dashboard.models import HourlyExchanges
+from dashboard.queries.buckets import grouped_count
+from dashboard.queries.exchange_activity import exchanges_by_entity
+from memory.models import Exchange
+from memory.services.audit import Actor
+from memory.services.forgetting import session_delete
+from memory.services.recording import ExchangeInput, MessageInput, record_exchange
+from tests.dashboard.conftest import ENTITY, XSS, add_memory
 
 
 def test_it_requires_login(client, tenant):
@@ -72,84 +76,87 @@ def test_a_member_who_is_not_staff_can_log_in_on_the_dashboard_login(client, mem
     assert client.get(reverse("dashboard:overview", args=[tenant.pk])).status_code == 200
 
 
-def test_settled_days_come_from_the_cache_and_recent_activity_is_live(handoff):
+def _record(tenant, *, process: str, at, session_id=None):
+    return record_exchange(
+        tenant=tenant,
+        data=ExchangeInput(
+            entity_id=ENTITY,
+            process_id=process,
+            session_id=session_id,
+            messages=[MessageInput(role="user", content="Any news on the refund?")],
+            occurred_at=at,
+        ),
+    ).exchange
+
+
+def _exchanges_in(member_client, tenant, **query) -> int:
+    return member_client.get(reverse("dashboard:overview", args=[tenant.pk]), query).context["stats"].exchanges
+
+
+def test_a_late_exchange_into_a_past_day_is_counted_at_once(member_client, handoff):
+    before = _exchanges_in(member_client, handoff.tenant, days=7)
+    three_days_ago = timezone.now() - timedelta(days=3)
+
+    _record(handoff.tenant, process="billing_agent", at=three_days_ago)  # spooled by the SDK, delivered late
+
+    assert _exchanges_in(member_client, handoff.tenant, days=7) == before + 1
+    day = three_days_ago.date().isoformat()
+    assert _exchanges_in(member_client, handoff.tenant, start=day, end=day) == 1
+
+
+def test_forgetting_a_session_takes_its_exchanges_out_of_the_counts(member_client, handoff):
+    session = handoff.triage.session
+    in_session = session.exchanges.count()
+    before = _exchanges_in(member_client, handoff.tenant, days=7)
+
+    session_delete(session=session, actor=Actor(label="test"))
+
+    assert _exchanges_in(member_client, handoff.tenant, days=7) == before - in_session
+
+
+def test_exchanges_per_entity_from_hourly_counts_match_a_count_of_the_exchanges(handoff):
     now = timezone.now()
-    period = period_from_query({"days": "7"}, now=now)
-    three_days_ago = now - timedelta(days=3)
-    old = add_memory(handoff.entity, "triage_agent", "The customer moved to Porto last spring")
-    Memory.objects.filter(pk=old.pk).update(first_seen_at=three_days_ago)
-    memories = Memory.objects.filter(entity__tenant=handoff.tenant)
-
-    def per_day(at=now):
-        counts = settled_buckets.count_by_bucket(period, memories, "first_seen_at", key="test", now=at)
-        return {row["bucket"].date(): row["n"] for row in counts.rows}, counts.cached_as_of
-
-    first, first_as_of = per_day()
-    late = add_memory(handoff.entity, "billing_agent", "The customer asked for paper invoices")
-    Memory.objects.filter(pk=late.pk).update(first_seen_at=three_days_ago)  # a late write into a settled day
-    add_memory(handoff.entity, "billing_agent", "The customer prefers email over phone")  # live: just now
-    second, second_as_of = per_day()
-
-    assert first[three_days_ago.date()] == 1 and second[three_days_ago.date()] == 1  # cached
-    assert second[now.date()] == first[now.date()] + 1  # the current day is counted live
-    assert first_as_of == second_as_of == now
-    later = now + timedelta(seconds=settled_buckets.SETTLED_TTL + 1)
-    third, third_as_of = per_day(later)  # stale: the week is recounted (REFRESH_PER_REQUEST days)
-    assert third[three_days_ago.date()] == 2 and third_as_of == later
-    caches["dashboard"].clear()
-    assert per_day()[0][three_days_ago.date()] == 2
+    for days, minutes in ((1, 7), (5, 0), (40, 59)):  # whole hours and parts of hours at both ends of a range
+        _record(handoff.tenant, process="technical_agent", at=now - timedelta(days=days, minutes=minutes))
+    exchanges = Exchange.objects.filter(entity__tenant=handoff.tenant)
+    for granularity, start, end in (
+        ("day", now - timedelta(days=90), now + timedelta(minutes=1)),
+        ("hour", now - timedelta(days=2), now + timedelta(minutes=1)),
+        ("minute", now - timedelta(hours=3), now + timedelta(minutes=1)),
+        ("day", now - timedelta(days=40, minutes=30), now - timedelta(days=1, minutes=3)),
+    ):
+        counted = exchanges_by_entity(handoff.tenant.pk, granularity, start, end)
+        live = grouped_count(exchanges, "occurred_at", ("entity_id", "process_id"), granularity, start, end)
+        per_bucket = {}
+        for row in live:
+            per_bucket.setdefault((row["bucket"], row["entity_id"]), [0, set()])
+            per_bucket[(row["bucket"], row["entity_id"])][0] += row["n"]
+            per_bucket[(row["bucket"], row["entity_id"])][1].add(row["process_id"])
+        expected = {key: (n, sorted(processes)) for key, (n, processes) in per_bucket.items()}
+        assert {(row["bucket"], row["entity_id"]): (row["n"], row["processes"]) for row in counted} == expected
+        in_range = exchanges.filter(occurred_at__gte=start, occurred_at__lt=end).count()
+        assert sum(n for n, _ in expected.values()) == in_range
 
 
-def test_stale_settled_days_are_recounted_a_few_at_a_time(handoff):
-    now = timezone.now()
-    period = period_from_query({"days": "30"}, now=now)
-    memories = Memory.objects.filter(entity__tenant=handoff.tenant)
-    settled_buckets.count_by_bucket(period, memories, "first_seen_at", key="test", now=now)
-    early, recent = now - timedelta(days=28), now - timedelta(days=5)
-    for when, content in ((early, "The customer opened the account in 2019"), (recent, "The customer has a dog")):
-        late = add_memory(handoff.entity, "billing_agent", content)
-        Memory.objects.filter(pk=late.pk).update(first_seen_at=when)
-    later = now + timedelta(seconds=settled_buckets.SETTLED_TTL + 1)
+def test_the_backfill_counts_what_recording_counted(handoff):
+    _record(handoff.tenant, process="billing_agent", at=timezone.now() - timedelta(days=12))
+    recorded = set(HourlyExchanges.objects.values_list("entity_id", "process_id", "hour", "exchanges"))
+    HourlyExchanges.objects.all().delete()
 
-    counts = settled_buckets.count_by_bucket(period, memories, "first_seen_at", key="test", now=later)
+    hourly_exchanges_backfill()
 
-    per_day = {row["bucket"].date(): row["n"] for row in counts.rows}
-    assert per_day.get(early.date()) == 1  # in the stalest week: recounted
-    assert recent.date() not in per_day  # later in the range: served from the first count for now
-    assert counts.cached_as_of == now  # and the page says how old that is
+    assert set(HourlyExchanges.objects.values_list("entity_id", "process_id", "hour", "exchanges")) == recorded
+    assert sum(row[3] for row in recorded) == 5
 
 
-def test_the_page_says_when_cached_counts_were_taken(member_client, handoff):
-    response = member_client.get(reverse("dashboard:overview", args=[handoff.tenant.pk]), {"days": "30"})
-    assert response.context["cached_as_of"] is not None
-    assert "at a time once 5 minutes old" in response.content.decode()
-
-
-def test_exchanges_per_entity_are_the_same_counted_by_index_ranges_or_grouped(handoff, monkeypatch):
-    now = timezone.now()
-    counter = exchange_activity.exchange_counter(handoff.tenant.pk)
-    by_ranges = counter("minute", now - timedelta(hours=1), now + timedelta(minutes=1))
-    monkeypatch.setattr(exchange_activity, "MAX_RANGE_COUNTS", 0)  # too many (entity, bucket) pairs
-    grouped = counter("minute", now - timedelta(hours=1), now + timedelta(minutes=1))
-
-    def key(row):
-        return row["bucket"], row["entity_id"]
-
-    assert sorted(by_ranges, key=key) == sorted(grouped, key=key)
-    assert sum(row["n"] for row in by_ranges) == 4
-    triage, billing, technical = (
-        handoff.entity.tenant.processes.get(external_id=name).pk
-        for name in ("triage_agent", "billing_agent", "technical_agent")
+def test_another_tenants_exchanges_are_not_counted(member_client, handoff, outsider_entity):
+    before = _exchanges_in(member_client, handoff.tenant, days=7)
+    record_exchange(
+        tenant=outsider_entity.tenant,
+        data=ExchangeInput(
+            entity_id=outsider_entity.external_id,
+            process_id="billing_agent",
+            messages=[MessageInput(role="user", content="Hello")],
+        ),
     )
-    assert {pk for row in by_ranges for pk in row["processes"]} == {triage, billing, technical}
-
-
-def test_a_new_process_reuses_the_counts_another_process_took(member_client, handoff):
-    url = reverse("dashboard:overview", args=[handoff.tenant.pk])
-    first = member_client.get(url, {"days": "30"})
-    caches["default"].clear()  # what a new web worker starts with; the dashboard's counts are shared files
-
-    second = member_client.get(url, {"days": "30"})
-
-    assert second.context["cached_as_of"] == first.context["cached_as_of"]  # not counted again
-    assert second.context["stats"].exchanges == 4
+    assert _exchanges_in(member_client, handoff.tenant, days=7) == before

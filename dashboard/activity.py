@@ -1,0 +1,75 @@
+"""Keeping dashboard.models.HourlyExchanges exact: one call where an exchange is recorded, one where
+exchanges are removed, both inside the caller's transaction, and a backfill from existing rows.
+
+The common write is one UPDATE of an existing hour (an F-expression, no read first); the first
+exchange of an hour inserts its row in a savepoint, and a concurrent first insert of the same hour
+(the unique constraint refuses the second) falls back to the UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Greatest
+
+from dashboard.models import HourlyExchanges
+from memory.models import Exchange
+
+BACKFILL_BATCH = 5_000
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def exchange_counted(exchange: Exchange) -> None:
+    """Adds a just-created exchange to its hour. Call it in the transaction that created it."""
+    key = {"entity_id": exchange.entity_id, "process_id": exchange.process_id, "hour": hour_of(exchange.occurred_at)}
+    if HourlyExchanges.objects.filter(**key).update(exchanges=F("exchanges") + 1):
+        return
+    try:
+        with transaction.atomic():
+            HourlyExchanges.objects.create(**key, exchanges=1)
+    except IntegrityError:  # another transaction inserted this hour first
+        HourlyExchanges.objects.filter(**key).update(exchanges=F("exchanges") + 1)
+
+
+def exchanges_uncounted(exchanges: QuerySet[Exchange]) -> None:
+    """Takes exchanges about to be deleted out of their hours. Call it in the deleting transaction,
+    before the delete (a deleted entity or process takes its rows with it: no call needed)."""
+    per_hour: Counter = Counter(
+        (entity_id, process_id, hour_of(occurred_at))
+        for entity_id, process_id, occurred_at in exchanges.values_list("entity_id", "process_id", "occurred_at")
+    )
+    for (entity_id, process_id, hour), n in per_hour.items():
+        # Never below zero, should an exchange have been removed without this call (a raw delete).
+        HourlyExchanges.objects.filter(entity_id=entity_id, process_id=process_id, hour=hour).update(
+            exchanges=Greatest(F("exchanges") - n, Value(0))
+        )
+
+
+def hourly_exchanges_backfill(exchange_model=Exchange, hourly_model=HourlyExchanges) -> int:
+    """Counts every existing exchange into empty hourly rows (the migration passes its historical
+    models; the bench calls it after a bulk load). Returns the number of rows written."""
+    from dashboard.queries.buckets import BucketKey, parse_bucket_key
+
+    grouped = (
+        exchange_model.objects.annotate(bucket=BucketKey("occurred_at", "hour"))
+        .values("entity_id", "process_id", "bucket")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    rows = [
+        hourly_model(
+            entity_id=row["entity_id"],
+            process_id=row["process_id"],
+            hour=parse_bucket_key(row["bucket"], "hour"),
+            exchanges=row["n"],
+        )
+        for row in grouped.iterator(chunk_size=BACKFILL_BATCH)
+    ]
+    hourly_model.objects.bulk_create(rows, batch_size=BACKFILL_BATCH)
+    return len(rows)
