@@ -8,9 +8,19 @@ Each submodule holds the statements of one job and is tested on SQLite and Postg
   ``insert_rows_ignore``, ``update_rows``)
   and the durability setting of the augmentation transaction.
 - ``health``: whether the database answers (``database_answers``), for the health check.
+- ``recall_events``: the recall index's rows straight from the cursor (``rows_of``) and a recall
+  event stored without waiting behind writers (``insert_event_with_hits``, ``write_lock_wait``,
+  ``is_lock_wait``, ``event_in_one_statement``).
 """
 
 from memory.db.health import database_answers
+from memory.db.recall_events import (
+    event_in_one_statement,
+    insert_event_with_hits,
+    is_lock_wait,
+    rows_of,
+    write_lock_wait,
+)
 from memory.db.writes import (
     ADD,
     GREATEST,
@@ -30,6 +40,11 @@ __all__ = [
     "MAX_ROWS_PER_STATEMENT",
     "commit_without_waiting_for_disk",
     "database_answers",
+    "event_in_one_statement",
+    "insert_event_with_hits",
+    "is_lock_wait",
+    "rows_of",
+    "write_lock_wait",
     "insert_ignore",
     "insert_rows_ignore",
     "update_returning",

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -37,21 +36,13 @@ import numpy as np
 
 from memory.recall import block as blocks
 from memory.recall.block import is_told
-from memory.recall.events import HitRecord
+from memory.recall.hits import RecalledItem
 from memory.recall.index import TRIPLE, EntityIndex, memory_mask
 from memory.recall.text import tokenize
 from memory.recall.validity import current_row
 
 DAY = 86400
 QUOTED_WORDS = 12  # of the other version a supersession note quotes
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A result on its way into the block: its index row and what the recall event records."""
-
-    row: int
-    hit: HitRecord
 
 
 def said_on(timestamp: float) -> str:
@@ -152,15 +143,15 @@ _LINKING_TERMS = frozenset(tokenize(_LINKING_WORDS.replace("_", " ")))
 
 def block_lines(
     index: EntityIndex,
-    candidates: Sequence[Candidate],
-    section_of: Callable[[HitRecord], str],
+    items: Sequence[RecalledItem],
+    section_of: Callable[[RecalledItem], str],
     *,
     allowed: np.ndarray,
     in_block: Collection[int] = (),
     undated: tuple[str, str] = ("", ""),
     outdated: Mapping[int, str] = MappingProxyType({}),
 ) -> list[blocks.Line]:
-    """One line per candidate, dated, in the section `section_of` assigns it. `in_block`: the rows
+    """One line per item, dated, in the section `section_of` assigns it. `in_block`: the rows
     of every line of the block (these and the other sections'), for the supersession notes.
     `undated`: (section, day): that section's lines first said on that day go without their date
     (the block names it in the section's heading: recent handoffs, all of today but a few).
@@ -168,23 +159,23 @@ def block_lines(
     laid out after it."""
     superseded = [row for row in in_block if index.is_superseded[row] and index.is_memory[row]]
     lines = []
-    for c in candidates:
-        said = said_on(float(index.first_seen[c.row]))
-        section = section_of(c.hit)
+    for item in items:
+        said = said_on(float(index.first_seen[item.row]))
+        section = section_of(item)
         if (section, said) == undated:
             said = ""
-        note = outdated.get(c.row) or validity_note(
-            index, c.row, allowed=allowed, in_block=in_block, superseded=superseded
+        note = outdated.get(item.row) or validity_note(
+            index, item.row, allowed=allowed, in_block=in_block, superseded=superseded
         )
-        if index.is_episode[c.row]:
-            text = blocks.episode_line(c.hit.content, index.first_process_names[c.row], said=said, note=note)
-            words, processes = _episode_terms(c.hit.content), (index.first_process_names[c.row],)
+        if index.is_episode[item.row]:
+            text = blocks.episode_line(item.content, index.first_process_names[item.row], said=said, note=note)
+            words, processes = _episode_terms(item.content), (index.first_process_names[item.row],)
         else:
-            text = blocks.memory_line(c.hit.kind, c.hit.content, c.hit.processes, said=said, note=note)
-            words = _line_terms(index, c.row) if memory_mask(index.kinds[c.row]) else frozenset()
-            processes = tuple(c.hit.processes[: blocks.MAX_PROCESS_NAMES])
+            text = blocks.memory_line(item.kind, item.content, item.processes, said=said, note=note)
+            words = _line_terms(index, item.row) if memory_mask(index.kinds[item.row]) else frozenset()
+            processes = tuple(item.processes[: blocks.MAX_PROCESS_NAMES])
         lines.append(
-            blocks.Line(section=section, text=text, words=words, processes=processes, outdated=c.row in outdated)
+            blocks.Line(section=section, text=text, words=words, processes=processes, outdated=item.row in outdated)
         )
     return lines
 

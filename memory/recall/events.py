@@ -30,33 +30,19 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import OperationalError, close_old_connections, connections, router, transaction
-from django.db.models import F, Model
+from django.db.models import F
 from django.utils import timezone
 
+from memory import db
 from memory.models import Memory, RecallEvent, RecallHit, Triple
+from memory.recall.hits import RecalledItem
 
 logger = logging.getLogger(__name__)
 
 WAIT_FOR_WRITE_LOCK_SECONDS = 0.05  # SQLite: how long a recall may wait for the write lock
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for NOWAIT on a locked row
-
-
-@dataclass(frozen=True)
-class HitRecord:
-    kind: str
-    content: str
-    memory_id: int | None
-    triple_id: int | None
-    dense_score: float
-    lexical_score: float
-    fused_score: float
-    processes: list[str]
-    via: str | None = None  # "co-mentioned with memory 12", "handoff from coder": recalled without matching
-    episode_id: int | None = None  # an episode (kind "episode"): an exchange as it was said
 
 
 @dataclass
@@ -71,8 +57,13 @@ class _EventWrite:
     now: object
 
     @property
-    def on_postgresql(self) -> bool:
-        return connections[self.database].vendor == "postgresql"
+    def in_one_statement(self) -> bool:
+        return db.event_in_one_statement(self.database)
+
+    @property
+    def usage(self) -> dict:
+        """The counters each recalled row's usage goes to, in augmentation's lock order."""
+        return {Memory: self.memory_ids, Triple: self.triple_ids}
 
     def detached(self) -> _EventWrite:
         """A copy for the event writer: the caller keeps (and returns) its own event object."""
@@ -82,7 +73,7 @@ class _EventWrite:
         return _EventWrite(self.database, event, rows, self.memory_ids, self.triple_ids, self.now)
 
 
-def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEvent:
+def store_recall_event(*, event: RecallEvent, hits: list[RecalledItem]) -> RecallEvent:
     """Save `event` with its hits and count the recalled rows' usage, without waiting behind other
     writers (see the module docstring). Returns `event`; its pk is None when it will be stored
     later by the event writer."""
@@ -102,9 +93,9 @@ def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEv
     try:
         _write(write, wait=False)
     except OperationalError as err:
-        if not _is_lock_wait(err, write.database):
+        if not db.is_lock_wait(err, write.database):
             raise
-        if write.on_postgresql:
+        if write.in_one_statement:
             event.save(using=write.database)  # locks nothing augmentation holds: the caller gets the id
             later = write.detached()
             event_writer().submit(lambda: _write_hits_and_usage(later, wait=True), what=f"recall event {event.pk}")
@@ -117,19 +108,18 @@ def store_recall_event(*, event: RecallEvent, hits: list[HitRecord]) -> RecallEv
 def _write(write: _EventWrite, *, wait: bool) -> None:
     """The event, its hits and the usage counters; `wait=False` raises OperationalError rather than
     waiting (more than a moment, on SQLite) for a lock another writer holds."""
-    if write.on_postgresql:
-        usage = {"memories": (Memory, write.memory_ids), "triples": (Triple, write.triple_ids)}
+    if write.in_one_statement:
         event = write.event
-        event.pk = _write_in_one_statement(write.database, event, write.rows, usage, write.now, nowait=not wait)
+        event.pk = db.insert_event_with_hits(write.database, event, write.rows, write.usage, write.now, nowait=not wait)
         event._state.adding, event._state.db = False, write.database
         return
-    with _sqlite_lock_wait(write.database, None if wait else WAIT_FOR_WRITE_LOCK_SECONDS):
+    with db.write_lock_wait(write.database, None if wait else WAIT_FOR_WRITE_LOCK_SECONDS):
         with transaction.atomic(using=write.database):
             write.event.save(using=write.database)
             for row in write.rows:
                 row.event = write.event
             RecallHit.objects.using(write.database).bulk_create(write.rows)
-            for model, ids in ((Memory, write.memory_ids), (Triple, write.triple_ids)):
+            for model, ids in write.usage.items():
                 if ids:
                     model.objects.using(write.database).filter(pk__in=ids).update(
                         last_recalled_at=write.now, recall_count=F("recall_count") + 1
@@ -138,35 +128,8 @@ def _write(write: _EventWrite, *, wait: bool) -> None:
 
 def _write_hits_and_usage(write: _EventWrite, *, wait: bool) -> None:
     """PostgreSQL, the event row already saved: its hits and the counters, in one statement."""
-    usage = {"memories": (Memory, write.memory_ids), "triples": (Triple, write.triple_ids)}
     if write.rows or write.memory_ids or write.triple_ids:
-        _write_in_one_statement(write.database, write.event, write.rows, usage, write.now, nowait=not wait)
-
-
-@contextmanager
-def _sqlite_lock_wait(database: str, seconds: float | None):
-    """Wait at most `seconds` for SQLite's write lock in this block (None: the configured timeout)."""
-    connection = connections[database]
-    if seconds is None:
-        yield
-        return
-    connection.ensure_connection()
-    configured = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)) * 1000)
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-    try:
-        yield
-    finally:
-        if connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA busy_timeout = {configured}")
-
-
-def _is_lock_wait(err: OperationalError, database: str) -> bool:
-    """Another writer holds what this write needs (and it did not wait for it)."""
-    if connections[database].vendor == "postgresql":
-        return getattr(err.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
-    return "locked" in str(err) or "busy" in str(err)
+        db.insert_event_with_hits(write.database, write.event, write.rows, write.usage, write.now, nowait=not wait)
 
 
 class EventWriter:
@@ -259,7 +222,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_writer_in_child)
 
 
-def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
+def _hit_row(event: RecallEvent, rank: int, hit: RecalledItem) -> RecallHit:
     return RecallHit(
         event=event,
         rank=rank,
@@ -270,80 +233,7 @@ def _hit_row(event: RecallEvent, rank: int, hit: HitRecord) -> RecallHit:
         content=hit.content,
         dense_score=hit.dense_score,
         lexical_score=hit.lexical_score,
-        fused_score=hit.fused_score,
+        fused_score=hit.score,
         contributing_processes=hit.processes,
         via=(hit.via or "")[:200],
     )
-
-
-def _write_in_one_statement(
-    database: str, event: RecallEvent, rows: list[RecallHit], usage: dict, now, *, nowait: bool
-) -> int:
-    """WITH event AS (INSERT ... RETURNING id), hits AS (INSERT ...), memories AS (UPDATE ...),
-    triples AS (UPDATE ...) SELECT id FROM event; without the event's INSERT when it is saved
-    already. Columns and values come from the models' fields (with the fields' own conversions),
-    so the rows are those the ORM would write. Identifiers in the SQL are the models' quoted table
-    and column names; every value is a parameter. `nowait`: fail at once on a locked counter row
-    (the hits' foreign keys need nothing more: by their check, the statement holds those rows)."""
-    connection = connections[database]
-    quote = connection.ops.quote_name
-    event_id = quote(RecallEvent._meta.pk.column)
-    ctes, params = [], []
-    if event.pk is None:
-        event_fields = [field for field in RecallEvent._meta.concrete_fields if not field.primary_key]
-        insert_event = _insert(quote, RecallEvent, event_fields, ["%s"] * len(event_fields), 1)
-        ctes.append(f"event AS ({insert_event} RETURNING {event_id})")
-        params += [_db_value(field, event, connection) for field in event_fields]
-        the_event_id, result = f"(SELECT {event_id} FROM event)", f"SELECT {event_id} FROM event"  # noqa: S608
-    else:
-        the_event_id, result = "%s", "SELECT %s"
-    if rows:
-        hit_fields = [field for field in RecallHit._meta.concrete_fields if not field.primary_key]
-        values = [the_event_id if field.name == "event" else "%s" for field in hit_fields]
-        ctes.append(f"hits AS ({_insert(quote, RecallHit, hit_fields, values, len(rows))})")
-        for row in rows:
-            for field in hit_fields:
-                if field.name != "event":
-                    params.append(_db_value(field, row, connection))
-                elif event.pk is not None:
-                    params.append(event.pk)
-    after = ""
-    for name, (model, ids) in usage.items():
-        if ids:
-            ctes.append(f"{name} AS ({_count_usage(quote, model, len(ids), after, nowait=nowait)})")
-            params += [model._meta.get_field("last_recalled_at").get_db_prep_save(now, connection), *ids]
-            after = f" AND (SELECT count(*) FROM {name}) >= 0"  # noqa: S608
-    if event.pk is not None:
-        params.append(event.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} {result}", params)  # noqa: S608
-        return cursor.fetchone()[0]
-
-
-def _db_value(field, obj: Model, connection):
-    """What the ORM's INSERT would send for this field of `obj`."""
-    return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-
-
-def _count_usage(quote, model: type[Model], count: int, after: str, *, nowait: bool) -> str:
-    """The usage counters' UPDATE of `count` rows, locked first in id order, as augmentation locks
-    them (memories, then triples): the sub-statements of a WITH run in no defined order, so the
-    triples' one waits for the memories' (`after`, a one-time filter) or the two could deadlock.
-    With `nowait`, a row another transaction holds fails the statement instead."""
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    recalled_at, count_column = (
-        quote(model._meta.get_field(name).column) for name in ("last_recalled_at", "recall_count")
-    )
-    lock = "FOR UPDATE NOWAIT" if nowait else "FOR UPDATE"
-    locked = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)}) ORDER BY {pk} {lock}"  # noqa: S608
-    return (
-        f"UPDATE {table} SET {recalled_at} = %s, {count_column} = {count_column} + 1"  # noqa: S608
-        f" WHERE {pk} IN ({locked}){after} RETURNING {pk}"
-    )
-
-
-def _insert(quote, model: type[Model], fields: list, values: list[str], count: int) -> str:
-    """INSERT of `count` rows, each of the `values` expressions (placeholders or subqueries)."""
-    columns = ", ".join(quote(field.column) for field in fields)
-    row = f"({', '.join(values)})"
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608

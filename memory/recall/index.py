@@ -28,9 +28,10 @@ from datetime import datetime
 from functools import cached_property
 
 import numpy as np
-from django.conf import settings
 
+from memory.db.recall_events import rows_of
 from memory.models import Episode, Memory, Triple
+from memory.recall.config import recall_settings
 from memory.recall.lexical import BM25Index
 from memory.recall.recent import NO_RECENT_MENTIONS, RecentMentions, load_recent_mentions
 from memory.recall.rows import (
@@ -45,7 +46,6 @@ from memory.recall.rows import (
     fingerprint,
     load_rows,
     memory_mask,
-    raw_rows,
 )
 from memory.recall.validity import episode_validity, validity_changes
 from memory.recall.vector import NumpyVectorIndex, VectorIndex
@@ -213,7 +213,7 @@ def refresh_entity_index(old: EntityIndex, key: IndexKey) -> EntityIndex:
     counts and recency of existing rows are refreshed by full rebuilds only (they are light priors).
     """
     started = time.perf_counter()
-    scanned = raw_rows(
+    scanned = rows_of(
         Memory.objects.filter(entity_id=key.entity_id)
         .order_by()
         .values_list("id", "content_hash", "kind", "owner_process_id")
@@ -257,7 +257,7 @@ def with_episode_validity(index: EntityIndex) -> EntityIndex:
 
 
 def _ids(queryset) -> np.ndarray:
-    rows = raw_rows(queryset.order_by().values_list("id"))
+    rows = rows_of(queryset.order_by().values_list("id"))
     return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
 
@@ -389,8 +389,6 @@ def recall_cache() -> RecallCache:
     if _cache is None:
         with _cache_lock:
             if _cache is None:
-                _cache = RecallCache(
-                    max_entities=getattr(settings, "MEMORI_RECALL_CACHE_ENTITIES", 256),
-                    max_rows=getattr(settings, "MEMORI_RECALL_CACHE_ROWS", 1_000_000),
-                )
+                configured = recall_settings()
+                _cache = RecallCache(max_entities=configured.cache_entities, max_rows=configured.cache_rows)
     return _cache

@@ -28,28 +28,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from django.conf import settings
 from django.utils import timezone
 
 from memory.models import Provenance
+from memory.recall.config import recall_settings
 from memory.recall.rows import TRIPLE, memory_mask
 
 LOADED_MENTIONS = 2000  # newest recent mentions kept with an index: a burst bigger than this is cut
-FRESH_WEIGHT = 0.2
-FRESH_HALF_LIFE_SECONDS = 3600
 FRESH_HALF_LIVES = 6  # mentions older than this many half-lives are not loaded for the prior (< 2% of it)
 
 
 def window_seconds() -> float:
-    return float(getattr(settings, "MEMORI_RECALL_HANDOFF_SECONDS", 600))
+    return recall_settings().handoff_seconds
 
 
 def fresh_weight() -> float:
-    return max(float(getattr(settings, "MEMORI_RECALL_FRESH_WEIGHT", FRESH_WEIGHT)), 0.0)
+    return recall_settings().fresh_weight
 
 
 def fresh_half_life() -> float:
-    return max(float(getattr(settings, "MEMORI_RECALL_FRESH_HALF_LIFE_SECONDS", FRESH_HALF_LIFE_SECONDS)), 1.0)
+    return recall_settings().fresh_half_life_seconds
 
 
 def loaded_seconds() -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from django.db import connections
 from django.db.models import OuterRef, Q, Subquery
 
 from memory.embedding import from_bytes, get_embedder
@@ -45,15 +44,6 @@ _COLUMNS = (
 )
 _VALIDITY = ("valid_to", "superseded_by_id", "has_claim")  # memories only (validity.py)
 _ID_CHUNK = 500
-
-
-def raw_rows(queryset) -> list[tuple]:
-    """The queryset's rows straight from the cursor: no per-row ORM conversion (these columns are
-    plain ints and strings), which is most of the cost of scanning 100,000 rows."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def fingerprint(content_hash: str, kind: str, owner: int | None) -> int:
