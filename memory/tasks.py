@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from memory.services.augmentation import job_augment_in_batch
+from memory.services.augmentation import job_augment_delivered
 from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 
 
@@ -27,8 +27,9 @@ from memory.services.job_queue import RetryableJobError, jobs_sweep_stale
 )
 def augment_exchange(self, job_id: int) -> dict:
     """Augment one recorded exchange, with other queued ones in the same batch
-    (MEMORI_AUGMENTATION_BATCH_SIZE). Idempotent: a finished job is left as it is."""
-    return job_augment_in_batch(int(job_id)).as_dict()
+    (MEMORI_AUGMENTATION_BATCH_SIZE), then the jobs riding on messages. Idempotent: a finished job
+    is left as it is."""
+    return job_augment_delivered(int(job_id)).as_dict()
 
 
 @shared_task(name="memory.tasks.sweep_stale_jobs", acks_late=True)

@@ -1,21 +1,19 @@
 """Augmentation: recorded exchanges become deduplicated, attributed memory.
 
-``job_augment_in_batch(job_id)`` is what the Celery task runs; ``job_augment(job_id)`` runs exactly one
-job (tests, benches); ``jobs_backfill(job_ids)`` runs exactly the jobs named, in batches
+``job_augment_delivered(job_id)`` is what the Celery task runs for a delivered message;
+``job_augment_in_batch(job_id)`` runs a job with other queued ones; ``job_augment(job_id)`` runs
+exactly one job (tests, benches); ``jobs_backfill(job_ids)`` runs exactly the jobs named, in batches
 (``manage.py augment_pending``, ``reextract``). Each:
 
 1. claims its jobs (memory/services/job_queue.py): the task's own job and up to ``batch_size - 1``
-   other queued ones. A delivered task whose job is already finished (a batch took it) or running
-   elsewhere does nothing more than look its status up;
+   other queued ones, then, for a delivered message, the jobs riding on messages. A delivered task
+   whose job is already finished (a batch took it) or running elsewhere does nothing more than look
+   its status up;
 2. reads the jobs' messages and each entity's related memories (memory/services/related_memories.py),
    then runs the configured extractor outside any transaction (an LLM call must not hold a lock);
 3. in one transaction, stores what was extracted (memory/services/extraction_store.py), bumps the
    entities' memory_version and marks the jobs done with their counts. If storing the batch fails
    for another reason than a transient one, each job is stored alone, so only the culprit fails.
-
-The batch size is ``MEMORI_AUGMENTATION_BATCH_SIZE``, or the extractor's own ``batch_size`` (the
-rules extractor parses a whole batch in one pass; an LLM takes seconds a call and is better spread
-over worker processes, one job a task).
 
 Transient errors (database unavailable or locked, LLM timeout or 5xx) put a job back in the queue
 (its own task retries it with backoff, up to ``MEMORI_AUGMENTATION_MAX_ATTEMPTS``; the other jobs of
@@ -26,9 +24,9 @@ reason. A worker that dies mid-job leaves it "running": the sweeper requeues it.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
 from memory import db
@@ -44,6 +42,7 @@ from memory.services.related_memories import related_memories
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ExtractorUnavailable)
+MAX_RIDING_SECONDS = 30.0  # a task stops taking riders after this long (a worker's warm shutdown waits for it)
 CHANGES = ("memories_created", "mentions_added", "triples_created", "episodes_created")  # what moves memory_version
 
 Status = AugmentationJob.Status
@@ -60,14 +59,23 @@ def job_augment_in_batch(job_id: int, *, batch_size: int | None = None) -> JobOu
     status = job_queue.job_status(job_id)
     if status != Status.QUEUED:  # a batch took it, or it is gone: one primary-key lookup, no claim
         return job_queue.job_skipped(job_id, status)
-    return _run_from(job_id, batch_size=batch_size or _batch_size())
+    return _run_from(job_id, batch_size=batch_size or job_queue.batch_size())
+
+
+def job_augment_delivered(job_id: int) -> JobOutcome:
+    """What a delivered broker message runs: ``job_augment_in_batch``, then the jobs riding on
+    messages (published without one of their own, memory/services/job_queue.py), a batch at a
+    time, until none is left; this job's outcome. Raises ``RetryableJobError`` as the former does."""
+    outcome = job_augment_in_batch(job_id)
+    _run_riders(job_queue.batch_size())
+    return outcome
 
 
 def jobs_backfill(job_ids: list[int], *, batch_size: int | None = None) -> dict[int, JobOutcome]:
     """Run exactly these jobs in this process, a batch at a time (operators' backfills); every
     job's outcome. A job not queued is skipped; one hitting a transient error is left queued with
     its reason (``retry_reason``) for the sweeper to republish."""
-    size = batch_size or _batch_size()
+    size = batch_size or job_queue.batch_size()
     outcomes: dict[int, JobOutcome] = {}
     for start in range(0, len(job_ids), size):
         chunk = job_ids[start : start + size]
@@ -90,9 +98,18 @@ def _run_from(job_id: int, *, batch_size: int) -> JobOutcome:
     return outcome
 
 
-def _batch_size() -> int:
-    configured = settings.MEMORI_AUGMENTATION_BATCH_SIZE
-    return max(1, configured or int(getattr(get_extractor(), "batch_size", 1) or 1))
+def _run_riders(size: int) -> None:
+    """Claim and run the oldest riders (queued jobs without a message of their own), a batch at a
+    time, until none is left: they count on a delivered message to do this. After
+    ``MAX_RIDING_SECONDS``, or when a batch meets a transient error, what is left is published
+    instead (a message per batch)."""
+    deadline = time.monotonic() + MAX_RIDING_SECONDS
+    while jobs := job_queue.jobs_claim_riders(batch_size=size):
+        retried = [o.job_id for o in _run_claimed(jobs).values() if o.retry_reason]
+        job_queue.jobs_republish(retried)
+        if retried or time.monotonic() > deadline:
+            job_queue.jobs_publish_riders()
+            return
 
 
 def _run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:

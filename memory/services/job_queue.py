@@ -1,21 +1,29 @@
 """The augmentation job queue: the ``AugmentationJob`` table read as a queue.
 
-A job row is written with its exchange (the outbox) and published to the broker when that
-transaction commits (memory/services/publishing.py). From there:
+A job row is written with its exchange (the outbox); when that transaction commits the job is
+published (``jobs_publish_new``). A task claims up to a batch of jobs, so one broker message per
+batch is enough: a new job gets a message of its own only when the messages already waiting cannot
+take it, and otherwise *rides* on them (``published_at`` stays empty: it has no message of its own).
+Each delivery of a message handles more than a broker round trip's worth of work, and the later
+deliveries of jobs a batch already took, which cost a worker about as much as a small job, mostly
+do not exist. From there:
 
 - claim: queued -> running and attempts + 1 in one conditional UPDATE that returns the ids it took,
   so a second delivery of a job does nothing while the first runs and two workers never take the
   same job. A task claims its own job plus up to ``batch_size - 1`` other queued jobs, oldest first,
-  never one waiting for its retry (its ``error`` is set);
+  never one waiting for its retry (its ``error`` is set); then every delivered message claims the
+  riders, a batch at a time, until none is left (``jobs_claim_riders``);
 - done: the job's result and extractor, committed with the memories it stored;
 - fail: the job keeps the reason;
 - requeue: a transient error puts it back in the queue, for its task to retry with backoff; jobs
   of its batch with no task of their own retrying them are published again;
-- sweep (Celery beat): queued jobs the broker lost are published again, running jobs whose worker
-  died are requeued (or failed, out of attempts).
+- sweep (Celery beat): jobs without a message (the broker was down at commit, or a rider whose
+  batch stopped short) are published, running jobs whose worker died are requeued (or failed, out
+  of attempts), and jobs whose message is older than ``MEMORI_STALE_JOB_SECONDS`` are published again.
 
-Nothing puts a done job back in the queue (a retry from the admin or the API takes failed jobs
-only), so a delivered task whose job is finished is answered by one primary-key lookup.
+Nothing puts a done job back in the queue but an operator's re-extraction, which runs its jobs in
+its own process (a retry from the admin or the API takes failed jobs only), so a delivered task
+whose job is finished is answered by one primary-key lookup.
 """
 
 from __future__ import annotations
@@ -25,17 +33,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from memory import db
+from memory.extraction.registry import get_extractor
 from memory.models import AugmentationJob
 from memory.services.publishing import publish_jobs
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 2000
+MAX_MESSAGES_COUNTED = 64  # beyond this many waiting messages, a new job always rides
 NEVER_PUBLISHED_GRACE_SECONDS = 2.0
 REPUBLISH_DELAY_SECONDS = 1.0
 
@@ -61,6 +71,41 @@ class JobOutcome:
 
     def as_dict(self) -> dict:
         return {"job_id": self.job_id, "status": self.status, "result": self.result, "skipped": self.skipped}
+
+
+def batch_size() -> int:
+    """How many jobs a task claims at once: ``MEMORI_AUGMENTATION_BATCH_SIZE``, or the extractor's
+    own ``batch_size`` (the rules extractor parses a whole batch in one pass; an LLM takes seconds a
+    call and is better spread over worker processes, one job a task)."""
+    configured = settings.MEMORI_AUGMENTATION_BATCH_SIZE
+    return max(1, configured or int(getattr(get_extractor(), "batch_size", 1) or 1))
+
+
+def jobs_publish_new(job_ids: list[int]) -> int:
+    """Publish jobs whose transaction just committed, one message per batch: the first of each
+    ``batch_size()`` jobs gets a message, the others ride on it; and no message at all while the
+    messages already waiting have room for them (each takes its own job and ``batch_size() - 1``
+    others). Returns how many messages were sent. Never raises: the jobs are stored, and a job left
+    without a message is published by the sweeper."""
+    size = batch_size()
+    if size == 1:
+        return publish_jobs(job_ids)
+    try:
+        if _waiting_messages_take(len(job_ids), size=size, besides=job_ids):
+            return 0
+    except DatabaseError as exc:  # the connection was lost after the commit: publish each one
+        logger.warning("Could not count the jobs waiting (%s); publishing jobs %s one by one.", exc, job_ids)
+        return publish_jobs(job_ids)
+    return publish_jobs(job_ids[::size])
+
+
+def _waiting_messages_take(count: int, *, size: int, besides: list[int]) -> bool:
+    """Whether the queued jobs that have a message (each will claim ``size - 1`` others) leave
+    room for ``count`` more jobs after the riders already waiting; two bounded counts."""
+    waiting = AugmentationJob.objects.filter(status=Status.QUEUED, error="").exclude(pk__in=besides).order_by()
+    messages = waiting.filter(published_at__isnull=False)[:MAX_MESSAGES_COUNTED].count()
+    room = messages * (size - 1)
+    return room >= count and waiting.filter(published_at__isnull=True)[:room].count() + count <= room
 
 
 def job_skipped(job_id: int, status: str | None) -> JobOutcome:
@@ -91,6 +136,20 @@ def jobs_claim(job_id: int, *, batch_size: int = 1) -> list[AugmentationJob]:
             others = others.select_for_update(skip_locked=True)
         which |= Q(pk__in=others[: batch_size - 1])
     return _claim(which)
+
+
+def jobs_claim_riders(*, batch_size: int) -> list[AugmentationJob]:
+    """Claim up to ``batch_size`` of the oldest riders: queued jobs with no message of their own
+    (``published_at`` empty) and not waiting for a retry. Every delivered message runs this until
+    it claims nothing, so a rider is never left behind by the message it counted on."""
+    riders = (
+        AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)
+        .order_by("queued_at", "pk")
+        .values("pk")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        riders = riders.select_for_update(skip_locked=True)
+    return _claim(Q(pk__in=riders[:batch_size]))
 
 
 def jobs_claim_exactly(job_ids: list[int]) -> list[AugmentationJob]:
@@ -143,6 +202,21 @@ def job_retry_or_fail(job: AugmentationJob, reason: str) -> JobOutcome:
     return JobOutcome(job_id=job.pk, status=Status.QUEUED, retry_reason=reason)
 
 
+def jobs_publish_riders(*, limit: int = 1000) -> int:
+    """Publish the queued jobs that have no message of their own (a task that took riders stopped
+    before the last), as new jobs are; returns how many messages were sent. Never raises."""
+    try:
+        ids = list(
+            AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)
+            .order_by("queued_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    except DatabaseError as exc:
+        logger.warning("Could not list the jobs left without a message (%s); the sweeper publishes them.", exc)
+        return 0
+    return jobs_publish_new(ids) if ids else 0
+
+
 def jobs_republish(job_ids: list[int]) -> None:
     """Jobs of a batch put back in the queue have no task of their own retrying them: send them again."""
     if job_ids:
@@ -183,13 +257,20 @@ def jobs_sweep_stale(*, older_than: float | None = None, limit: int = 1000) -> S
         AugmentationJob.objects.filter(status=Status.QUEUED)
         .filter(Q(published_at__isnull=True, queued_at__lt=grace) | Q(published_at__lt=cutoff))
         .order_by("queued_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "published_at", "error")[:limit]
     )
-    ids = requeued + [job_id for job_id in stale_queued if job_id not in requeued]
-    sweep.stale_queued = len(ids)
-    if ids:
-        sweep.republished = publish_jobs(ids)
-        logger.info("Sweeper republished %d of %d stale augmentation jobs.", sweep.republished, len(ids))
+    # Jobs without a message that a batch may take are published as new jobs are (one message a
+    # batch, or none while waiting messages have room); the others each get their own message.
+    riders, own = [], list(requeued)
+    for job_id, published_at, error in stale_queued:
+        if job_id not in requeued:
+            (riders if published_at is None and not error else own).append(job_id)
+    sweep.stale_queued = len(own) + len(riders)
+    if own or riders:
+        sweep.republished = (publish_jobs(own) if own else 0) + (jobs_publish_new(riders) if riders else 0)
+        logger.info(
+            "Sweeper republished %d messages for %d stale augmentation jobs.", sweep.republished, len(own) + len(riders)
+        )
     return sweep
 
 

@@ -1,6 +1,7 @@
 """Publishing augmentation jobs to the broker (the outbox's second half).
 
-A job row is written with its exchange; it is published only after the transaction commits. If the
+A job row is written with its exchange; it is published only after the transaction commits, one
+message per batch of jobs (which jobs get a message is the queue's decision: job_queue.py). If the
 broker is down the job simply stays unpublished and the sweeper republishes it later: nothing is lost.
 """
 
@@ -49,7 +50,11 @@ def publish_jobs(job_ids: Iterable[int], *, countdown: float | None = None) -> i
 
 
 def publish_jobs_on_commit(job_ids: list[int]) -> None:
-    transaction.on_commit(lambda: publish_jobs(job_ids))
+    """Once the jobs' transaction commits, publish them as the queue publishes new jobs: one
+    message per batch (memory/services/job_queue.py, ``jobs_publish_new``)."""
+    from memory.services.job_queue import jobs_publish_new  # the queue imports this module
+
+    transaction.on_commit(lambda: jobs_publish_new(job_ids))
 
 
 def jobs_retry(job_ids: Iterable[int]) -> int:

@@ -173,11 +173,11 @@ def test_a_job_waiting_for_its_retry_is_left_to_its_own_task(tenant):
 def test_the_batch_size_comes_from_the_extractor_unless_set(settings):
     settings.MEMORI_EXTRACTOR = "rules"
     settings.MEMORI_AUGMENTATION_BATCH_SIZE = 0
-    assert augmentation._batch_size() == 64
+    assert job_queue.batch_size() == 64
     settings.MEMORI_EXTRACTOR = "tests.support.extractors.LineExtractor"  # no batch_size: one job a task
-    assert augmentation._batch_size() == 1
+    assert job_queue.batch_size() == 1
     settings.MEMORI_AUGMENTATION_BATCH_SIZE = 8
-    assert augmentation._batch_size() == 8
+    assert job_queue.batch_size() == 8
 
 
 def test_operators_run_exactly_the_jobs_they_name_in_batches(tenant):
@@ -192,3 +192,17 @@ def test_operators_run_exactly_the_jobs_they_name_in_batches(tenant):
     assert (outcomes[done.pk].skipped, outcomes[10**9].skipped) == ("done", "missing")
     assert _jobs(other.pk)[0].status == "queued"
     assert len({job.started_at for job in _jobs(*named)}) == 2  # two batches of at most two
+
+
+def test_a_delivered_message_takes_the_riders_a_batch_at_a_time_until_none_is_left(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 2
+    ids = [record(tenant, user=f"fact: Service number {n} is healthy").job.pk for n in range(5)]  # no message
+    waiting = record(tenant, user="fact: waits for its retry").job
+    AugmentationJob.objects.filter(pk=waiting.pk).update(error="LLM timed out; will retry")
+
+    outcome = augmentation.job_augment_delivered(ids[0])
+
+    jobs = _jobs(*ids)
+    assert outcome.status == "done" and {job.status for job in jobs} == {"done"}
+    assert len({job.started_at for job in jobs}) == 3  # batches of at most two
+    assert _jobs(waiting.pk)[0].status == "queued"  # left to its own task

@@ -56,3 +56,48 @@ def test_claims_running_at_once_never_take_a_job_twice(tenant):
     assert Counter(taken).most_common(1)[0][1] == 1
     assert sorted(taken) == ids
     assert set(AugmentationJob.objects.values_list("attempts", flat=True)) == {1}
+
+
+def _published(ids: list[int]) -> list[int]:
+    return list(
+        AugmentationJob.objects.filter(pk__in=ids, published_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def test_new_jobs_get_one_message_per_batch_and_ride_while_waiting_messages_have_room(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 4
+    ids, sent = [], []
+    for job_id in (record(tenant, user=f"fact: job {n}").job.pk for n in range(10)):
+        ids.append(job_id)
+        sent.append(job_queue.jobs_publish_new([job_id]))  # what its commit does
+
+    assert sent == [1, 0, 0, 0, 1, 0, 0, 0, 1, 0]  # a message takes its job and three others
+    assert _published(ids) == [ids[0], ids[4], ids[8]]
+
+
+def test_jobs_committed_together_get_a_message_per_batch(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 4
+    ids = _queued(tenant, 10)
+
+    assert job_queue.jobs_publish_new(ids) == 3
+    assert _published(ids) == [ids[0], ids[4], ids[8]]
+
+
+def test_with_one_job_a_task_every_job_gets_its_message(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 1
+    ids = _queued(tenant, 3)
+
+    assert [job_queue.jobs_publish_new([job_id]) for job_id in ids] == [1, 1, 1]
+    assert _published(ids) == ids
+
+
+def test_the_sweeper_publishes_jobs_left_without_a_message_one_message_per_batch(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 4
+    ids = _queued(tenant, 6)
+
+    swept = job_queue.jobs_sweep_stale(older_than=0)
+
+    assert (swept.stale_queued, swept.republished) == (6, 2)
+    assert _published(ids) == [ids[0], ids[4]]
