@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -145,11 +145,15 @@ def jobs_claim_riders(*, batch_size: int) -> list[AugmentationJob]:
     riders = (
         AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)
         .order_by("queued_at", "pk")
-        .values("pk")
+        .values_list("pk", flat=True)
     )
     if connection.features.has_select_for_update_skip_locked:
         riders = riders.select_for_update(skip_locked=True)
-    return _claim(Q(pk__in=riders[:batch_size]))
+    # The ids are read first, locked until the claim commits: PostgreSQL may run a limited
+    # subquery of the UPDATE again for each row it joins, and take more than ``batch_size`` jobs.
+    with transaction.atomic():
+        ids = list(riders[:batch_size])
+        return _claim(Q(pk__in=ids)) if ids else []
 
 
 def jobs_claim_exactly(job_ids: list[int]) -> list[AugmentationJob]:
