@@ -9,8 +9,7 @@ exactly one job (tests, benches); ``jobs_backfill(job_ids)`` runs exactly the jo
    other queued ones, then, for a delivered message, the jobs riding on messages. A delivered task
    whose job is already finished (a batch took it) or running elsewhere does nothing more than look
    its status up;
-2. reads the jobs' messages and each entity's related memories (memory/services/related_memories.py),
-   then runs the configured extractor outside any transaction (an LLM call must not hold a lock);
+2. runs the configured extractor on them outside any transaction (memory/services/batch_extraction.py);
 3. in one transaction, stores what was extracted (memory/services/extraction_store.py), bumps the
    entities' memory_version and marks the jobs done with their counts. If storing the batch fails
    for another reason than a transient one, each job is stored alone, so only the culprit fails.
@@ -25,19 +24,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 
 from django.db import InterfaceError, OperationalError, transaction
 
 from memory import db
-from memory.extraction.registry import ExtractorUnavailable, get_extractor
-from memory.extraction.types import ExchangeInput, ExchangeMessage
-from memory.models import AugmentationJob, Message
+from memory.extraction.registry import ExtractorUnavailable
+from memory.models import AugmentationJob
 from memory.services import dedup, job_queue
+from memory.services.batch_extraction import extract_batch
 from memory.services.embedding_store import bump_memory_version
 from memory.services.extraction_store import JobExtraction, store_extractions
 from memory.services.job_queue import JobOutcome, RetryableJobError
-from memory.services.related_memories import related_memories
 
 logger = logging.getLogger(__name__)
 
@@ -114,28 +111,24 @@ def _run_riders(size: int) -> None:
 
 def _run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:
     """Extract and store claimed jobs; every job ends done, failed, or back in the queue."""
-    outcomes: dict[int, JobOutcome] = {}
     try:
-        extracted, vectors = _extract_all(jobs, outcomes)
-    except TRANSIENT_ERRORS as exc:
-        return {**outcomes, **{job.pk: _after_transient(job, exc) for job in jobs if job.pk not in outcomes}}
-    except Exception as exc:  # e.g. a misconfigured extractor: every job says why
-        logger.exception("Augmentation of jobs %s failed.", [job.pk for job in jobs])
-        return {**outcomes, **{job.pk: _fail(job, exc) for job in jobs if job.pk not in outcomes}}
-    if not extracted:
+        batch = extract_batch(jobs)
+    except Exception as exc:  # e.g. a misconfigured extractor, or the database gone: every job says why
+        if not isinstance(exc, TRANSIENT_ERRORS):
+            logger.exception("Augmentation of jobs %s failed.", [job.pk for job in jobs])
+        return {job.pk: _after_error(job, exc, log=False) for job in jobs}
+    by_id = {job.pk: job for job in jobs}
+    outcomes = {job_id: _after_error(by_id[job_id], exc) for job_id, exc in batch.errors.items()}
+    if not batch.extracted:
         return outcomes
     try:
-        results = _store(extracted, vectors)
-    except TRANSIENT_ERRORS as exc:
-        outcomes.update({item.job.pk: _after_transient(item.job, exc) for item in extracted})
+        results = _store(batch.extracted, batch.vectors)
     except Exception as exc:
-        if len(extracted) == 1:
-            logger.exception("Augmentation job %s failed.", extracted[0].job.pk)
-            outcomes[extracted[0].job.pk] = _fail(extracted[0].job, exc)
+        if isinstance(exc, TRANSIENT_ERRORS) or len(batch.extracted) == 1:
+            outcomes.update({item.job.pk: _after_error(item.job, exc) for item in batch.extracted})
         else:
-            logger.warning("Storing a batch of %d jobs failed (%s); storing each alone.", len(extracted), exc)
-            for item in extracted:
-                outcomes[item.job.pk] = _store_alone(item, vectors)
+            logger.warning("Storing a batch of %d jobs failed (%s); storing each alone.", len(batch.extracted), exc)
+            outcomes.update({item.job.pk: _store_alone(item, batch.vectors) for item in batch.extracted})
     else:
         outcomes.update({pk: JobOutcome(job_id=pk, status=Status.DONE, result=r) for pk, r in results.items()})
     return outcomes
@@ -144,70 +137,9 @@ def _run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:
 def _store_alone(item: JobExtraction, vectors) -> JobOutcome:
     try:
         result = _store([item], vectors)[item.job.pk]
-    except TRANSIENT_ERRORS as exc:
-        return _after_transient(item.job, exc)
     except Exception as exc:
-        logger.exception("Augmentation job %s failed.", item.job.pk)
-        return _fail(item.job, exc)
+        return _after_error(item.job, exc)
     return JobOutcome(job_id=item.job.pk, status=Status.DONE, result=result)
-
-
-def _extract_all(jobs: list[AugmentationJob], outcomes: dict[int, JobOutcome]):
-    """Each job's extraction, and the entities' cached vectors; a job whose extractor call fails
-    ends in ``outcomes`` instead."""
-    from memory.embedding import get_embedder
-
-    extractor = get_extractor()
-    embedder = get_embedder()
-    extractor_name = str(getattr(extractor, "name", "") or type(extractor).__name__)[:100]
-    messages: dict[int, list[Message]] = defaultdict(list)
-    for message in Message.objects.filter(exchange_id__in=[job.exchange_id for job in jobs]).order_by("position"):
-        messages[message.exchange_id].append(message)
-    vectors = dedup.entities_vectors(sorted({job.entity_id for job in jobs}), embedder.name, embedder.dimensions)
-    related = related_memories(jobs, messages, vectors, embedder)
-    exchanges = {job.pk: _exchange_input(job, messages[job.exchange_id]) for job in jobs}
-    _prepare(extractor, list(exchanges.values()))
-    extracted = []
-    for job in jobs:
-        try:
-            extraction = extractor(exchanges[job.pk], related[job.pk])
-        except TRANSIENT_ERRORS as exc:
-            outcomes[job.pk] = _after_transient(job, exc)
-            continue
-        except Exception as exc:
-            logger.exception("Augmentation job %s failed.", job.pk)
-            outcomes[job.pk] = _fail(job, exc)
-            continue
-        extracted.append(
-            JobExtraction(
-                job=job,
-                messages=messages[job.exchange_id],
-                extraction=extraction,
-                extractor_name=extractor_name,
-                related_count=len(related[job.pk]),
-            )
-        )
-    return extracted, vectors
-
-
-def _exchange_input(job: AugmentationJob, messages: list[Message]) -> ExchangeInput:
-    return ExchangeInput(
-        entity_id=job.entity.external_id,
-        process_id=job.process.external_id,
-        messages=tuple(ExchangeMessage(position=m.position, role=m.role, content=m.content) for m in messages),
-        occurred_at=job.exchange.occurred_at,
-    )
-
-
-def _prepare(extractor, exchanges: list[ExchangeInput]) -> None:
-    """Let an extractor that can work on the whole batch at once (the rules extractor parses every
-    message of the batch in one pass) do so before it is called job by job; optional."""
-    prepare = getattr(extractor, "prepare", None)
-    if callable(prepare):
-        try:
-            prepare(exchanges)
-        except Exception:
-            logger.exception("The extractor could not prepare a batch; its jobs run one by one.")
 
 
 def _store(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors]) -> dict[int, dict]:
@@ -234,11 +166,13 @@ def _store(items: list[JobExtraction], vectors: dict[int, dedup._EntityVectors])
     return results
 
 
-def _after_transient(job: AugmentationJob, exc: BaseException) -> JobOutcome:
-    return job_queue.job_retry_or_fail(job, _describe(exc))
-
-
-def _fail(job: AugmentationJob, exc: BaseException) -> JobOutcome:
+def _after_error(job: AugmentationJob, exc: BaseException, *, log: bool = True) -> JobOutcome:
+    """A transient error puts the job back in the queue (failed on its last attempt); any other
+    error fails it with its reason."""
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return job_queue.job_retry_or_fail(job, _describe(exc))
+    if log:
+        logger.error("Augmentation job %s failed.", job.pk, exc_info=exc)
     return job_queue.job_fail(job, _describe(exc))
 
 
