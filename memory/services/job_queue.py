@@ -87,7 +87,11 @@ def jobs_publish_new(job_ids: list[int]) -> int:
     messages already waiting have room for them (each takes its own job and ``batch_size() - 1``
     others). Returns how many messages were sent. Never raises: the jobs are stored, and a job left
     without a message is published by the sweeper."""
-    size = batch_size()
+    try:
+        size = batch_size()
+    except Exception as exc:  # noqa: BLE001 - a misconfigured extractor fails the jobs on the worker, with its reason
+        logger.warning("No batch size (%s); publishing jobs %s one by one.", exc, job_ids)
+        size = 1
     if size == 1:
         return publish_jobs(job_ids)
     try:

@@ -101,3 +101,11 @@ def test_the_sweeper_publishes_jobs_left_without_a_message_one_message_per_batch
 
     assert (swept.stale_queued, swept.republished) == (6, 2)
     assert _published(ids) == [ids[0], ids[4]]
+
+
+def test_jobs_are_published_one_by_one_when_the_extractor_setting_is_wrong(tenant, settings):
+    settings.MEMORI_EXTRACTOR = "nonsense"  # the worker fails the jobs saying what to set
+    ids = _queued(tenant, 2)
+
+    assert job_queue.jobs_publish_new(ids) == 2
+    assert _published(ids) == ids
