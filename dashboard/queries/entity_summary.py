@@ -1,7 +1,7 @@
 """The entity's landing page: what an operator needs first, in a fixed number of queries.
 
 Counts (calls, exchanges, memories by kind, relations, sessions, processes), each contributor with what
-it added and when it last worked, the latest handoff gaps (dashboard/gaps.py over the newest calls) and
+it added and when it last worked, the latest handoff gaps (dashboard/queries/gaps.py over the newest calls) and
 the open contradictions. Every read is a grouped query or a bounded slice, so the page costs the same
 number of queries for 3 agents and for 300.
 """

@@ -8,6 +8,7 @@ themselves: a few minutes' index range, whatever the range's length.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Sum
@@ -20,44 +21,50 @@ from memory.models import Exchange
 HOUR = timedelta(hours=1)
 
 
-def exchanges_by_entity(tenant_id: int, granularity: str, start: datetime, end: datetime) -> list[dict]:
-    """Rows {"bucket", "entity_id", "n", "processes": sorted process ids}, one per (bucket, entity)
-    with exchanges that occurred in [start, end); buckets of ``granularity`` (minute, hour or day)."""
+@dataclass
+class ExchangeCounts:
+    per_bucket: dict[tuple[datetime, int], int] = field(default_factory=dict)  # (bucket, entity id) -> exchanges
+    processes: dict[int, set[int]] = field(default_factory=dict)  # entity id -> the processes that recorded them
+
+    def add(self, bucket: datetime, entity_id: int, n: int) -> None:
+        self.per_bucket[(bucket, entity_id)] = self.per_bucket.get((bucket, entity_id), 0) + n
+
+    def add_process(self, entity_id: int, process_id: int) -> None:
+        self.processes.setdefault(entity_id, set()).add(process_id)
+
+
+def exchange_counts(tenant_id: int, granularity: str, start: datetime, end: datetime) -> ExchangeCounts:
+    """The tenant's exchanges that occurred in [start, end), per (bucket of ``granularity``, entity),
+    and per entity the processes behind them."""
+    counts = ExchangeCounts()
     first_hour = hour_of(start) if hour_of(start) == start else hour_of(start) + HOUR
     last_hour = hour_of(end)
     if granularity == "minute" or first_hour >= last_hour:
-        rows = _live(tenant_id, granularity, start, end)
-    else:
-        rows = _live(tenant_id, granularity, start, first_hour)
-        rows += _hourly(tenant_id, granularity, first_hour, last_hour)
-        rows += _live(tenant_id, granularity, last_hour, end)
-    return _per_entity(rows)
+        _count_live(counts, tenant_id, granularity, start, end)
+        return counts
+    _count_live(counts, tenant_id, granularity, start, first_hour)
+    _count_hours(counts, tenant_id, granularity, first_hour, last_hour)
+    _count_live(counts, tenant_id, granularity, last_hour, end)
+    return counts
 
 
-def _live(tenant_id: int, granularity: str, start: datetime, end: datetime) -> list[dict]:
+def _count_live(counts: ExchangeCounts, tenant_id: int, granularity: str, start: datetime, end: datetime) -> None:
     exchanges = Exchange.objects.filter(entity__tenant_id=tenant_id)
-    return grouped_count(exchanges, "occurred_at", ("entity_id", "process_id"), granularity, start, end)
+    for row in grouped_count(exchanges, "occurred_at", ("entity_id", "process_id"), granularity, start, end):
+        counts.add(row["bucket"], row["entity_id"], row["n"])
+        counts.add_process(row["entity_id"], row["process_id"])
 
 
-def _hourly(tenant_id: int, granularity: str, start: datetime, end: datetime) -> list[dict]:
-    rows = (
-        HourlyExchanges.objects.filter(entity__tenant_id=tenant_id, hour__gte=start, hour__lt=end, exchanges__gt=0)
-        .annotate(bucket_key=BucketKey("hour", granularity))
-        .values("bucket_key", "entity_id", "process_id")
+def _count_hours(counts: ExchangeCounts, tenant_id: int, granularity: str, start: datetime, end: datetime) -> None:
+    """Two grouped reads of the hourly rows: the sums per (bucket, entity), the processes per entity."""
+    hours = HourlyExchanges.objects.filter(entity__tenant_id=tenant_id, hour__gte=start, hour__lt=end, exchanges__gt=0)
+    sums = (
+        hours.annotate(bucket_key=BucketKey("hour", granularity))
+        .values_list("bucket_key", "entity_id")
         .annotate(n=Sum("exchanges"))
         .order_by()
     )
-    return [{**row, "bucket": parse_bucket_key(row.pop("bucket_key"), granularity)} for row in rows]
-
-
-def _per_entity(rows: list[dict]) -> list[dict]:
-    """Rows per (bucket, entity, process) merged per (bucket, entity)."""
-    per_pair: dict[tuple[datetime, int], dict] = {}
-    for row in rows:
-        pair = per_pair.setdefault(
-            (row["bucket"], row["entity_id"]),
-            {"bucket": row["bucket"], "entity_id": row["entity_id"], "n": 0, "processes": set()},
-        )
-        pair["n"] += row["n"]
-        pair["processes"].add(row["process_id"])
-    return [{**pair, "processes": sorted(pair["processes"])} for pair in per_pair.values()]
+    for bucket_key, entity_id, n in sums:
+        counts.add(parse_bucket_key(bucket_key, granularity), entity_id, n)
+    for entity_id, process_id in hours.values_list("entity_id", "process_id").distinct().order_by():
+        counts.add_process(entity_id, process_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from dashboard.queries.buckets import grouped_count
-from dashboard.queries.exchange_activity import exchanges_by_entity
+from dashboard.queries.exchange_activity import ExchangeCounts, exchange_counts
 from dashboard.web.periods import Period
 from memory.models import (
     AugmentationJob,
@@ -41,10 +41,10 @@ LATENCY_SAMPLE = 5_000  # p95 still rests on the 250 slowest; every row more is 
 
 @dataclass(frozen=True)
 class OverviewActivity:
-    """The overview's time series: exchanges per (bucket, entity) with their processes, recalls and
-    new memories per bucket ({"bucket": datetime, "n": int, ...})."""
+    """The overview's time series: exchanges per (bucket, entity) with the processes behind them,
+    recalls and new memories per bucket ({"bucket": datetime, "n": int})."""
 
-    exchanges: list[dict]
+    exchanges: ExchangeCounts
     recalls: list[dict]
     new_memories: list[dict]
 
@@ -64,7 +64,7 @@ def overview_activity(*, tenant: Tenant, period: Period) -> OverviewActivity:
     scope = {"entity__tenant": tenant}
     granularity, start, end = period.granularity, period.start, period.end
     return OverviewActivity(
-        exchanges=exchanges_by_entity(tenant.pk, granularity, start, end),
+        exchanges=exchange_counts(tenant.pk, granularity, start, end),
         recalls=grouped_count(RecallEvent.objects.filter(**scope), "created_at", (), granularity, start, end),
         new_memories=grouped_count(Memory.objects.filter(**scope), "first_seen_at", (), granularity, start, end),
     )
@@ -79,12 +79,12 @@ def overview_stats(*, tenant: Tenant, period: Period, activity: OverviewActivity
         memories=Memory.objects.filter(**in_range).count(),
         triples=Triple.objects.filter(**in_range).count(),
         new_memories=sum(row["n"] for row in activity.new_memories),
-        exchanges=sum(row["n"] for row in activity.exchanges),
+        exchanges=sum(activity.exchanges.per_bucket.values()),
         recalls=sum(row["n"] for row in activity.recalls),
         sessions=Session.objects.filter(
             **in_range, last_activity_at__gte=period.start, started_at__lt=period.end
         ).count(),
-        active_processes=len({pk for row in activity.exchanges for pk in row["processes"]}),
+        active_processes=len(set().union(*activity.exchanges.processes.values())),
         backlog=jobs.filter(status__in=[AugmentationJob.Status.QUEUED, AugmentationJob.Status.RUNNING]).count(),
         failed=jobs.filter(status=AugmentationJob.Status.FAILED, queued_at__gte=period.start).count(),
         recall_p50_ms=p50,
@@ -103,22 +103,24 @@ def _per_bucket(rows: list[dict], period: Period) -> dict:
 def overview_trends(*, period: Period, activity: OverviewActivity) -> dict[str, dict]:
     """Counts per time bucket of exchanges, recalls and new memories."""
     return {
-        "Exchanges": _per_bucket(activity.exchanges, period),
+        "Exchanges": _per_bucket(
+            [{"bucket": bucket, "n": n} for (bucket, _), n in activity.exchanges.per_bucket.items()], period
+        ),
         "Recalls": _per_bucket(activity.recalls, period),
         "New memories": _per_bucket(activity.new_memories, period),
     }
 
 
-def top_entities(*, activity: list[dict], limit: int = 10) -> list[dict]:
+def top_entities(*, activity: ExchangeCounts, limit: int = 10) -> list[dict]:
     """The entities with the most exchanges in the period, with their process and memory totals."""
-    per_entity: dict[int, dict] = {}
-    for row in activity:
-        entry = per_entity.setdefault(row["entity_id"], {"entity_id": row["entity_id"], "exchanges": 0, "ids": set()})
-        entry["exchanges"] += row["n"]
-        entry["ids"].update(row["processes"])
-    rows = sorted(per_entity.values(), key=lambda entry: (-entry["exchanges"], entry["entity_id"]))[:limit]
-    for row in rows:
-        row["processes"] = len(row.pop("ids"))
+    per_entity: dict[int, int] = {}
+    for (_, entity_id), n in activity.per_bucket.items():
+        per_entity[entity_id] = per_entity.get(entity_id, 0) + n
+    busiest = sorted(per_entity.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    rows = [
+        {"entity_id": entity_id, "exchanges": n, "processes": len(activity.processes.get(entity_id, ()))}
+        for entity_id, n in busiest
+    ]
     ids = [row["entity_id"] for row in rows]
     names = dict(Entity.objects.filter(pk__in=ids).values_list("pk", "external_id"))
     memory_totals = dict(

@@ -4,7 +4,7 @@ A call is an exchange (one recorded LLM call), placed by its original time (``oc
 imported history keeps its dates) and id. Pages are keyset pages over the index on
 (entity, occurred_at): the cost of a page does not grow with the thread's length. Marker filters
 that the database can answer (pending, superseded, contradiction) are ``EXISTS`` clauses; the gap
-filter is dashboard/gaps.py's judgement, applied to batches of calls with a bound on how many are
+filter is dashboard/queries/gaps.py's judgement, applied to batches of calls with a bound on how many are
 searched per request (the page then offers to search on).
 """
 
@@ -90,7 +90,7 @@ class _Walk:
 
 def _walk(calls: QuerySet[Exchange], *, newer: bool, start: Cursor | None, inclusive: bool, gaps_only: bool) -> _Walk:
     """Up to CALLS_PER_PAGE + 1 calls from ``start`` in one direction; with ``gaps_only``, only the
-    calls dashboard/gaps.py finds a gap in, judging at most GAP_SEARCH_LIMIT calls."""
+    calls dashboard/queries/gaps.py finds a gap in, judging at most GAP_SEARCH_LIMIT calls."""
     ordered = _ordered(calls, newer=newer)
     batch_size = GAP_BATCH if gaps_only else CALLS_PER_PAGE + 1
     walk = _Walk(found=[], gaps={}, searched=0, cut=False, last=start)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from dashboard.activity import hourly_exchanges_backfill
 from dashboard.models import HourlyExchanges
 from dashboard.queries.buckets import grouped_count
-from dashboard.queries.exchange_activity import exchanges_by_entity
+from dashboard.queries.exchange_activity import exchange_counts
 from memory.models import Exchange
 from memory.services.audit import Actor
 from memory.services.forgetting import session_delete
@@ -125,17 +125,17 @@ def test_exchanges_per_entity_from_hourly_counts_match_a_count_of_the_exchanges(
         ("minute", now - timedelta(hours=3), now + timedelta(minutes=1)),
         ("day", now - timedelta(days=40, minutes=30), now - timedelta(days=1, minutes=3)),
     ):
-        counted = exchanges_by_entity(handoff.tenant.pk, granularity, start, end)
+        counted = exchange_counts(handoff.tenant.pk, granularity, start, end)
         live = grouped_count(exchanges, "occurred_at", ("entity_id", "process_id"), granularity, start, end)
-        per_bucket = {}
+        per_bucket, processes = {}, {}
         for row in live:
-            per_bucket.setdefault((row["bucket"], row["entity_id"]), [0, set()])
-            per_bucket[(row["bucket"], row["entity_id"])][0] += row["n"]
-            per_bucket[(row["bucket"], row["entity_id"])][1].add(row["process_id"])
-        expected = {key: (n, sorted(processes)) for key, (n, processes) in per_bucket.items()}
-        assert {(row["bucket"], row["entity_id"]): (row["n"], row["processes"]) for row in counted} == expected
+            key = (row["bucket"], row["entity_id"])
+            per_bucket[key] = per_bucket.get(key, 0) + row["n"]
+            processes.setdefault(row["entity_id"], set()).add(row["process_id"])
+        assert counted.per_bucket == per_bucket
+        assert counted.processes == processes
         in_range = exchanges.filter(occurred_at__gte=start, occurred_at__lt=end).count()
-        assert sum(n for n, _ in expected.values()) == in_range
+        assert sum(per_bucket.values()) == in_range
 
 
 def test_the_backfill_counts_what_recording_counted(handoff):
