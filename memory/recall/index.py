@@ -48,7 +48,7 @@ from memory.recall.rows import (
     memory_mask,
 )
 from memory.recall.validity import episode_validity, validity_changes
-from memory.recall.vector import NumpyVectorIndex, VectorIndex
+from memory.recall.vector import VectorIndex, new_vector_index
 
 # The row kinds live in rows.py; recall imports them from here with the index.
 __all__ = [
@@ -279,7 +279,7 @@ def _new_index(key: IndexKey, rows: list, started: float) -> EntityIndex:
     index = EntityIndex(
         key=key,
         **columns,
-        vectors=NumpyVectorIndex(matrix),
+        vectors=new_vector_index(matrix),
         lexical=BM25Index(columns["contents"]),
         recent_mentions=load_recent_mentions(key.entity_id, columns["ids"], columns["kinds"]),
         build_ms=(time.perf_counter() - started) * 1000,

@@ -36,7 +36,15 @@ class VectorIndex(Protocol):
         ...
 
 
+def new_vector_index(matrix: np.ndarray) -> VectorIndex:
+    """The engine an entity's index is built with, from its rows' unit vectors (one row each, zero
+    where a row has none): the one place another engine (pgvector, an ANN library) plugs in."""
+    return NumpyVectorIndex(matrix)
+
+
 class NumpyVectorIndex:
+    """The default engine: every vector in one float32 matrix (see the module docstring)."""
+
     def __init__(self, matrix: np.ndarray) -> None:
         single_threaded_blas()
         matrix = np.asarray(matrix, dtype=np.float32)
