@@ -1,9 +1,9 @@
 """A tenant's exchanges per (time bucket, entity), with the processes behind them, for the overview.
 
 Whole hours come from dashboard.models.HourlyExchanges (kept exact where exchanges are recorded and
-removed, see dashboard/activity.py), summed per bucket by the database; the part of a range that
-does not fill an hour at either end, and ranges in minutes, are counted from the exchanges
-themselves: a few minutes' index range, whatever the range's length.
+removed, see dashboard/activity.py), summed per bucket by the database. The part of a range that
+does not fill an hour at either end, and a range shown in minutes (a few hours), are counted from
+the exchanges themselves: a short range of their time index, whatever the length of the range.
 """
 
 from __future__ import annotations
