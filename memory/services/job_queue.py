@@ -45,7 +45,7 @@ from memory.services.publishing import publish_jobs
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 2000
-MAX_MESSAGES_COUNTED = 64  # beyond this many waiting messages, a new job always rides
+MAX_MESSAGES_COUNTED = 64  # waiting messages are counted up to this many (room for 64 batches of riders)
 NEVER_PUBLISHED_GRACE_SECONDS = 2.0
 REPUBLISH_DELAY_SECONDS = 1.0
 
@@ -105,9 +105,11 @@ def jobs_publish_new(job_ids: list[int]) -> int:
 
 def _waiting_messages_take(count: int, *, size: int, besides: list[int]) -> bool:
     """Whether the queued jobs that have a message (each will claim ``size - 1`` others) leave
-    room for ``count`` more jobs after the riders already waiting; two bounded counts."""
+    room for ``count`` more jobs after the riders already waiting; two bounded counts. A message
+    older than ``MEMORI_STALE_JOB_SECONDS`` may be lost (the sweeper sends it again): none rides on it."""
     waiting = AugmentationJob.objects.filter(status=Status.QUEUED, error="").exclude(pk__in=besides).order_by()
-    messages = waiting.filter(published_at__isnull=False)[:MAX_MESSAGES_COUNTED].count()
+    recent = timezone.now() - timedelta(seconds=settings.MEMORI_STALE_JOB_SECONDS)
+    messages = waiting.filter(published_at__gte=recent)[:MAX_MESSAGES_COUNTED].count()
     room = messages * (size - 1)
     return room >= count and waiting.filter(published_at__isnull=True)[:room].count() + count <= room
 

@@ -1,13 +1,15 @@
-"""memory/services/job_queue.py: claims. The worker tests (test_worker_*.py, tests/reliability) run
-the whole queue with real workers, brokers and faults."""
+"""memory/services/job_queue.py: claims, and one broker message per batch. The worker tests
+(test_worker_*.py, tests/reliability) run the whole queue with real workers, brokers and faults."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from memory.models import AugmentationJob
 from memory.services import job_queue
@@ -109,3 +111,15 @@ def test_jobs_are_published_one_by_one_when_the_extractor_setting_is_wrong(tenan
 
     assert job_queue.jobs_publish_new(ids) == 2
     assert _published(ids) == ids
+
+
+def test_no_job_rides_on_a_message_the_broker_may_have_lost(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 4
+    first = record(tenant, user="fact: one").job.pk
+    job_queue.jobs_publish_new([first])
+    long_ago = timezone.now() - timedelta(seconds=settings.MEMORI_STALE_JOB_SECONDS + 1)
+    AugmentationJob.objects.filter(pk=first).update(published_at=long_ago)  # the sweeper's "stale"
+    second = record(tenant, user="fact: two").job.pk
+
+    assert job_queue.jobs_publish_new([second]) == 1
+    assert _published([second]) == [second]
