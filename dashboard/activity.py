@@ -1,9 +1,8 @@
 """Keeping dashboard.models.HourlyExchanges exact: one call where an exchange is recorded, one where
 exchanges are removed, both inside the caller's transaction, and a backfill from existing rows.
 
-The common write is one UPDATE of an existing hour (an F-expression, no read first); the first
-exchange of an hour inserts its row in a savepoint, and a concurrent first insert of the same hour
-(the unique constraint refuses the second) falls back to the UPDATE.
+Counting an exchange is one statement (memory.db.activity.insert_or_add), the first of its hour
+or not, and concurrent writers of a new hour cannot both insert it.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from dashboard.models import HourlyExchanges
+from memory.db.activity import insert_or_add
 from memory.models import Exchange
 
 BACKFILL_BATCH = 5_000
@@ -27,14 +26,8 @@ def hour_of(moment: datetime) -> datetime:
 
 def exchange_counted(exchange: Exchange) -> None:
     """Adds a just-created exchange to its hour. Call it in the transaction that created it."""
-    key = {"entity_id": exchange.entity_id, "process_id": exchange.process_id, "hour": hour_of(exchange.occurred_at)}
-    if HourlyExchanges.objects.filter(**key).update(exchanges=F("exchanges") + 1):
-        return
-    try:
-        with transaction.atomic():
-            HourlyExchanges.objects.create(**key, exchanges=1)
-    except IntegrityError:  # another transaction inserted this hour first
-        HourlyExchanges.objects.filter(**key).update(exchanges=F("exchanges") + 1)
+    key = {"entity": exchange.entity_id, "hour": hour_of(exchange.occurred_at), "process": exchange.process_id}
+    insert_or_add(HourlyExchanges, key, {"exchanges": 1})
 
 
 def exchanges_uncounted(exchanges: QuerySet[Exchange]) -> None:
