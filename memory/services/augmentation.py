@@ -23,7 +23,6 @@ reason. A worker that dies mid-job leaves it "running": the sweeper requeues it.
 from __future__ import annotations
 
 import logging
-import time
 
 from django.db import InterfaceError, OperationalError, transaction
 
@@ -39,7 +38,6 @@ from memory.services.job_queue import JobOutcome, RetryableJobError
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ExtractorUnavailable)
-MAX_RIDING_SECONDS = 30.0  # a task stops taking riders after this long (a worker's warm shutdown waits for it)
 CHANGES = ("memories_created", "mentions_added", "triples_created", "episodes_created")  # what moves memory_version
 
 Status = AugmentationJob.Status
@@ -60,11 +58,18 @@ def job_augment_in_batch(job_id: int, *, batch_size: int | None = None) -> JobOu
 
 
 def job_augment_delivered(job_id: int) -> JobOutcome:
-    """What a delivered broker message runs: ``job_augment_in_batch``, then the jobs riding on
-    messages (published without one of their own, memory/services/job_queue.py), a batch at a
-    time, until none is left; this job's outcome. Raises ``RetryableJobError`` as the former does."""
-    outcome = job_augment_in_batch(job_id)
-    _run_riders(job_queue.batch_size())
+    """What a delivered broker message runs: the riders recorded before this job (published
+    without a message of their own, memory/services/job_queue.py; the oldest work goes first), then
+    ``job_augment_in_batch``, then a batch of the other riders; this job's outcome. Raises
+    ``RetryableJobError`` as ``job_augment_in_batch`` does."""
+    size = job_queue.batch_size()
+    while riders := job_queue.jobs_claim_riders(batch_size=size, recorded_before=job_id):
+        if _run_riders(riders):
+            break
+    outcome = job_augment_in_batch(job_id, batch_size=size)
+    if riders := job_queue.jobs_claim_riders(batch_size=size):
+        _run_riders(riders)
+        job_queue.jobs_publish_riders()  # the others, if the messages waiting have no room for them
     return outcome
 
 
@@ -95,18 +100,12 @@ def _run_from(job_id: int, *, batch_size: int) -> JobOutcome:
     return outcome
 
 
-def _run_riders(size: int) -> None:
-    """Claim and run the oldest riders (queued jobs without a message of their own), a batch at a
-    time, until none is left: they count on a delivered message to do this. After
-    ``MAX_RIDING_SECONDS``, or when a batch meets a transient error, what is left is published
-    instead (a message per batch)."""
-    deadline = time.monotonic() + MAX_RIDING_SECONDS
-    while jobs := job_queue.jobs_claim_riders(batch_size=size):
-        retried = [o.job_id for o in _run_claimed(jobs).values() if o.retry_reason]
-        job_queue.jobs_republish(retried)
-        if retried or time.monotonic() > deadline:
-            job_queue.jobs_publish_riders()
-            return
+def _run_riders(jobs: list[AugmentationJob]) -> bool:
+    """Run claimed riders; those put back in the queue get a message of their own (they now wait
+    for a retry). Whether any was."""
+    retried = [outcome.job_id for outcome in _run_claimed(jobs).values() if outcome.retry_reason]
+    job_queue.jobs_republish(retried)
+    return bool(retried)
 
 
 def _run_claimed(jobs: list[AugmentationJob]) -> dict[int, JobOutcome]:

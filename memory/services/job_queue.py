@@ -11,8 +11,10 @@ do not exist. From there:
 - claim: queued -> running and attempts + 1 in one conditional UPDATE that returns the ids it took,
   so a second delivery of a job does nothing while the first runs and two workers never take the
   same job. A task claims its own job plus up to ``batch_size - 1`` other queued jobs, oldest first,
-  never one waiting for its retry (its ``error`` is set); then every delivered message claims the
-  riders, a batch at a time, until none is left (``jobs_claim_riders``);
+  never one waiting for its retry (its ``error`` is set). A delivered message first claims the riders
+  recorded before its job (the oldest work goes first), then its batch, then one batch of the other
+  riders, and publishes the rest if the messages waiting have no room for them
+  (``jobs_claim_riders``, ``jobs_publish_riders``);
 - done: the job's result and extractor, committed with the memories it stored;
 - fail: the job keeps the reason;
 - requeue: a transient error puts it back in the queue, for its task to retry with backoff; jobs
@@ -144,15 +146,16 @@ def jobs_claim(job_id: int, *, batch_size: int = 1) -> list[AugmentationJob]:
     return _claim(which)
 
 
-def jobs_claim_riders(*, batch_size: int) -> list[AugmentationJob]:
+def jobs_claim_riders(*, batch_size: int, recorded_before: int | None = None) -> list[AugmentationJob]:
     """Claim up to ``batch_size`` of the oldest riders: queued jobs with no message of their own
-    (``published_at`` empty) and not waiting for a retry. Every delivered message runs this until
-    it claims nothing, so a rider is never left behind by the message it counted on."""
-    riders = (
-        AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)
-        .order_by("queued_at", "pk")
-        .values_list("pk", flat=True)
-    )
+    (``published_at`` empty) and not waiting for a retry; only those recorded before the job
+    ``recorded_before``, if given. Every delivered message claims riders after its own batch and
+    sees to the rest (``jobs_publish_riders``), so no rider is left behind by the message it
+    counted on."""
+    riders = AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)
+    if recorded_before is not None:
+        riders = riders.filter(pk__lt=recorded_before)
+    riders = riders.order_by("queued_at", "pk").values_list("pk", flat=True)
     if connection.features.has_select_for_update_skip_locked:
         riders = riders.select_for_update(skip_locked=True)
     # The ids are read first, locked until the claim commits: PostgreSQL may run a limited
@@ -213,8 +216,8 @@ def job_retry_or_fail(job: AugmentationJob, reason: str) -> JobOutcome:
 
 
 def jobs_publish_riders(*, limit: int = 1000) -> int:
-    """Publish the queued jobs that have no message of their own (a task that took riders stopped
-    before the last), as new jobs are; returns how many messages were sent. Never raises."""
+    """Publish the queued jobs that have no message of their own as new jobs are (no message while
+    the messages waiting have room for them); returns how many messages were sent. Never raises."""
     try:
         ids = list(
             AugmentationJob.objects.filter(status=Status.QUEUED, error="", published_at__isnull=True)

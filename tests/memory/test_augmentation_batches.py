@@ -194,7 +194,7 @@ def test_operators_run_exactly_the_jobs_they_name_in_batches(tenant):
     assert len({job.started_at for job in _jobs(*named)}) == 2  # two batches of at most two
 
 
-def test_a_delivered_message_takes_the_riders_a_batch_at_a_time_until_none_is_left(tenant, settings):
+def test_a_delivered_message_takes_a_batch_of_riders_and_sees_to_the_rest(tenant, settings):
     settings.MEMORI_AUGMENTATION_BATCH_SIZE = 2
     ids = [record(tenant, user=f"fact: Service number {n} is healthy").job.pk for n in range(5)]  # no message
     waiting = record(tenant, user="fact: waits for its retry").job
@@ -203,6 +203,19 @@ def test_a_delivered_message_takes_the_riders_a_batch_at_a_time_until_none_is_le
     outcome = augmentation.job_augment_delivered(ids[0])
 
     jobs = _jobs(*ids)
-    assert outcome.status == "done" and {job.status for job in jobs} == {"done"}
-    assert len({job.started_at for job in jobs}) == 3  # batches of at most two
+    assert outcome.status == "done" and [job.status for job in jobs] == ["done"] * 4 + ["queued"]
+    assert len({job.started_at for job in jobs[:4]}) == 2  # its batch, then a batch of riders
+    assert jobs[4].published_at is not None  # the rest got a message
     assert _jobs(waiting.pk)[0].status == "queued"  # left to its own task
+
+
+def test_a_delivered_message_runs_the_riders_recorded_before_its_job_first(tenant, settings):
+    settings.MEMORI_AUGMENTATION_BATCH_SIZE = 1
+    rider = record(tenant, user="fact: Deploys run on Fridays").job  # no message
+    own = record(tenant, process="billing_agent", user="fact: Builds take ten minutes").job
+
+    augmentation.job_augment_delivered(own.pk)
+
+    rider, own = _jobs(rider.pk, own.pk)
+    assert (rider.status, own.status) == ("done", "done")
+    assert rider.started_at < own.started_at
