@@ -4,9 +4,9 @@ A job row is written with its exchange (the outbox); when that transaction commi
 published (``jobs_publish_new``). A task claims up to a batch of jobs, so one broker message per
 batch is enough: a new job gets a message of its own only when the messages already waiting cannot
 take it, and otherwise *rides* on them (``published_at`` stays empty: it has no message of its own).
-Each delivery of a message handles more than a broker round trip's worth of work, and the later
-deliveries of jobs a batch already took, which cost a worker about as much as a small job, mostly
-do not exist. From there:
+A delivered message costs a worker about as much as a small job (broker, pool, a lookup), so the
+deliveries of jobs a batch already took, one per job when each had its message, mostly no longer
+exist. From there:
 
 - claim: queued -> running and attempts + 1 in one conditional UPDATE that returns the ids it took,
   so a second delivery of a job does nothing while the first runs and two workers never take the
@@ -20,8 +20,9 @@ do not exist. From there:
 - requeue: a transient error puts it back in the queue, for its task to retry with backoff; jobs
   of its batch with no task of their own retrying them are published again;
 - sweep (Celery beat): jobs without a message (the broker was down at commit, or a rider whose
-  batch stopped short) are published, running jobs whose worker died are requeued (or failed, out
-  of attempts), and jobs whose message is older than ``MEMORI_STALE_JOB_SECONDS`` are published again.
+  message's task stopped on a transient error) are published, running jobs whose worker died are
+  requeued (or failed, out of attempts), and jobs whose message is older than
+  ``MEMORI_STALE_JOB_SECONDS`` are published again.
 
 Nothing puts a done job back in the queue but an operator's re-extraction, which runs its jobs in
 its own process (a retry from the admin or the API takes failed jobs only), so a delivered task
