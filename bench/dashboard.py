@@ -5,7 +5,7 @@ DATABASE_URL (default: a SQLite file under var/bench-dashboard/), then renders e
 Django's test client as a tenant member and prints the median and worst server time of a few
 runs, and the number of queries. Re-runs reuse the data; --rebuild starts over. Rows marked
 "cold" clear the cache (graph layouts) before each run. The overview's exchanges come from their
-hourly counts (dashboard/models.py), which the bulk load fills the way the migration does for
+hourly counts (memory/models/activity.py), which the bulk load fills the way the migration does for
 existing data. Rows marked "fresh process" time the first request of a new Python process (its
 first database connection, URL and template loading included); --fresh measures every page that way.
 The figures are the same with DEBUG off (DEBUG=0 MEMORI_HTTPS=0 SECRET_KEY=x ALLOWED_HOSTS=testserver); the
@@ -49,7 +49,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import get_resolver, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from dashboard.activity import hourly_exchanges_backfill  # noqa: E402
 from memory.models import (  # noqa: E402
     AugmentationJob,
     Contradiction,
@@ -68,6 +67,7 @@ from memory.models import (  # noqa: E402
     Tenant,
     Triple,
 )
+from memory.services.activity_counts import hourly_exchanges_backfill  # noqa: E402
 
 TENANT = "bench"
 PROCESSES = ["research_agent", "analysis_agent", "triage_agent", "billing_agent", "technical_agent", "qa_agent"]

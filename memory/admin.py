@@ -21,6 +21,7 @@ from memory.models import (
     Conversation,
     Entity,
     Exchange,
+    HourlyExchanges,
     Message,
     Process,
     Provenance,
@@ -215,3 +216,22 @@ class RecallHitAdmin(TenantScopedAdmin):
     @admin.display(description="content")
     def short_content(self, obj: RecallHit) -> str:
         return obj.content[:100]
+
+
+@admin.register(HourlyExchanges)
+class HourlyExchangesAdmin(TenantScopedAdmin):
+    """Read only: the counts follow the exchanges (memory/services/activity_counts.py)."""
+
+    list_display = ("hour", "entity", "process", "exchanges")
+    list_filter = ("entity__tenant", "hour")
+    list_select_related = ("entity", "process")
+    date_hierarchy = "hour"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -30,8 +30,8 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 
-from dashboard.web.access import tenants_for
 from memory.models import Predicate, Tenant
+from memory.selectors import tenants_for
 
 # Models shared by tenants that reach them only backwards: a predicate is a word of the graph's
 # vocabulary; a user sees the predicates their tenants' triples use.

@@ -21,6 +21,13 @@ from memory.models import (
 )
 
 
+def tenants_for(user) -> QuerySet[Tenant]:
+    """The tenants a signed-in user (dashboard, admin) may see: all for a superuser, else their memberships."""
+    if user.is_superuser:
+        return Tenant.objects.all()
+    return Tenant.objects.filter(members=user)
+
+
 def entity_list(*, tenant: Tenant) -> QuerySet[Entity]:
     return Entity.objects.filter(tenant=tenant)
 

@@ -1,7 +1,7 @@
 """A tenant's exchanges per (time bucket, entity), with the processes behind them, for the overview.
 
-Whole hours come from dashboard.models.HourlyExchanges (kept exact where exchanges are recorded and
-removed, see dashboard/activity.py), summed per bucket by the database. The part of a range that
+Whole hours come from memory.models.HourlyExchanges (kept exact where exchanges are recorded and
+removed, see memory/services/activity_counts.py), summed per bucket by the database. The part of a range that
 does not fill an hour at either end, and a range shown in minutes (a few hours), are counted from
 the exchanges themselves: a short range of their time index, whatever the length of the range.
 """
@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Sum
 
-from dashboard.activity import hour_of
-from dashboard.models import HourlyExchanges
 from dashboard.queries.buckets import BucketKey, grouped_count, parse_bucket_key
-from memory.models import Exchange
+from memory.models import Exchange, HourlyExchanges
+from memory.services.activity_counts import hour_of
 
 HOUR = timedelta(hours=1)
 

@@ -6,17 +6,11 @@ tenant the user does not belong to is a 404, never a leak.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from dashboard.queries.contradictions import RESOLVE_RELATED
 from memory.models import Contradiction, Entity, Memory, Session, Tenant
-
-
-def tenants_for(user) -> QuerySet[Tenant]:
-    if user.is_superuser:
-        return Tenant.objects.all()
-    return Tenant.objects.filter(members=user)
+from memory.selectors import tenants_for
 
 
 def tenant_for(user, tenant_id: int) -> Tenant:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from dashboard.web.access import entity_for, tenant_for, tenants_for
+from dashboard.web.access import entity_for, tenant_for
 from dashboard.web.query_params import MAX_ID, InvalidQuery, validate_query
+from memory.selectors import tenants_for
 
 
 class QueryValidationMiddleware:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from dashboard.web.access import tenants_for
+from memory.selectors import tenants_for
 
 PAGE_SIZE = 50
 

@@ -1,3 +1,4 @@
+from memory.models.activity import HourlyExchanges
 from memory.models.audit import AuditEntry
 from memory.models.conversations import Conversation, Exchange, Message
 from memory.models.episodes import Episode
@@ -20,6 +21,7 @@ __all__ = [
     "Entity",
     "Episode",
     "Exchange",
+    "HourlyExchanges",
     "Memory",
     "MemoryKind",
     "Message",

@@ -12,7 +12,6 @@ import binascii
 
 from django.db import IntegrityError, transaction
 
-from dashboard.activity import exchange_counted
 from memory.extraction.normalize import content_hash, normalize_text
 from memory.models import (
     AugmentationJob,
@@ -30,6 +29,7 @@ from memory.models import (
     Tenant,
     Triple,
 )
+from memory.services.activity_counts import exchange_counted
 from memory.services.batch_storing import node_ids, node_key, predicate_ids
 from memory.services.identity import process_get_or_create
 from memory.services.publishing import publish_jobs_on_commit

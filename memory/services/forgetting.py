@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from dashboard.activity import exchanges_uncounted
 from memory.models import AuditEntry, Conversation, Entity, Episode, Memory, Process, Session
+from memory.services.activity_counts import exchanges_uncounted
 from memory.services.audit import Actor
 from memory.services.embedding_store import bump_memory_version
 

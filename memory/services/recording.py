@@ -18,8 +18,8 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from dashboard.activity import exchange_counted
 from memory.models import AugmentationJob, Conversation, Entity, Exchange, Message, Process, Session, Tenant
+from memory.services.activity_counts import exchange_counted
 from memory.services.identity import (
     entity_get_or_create,
     parse_session_uuid,

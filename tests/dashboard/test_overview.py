@@ -3,11 +3,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.activity import hourly_exchanges_backfill
-from dashboard.models import HourlyExchanges
 from dashboard.queries.buckets import grouped_count
 from dashboard.queries.exchange_activity import exchange_counts
-from memory.models import Exchange
+from memory.models import Exchange, HourlyExchanges
+from memory.services.activity_counts import hourly_exchanges_backfill
 from memory.services.audit import Actor
 from memory.services.forgetting import session_delete
 from memory.services.recording import ExchangeInput, MessageInput, record_exchange

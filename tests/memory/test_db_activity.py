@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, transaction
 
-from dashboard.models import HourlyExchanges
 from memory.db.activity import insert_or_add
-from memory.models import Entity, Process
+from memory.models import Entity, HourlyExchanges, Process
 
 pytestmark = pytest.mark.django_db
 

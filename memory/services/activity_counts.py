@@ -1,4 +1,4 @@
-"""Keeping dashboard.models.HourlyExchanges exact: one call where an exchange is recorded, one where
+"""Keeping HourlyExchanges (the dashboard overview's counts) exact: one call where an exchange is recorded, one where
 exchanges are removed, both inside the caller's transaction, and a backfill from existing rows.
 
 Counting an exchange is one statement (memory.db.activity.insert_or_add), the first of its hour
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from itertools import islice
 
 from django.db.models import Count, F, QuerySet, Value
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, TruncHour
 
-from dashboard.models import HourlyExchanges
 from memory.db.activity import insert_or_add
-from memory.models import Exchange
+from memory.models import Exchange, HourlyExchanges
 
 BACKFILL_BATCH = 5_000
 
@@ -47,22 +47,18 @@ def exchanges_uncounted(exchanges: QuerySet[Exchange]) -> None:
 def hourly_exchanges_backfill(exchange_model=Exchange, hourly_model=HourlyExchanges) -> int:
     """Counts every existing exchange into empty hourly rows (the migration passes its historical
     models; the bench calls it after a bulk load). Returns the number of rows written."""
-    from dashboard.queries.buckets import BucketKey, parse_bucket_key
-
     grouped = (
-        exchange_model.objects.annotate(bucket=BucketKey("occurred_at", "hour"))
-        .values("entity_id", "process_id", "bucket")
+        exchange_model.objects.annotate(hour=TruncHour("occurred_at", tzinfo=UTC))
+        .values("entity_id", "process_id", "hour")
         .annotate(n=Count("*"))
         .order_by()
     )
-    rows = [
-        hourly_model(
-            entity_id=row["entity_id"],
-            process_id=row["process_id"],
-            hour=parse_bucket_key(row["bucket"], "hour"),
-            exchanges=row["n"],
-        )
+    rows = (
+        hourly_model(entity_id=row["entity_id"], process_id=row["process_id"], hour=row["hour"], exchanges=row["n"])
         for row in grouped.iterator(chunk_size=BACKFILL_BATCH)
-    ]
-    hourly_model.objects.bulk_create(rows, batch_size=BACKFILL_BATCH)
-    return len(rows)
+    )
+    written = 0
+    while batch := list(islice(rows, BACKFILL_BATCH)):
+        hourly_model.objects.bulk_create(batch)
+        written += len(batch)
+    return written

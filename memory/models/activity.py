@@ -1,8 +1,8 @@
-"""The dashboard's one table: exchanges counted per (entity, process, hour), for the overview.
+"""Exchanges counted per (entity, process, hour): what the dashboard's overview sums.
 
 Counting every exchange of a 90-day range at each look at the overview costs more than a page may;
 these rows are a few per busy hour instead. They are written in the transaction that records or
-removes an exchange (dashboard/activity.py), so they are exact at every moment, late writes into
+removes an exchange (memory/services/activity_counts.py), so they are exact at every moment, late writes into
 the past included, and the overview sums them for the hours a range covers fully.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from memory.models import Entity, Process
+from memory.models.identity import Entity, Process
 
 
 class HourlyExchanges(models.Model):
