@@ -5,8 +5,8 @@ Each submodule holds the statements of one job and is tested on SQLite and Postg
 (tests/memory/test_db.py and its neighbours):
 
 - ``writes``: writes that tell what they did (``update_returning``, ``insert_ignore``,
-  ``insert_rows_ignore``, ``update_rows``)
-  and the durability setting of the augmentation transaction.
+  ``insert_rows_ignore``, ``update_rows``) and the durability setting of the augmentation transaction.
+- ``activity``: a counter row added to, or inserted when it is the first (``insert_or_add``).
 - ``health``: whether the database answers (``database_answers``), for the health check.
 - ``recall_events``: the recall index's rows straight from the cursor (``rows_of``) and a recall
   event stored without waiting behind writers (``insert_event_with_hits``, ``write_lock_wait``,
