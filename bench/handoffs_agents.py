@@ -238,13 +238,18 @@ def _judge_update(stack: Stack, entity: str) -> dict:
     ask(client, UPDATE_QUESTION, system="You are the support agent.")
     block = memory_block(_request_of(stack, "You are the support agent."))
     lines = [line for line in block.splitlines() if line.startswith("- ")]
-    stale = [line for line in lines if "stripe" in line.lower() and "adyen" not in line.lower()]
-    current = [n for n, line in enumerate(lines) if "adyen" in line.lower()]
-    stale_at = [n for n, line in enumerate(lines) if line in stale]
+    # A marked stale line quotes the newer statement ("probably superseded … by X: "… Adyen""), so
+    # it names both values: the mark, not the words, tells it from the current line.
+    marked = [("superseded" in line or "disputed" in line) for line in lines]
+    stale = [
+        n for n, line in enumerate(lines) if "stripe" in line.lower() and ("adyen" not in line.lower() or marked[n])
+    ]
+    current = [n for n, line in enumerate(lines) if "adyen" in line.lower() and not marked[n]]
+    stale_at = stale
     return {
         "current": bool(current),
         "stale": len(stale),
-        "unmarked": sum("superseded" not in line for line in stale),
+        "unmarked": sum(not marked[n] for n in stale),
         "above": bool(current) and (not stale_at or min(current) < min(stale_at)),
     }
 
