@@ -33,6 +33,7 @@ from memory.models import (
 from memory.services.api_keys import api_keys_revoke
 from memory.services.audit import Actor
 from memory.services.contradiction_resolving import InvalidResolution, ResolutionAction, contradiction_resolve
+from memory.services.forgetting import conversation_delete, exchange_delete, session_delete
 from memory.services.publishing import jobs_retry
 
 
@@ -94,6 +95,15 @@ class SessionAdmin(AuditTrailMixin, TenantScopedAdmin):
     list_select_related = ("entity", "process")
     raw_id_fields = ("entity", "process")
 
+    # Deletes go through the service, as on the dashboard: audited, and the hourly counts follow.
+    def delete_model(self, request, obj: Session) -> None:
+        session_delete(session=obj, actor=Actor.from_user(request.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        for session in queryset.select_related("entity", "process"):
+            session_delete(session=session, actor=actor)
+
 
 class MessageInline(ReadOnlyInline):
     model = Message
@@ -109,15 +119,40 @@ class ConversationAdmin(AuditTrailMixin, TenantScopedAdmin):
     raw_id_fields = ("entity", "process", "session")
     inlines = [MessageInline]
 
+    def delete_model(self, request, obj: Conversation) -> None:
+        conversation_delete(conversation=obj, actor=Actor.from_user(request.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        for conversation in queryset.select_related("entity", "session"):
+            conversation_delete(conversation=conversation, actor=actor)
+
 
 @admin.register(Exchange)
 class ExchangeAdmin(TenantScopedAdmin):
+    """A record of what was said: read only (its provenance, episodes and counts hang on it);
+    deleting it goes through the forgetting service (audited, counts kept)."""
+
     list_display = ("id", "entity", "process", "model", "latency_ms", "occurred_at")
     list_filter = ("entity__tenant", "process", "occurred_at")
     search_fields = ("entity__external_id", "process__external_id", "idempotency_key")
     list_select_related = ("entity", "process")
     raw_id_fields = ("conversation", "entity", "process", "session", "recall_event")
     inlines = [MessageInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj: Exchange) -> None:
+        exchange_delete(exchange=obj, actor=Actor.from_user(request.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        for exchange in queryset.select_related("entity", "process"):
+            exchange_delete(exchange=exchange, actor=actor)
 
 
 @admin.register(Message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from memory.models import AuditEntry, Conversation, Entity, Episode, Memory, Process, Session
+from memory.models import AuditEntry, Conversation, Entity, Episode, Exchange, Memory, Process, Session
 from memory.services.activity_counts import exchanges_uncounted
 from memory.services.audit import Actor
 from memory.services.embedding_store import bump_memory_version
@@ -94,3 +94,21 @@ def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
         conversation.delete()
         if had_episodes:
             bump_memory_version(conversation.entity_id)
+
+
+def exchange_delete(*, exchange: Exchange, actor: Actor) -> None:
+    """Remove one exchange with its messages and episode (memories learnt from it stay)."""
+    with transaction.atomic():
+        had_episode = Episode.objects.filter(exchange=exchange).exists()
+        _audit_delete(
+            actor=actor,
+            tenant_id=exchange.entity.tenant_id,
+            entity=exchange.entity,
+            object_type="exchange",
+            object_id=exchange.pk,
+            before={"process": exchange.process.external_id, "occurred_at": exchange.occurred_at.isoformat()},
+        )
+        exchanges_uncounted(Exchange.objects.filter(pk=exchange.pk))
+        exchange.delete()
+        if had_episode:
+            bump_memory_version(exchange.entity_id)

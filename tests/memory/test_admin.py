@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from memory.models import ApiKey, AuditEntry, Entity, Memory, Process, hash_api_key
+from memory.models import ApiKey, AuditEntry, Entity, Exchange, HourlyExchanges, Memory, Process, Session, hash_api_key
 from memory.services.storing import Mention, memory_mention
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +138,65 @@ def test_the_admin_filters_by_validity_and_undoes_a_supersession(staff_client, f
     assert fact.is_current and fact.superseded_by is None
     entry = AuditEntry.objects.get(object_type="memory", object_id=fact.pk, action="update")
     assert entry.actor_label == "user:operator" and entry.after["reason"] == "supersession undone"
+
+
+def _recorded_twice(tenant) -> Exchange:
+    from memory.services.recording import ExchangeInput, MessageInput, record_exchange
+
+    session = uuid.uuid4()
+    for text in ("The deploy runs on Fridays.", "The deploy moved to Mondays."):
+        messages = [MessageInput(role="user", content=text), MessageInput(role="assistant", content="Noted.")]
+        data = ExchangeInput(entity_id="repo_myapp", process_id="ops_agent", messages=messages, session_id=session)
+        record_exchange(tenant=tenant, data=data)
+    return Exchange.objects.latest("pk")
+
+
+def _counted() -> int:
+    return sum(HourlyExchanges.objects.values_list("exchanges", flat=True))
+
+
+def test_deleting_sessions_in_the_admin_is_audited_and_the_overview_counts_follow(staff_client, tenant):
+    session = _recorded_twice(tenant).session
+    assert _counted() == 2
+
+    response = staff_client.post(
+        reverse("admin:memory_session_changelist"),
+        {"action": "delete_selected", "_selected_action": [session.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Session.objects.filter(pk=session.pk).exists()
+    assert _counted() == 0
+    assert AuditEntry.objects.filter(action="delete", object_type="session", object_id=session.pk).exists()
+
+
+def test_deleting_a_conversation_in_the_admin_goes_through_the_same_service(staff_client, tenant):
+    conversation = _recorded_twice(tenant).conversation
+
+    response = staff_client.post(reverse("admin:memory_conversation_delete", args=[conversation.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert _counted() == 0
+    assert AuditEntry.objects.filter(action="delete", object_type="conversation", object_id=conversation.pk).exists()
+
+
+def test_an_exchange_cannot_be_edited_in_the_admin(staff_client, tenant):
+    exchange = _recorded_twice(tenant)
+    change_url = reverse("admin:memory_exchange_change", args=[exchange.pk])
+
+    page = staff_client.get(change_url)
+    refused = staff_client.post(change_url, {"entity": exchange.entity_id, "occurred_at_0": "2020-01-01"})
+
+    assert page.status_code == 200 and "The deploy moved to Mondays." in page.content.decode()
+    assert refused.status_code == 403
+    assert _counted() == 2
+
+
+def test_deleting_an_exchange_in_the_admin_is_audited_and_uncounted(staff_client, tenant):
+    exchange = _recorded_twice(tenant)
+
+    response = staff_client.post(reverse("admin:memory_exchange_delete", args=[exchange.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert _counted() == 1
+    assert AuditEntry.objects.filter(action="delete", object_type="exchange", object_id=exchange.pk).exists()
