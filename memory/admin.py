@@ -87,22 +87,32 @@ class ProcessAdmin(AuditTrailMixin, TenantScopedAdmin):
     search_fields = ("external_id",)
 
 
+class ForgottenThroughService:
+    """Deletes go through the forgetting service (``forget``), as on the dashboard: audited, episodes
+    dropped from recall, and the hourly counts follow."""
+
+    def forget(self, obj, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj) -> None:
+        self.forget(obj, Actor.from_user(request.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        for obj in queryset.select_related("entity"):
+            self.forget(obj, actor)
+
+
 @admin.register(Session)
-class SessionAdmin(AuditTrailMixin, TenantScopedAdmin):
+class SessionAdmin(ForgottenThroughService, AuditTrailMixin, TenantScopedAdmin):
     list_display = ("uuid", "entity", "process", "started_at", "last_activity_at")
     list_filter = ("entity__tenant", "process", "started_at")
     search_fields = ("uuid", "entity__external_id", "process__external_id")
     list_select_related = ("entity", "process")
     raw_id_fields = ("entity", "process")
 
-    # Deletes go through the service, as on the dashboard: audited, and the hourly counts follow.
-    def delete_model(self, request, obj: Session) -> None:
-        session_delete(session=obj, actor=Actor.from_user(request.user))
-
-    def delete_queryset(self, request, queryset) -> None:
-        actor = Actor.from_user(request.user)
-        for session in queryset.select_related("entity", "process"):
-            session_delete(session=session, actor=actor)
+    def forget(self, obj: Session, actor: Actor) -> None:
+        session_delete(session=obj, actor=actor)
 
 
 class MessageInline(ReadOnlyInline):
@@ -111,7 +121,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(AuditTrailMixin, TenantScopedAdmin):
+class ConversationAdmin(ForgottenThroughService, AuditTrailMixin, TenantScopedAdmin):
     list_display = ("id", "entity", "process", "session", "message_count", "last_message_at")
     list_filter = ("entity__tenant", "process", "last_message_at")
     search_fields = ("entity__external_id", "process__external_id", "session__uuid")
@@ -119,17 +129,12 @@ class ConversationAdmin(AuditTrailMixin, TenantScopedAdmin):
     raw_id_fields = ("entity", "process", "session")
     inlines = [MessageInline]
 
-    def delete_model(self, request, obj: Conversation) -> None:
-        conversation_delete(conversation=obj, actor=Actor.from_user(request.user))
-
-    def delete_queryset(self, request, queryset) -> None:
-        actor = Actor.from_user(request.user)
-        for conversation in queryset.select_related("entity", "session"):
-            conversation_delete(conversation=conversation, actor=actor)
+    def forget(self, obj: Conversation, actor: Actor) -> None:
+        conversation_delete(conversation=obj, actor=actor)
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(TenantScopedAdmin):
+class ExchangeAdmin(ForgottenThroughService, TenantScopedAdmin):
     """A record of what was said: read only (its provenance, episodes and counts hang on it);
     deleting it goes through the forgetting service (audited, counts kept)."""
 
@@ -146,13 +151,8 @@ class ExchangeAdmin(TenantScopedAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def delete_model(self, request, obj: Exchange) -> None:
-        exchange_delete(exchange=obj, actor=Actor.from_user(request.user))
-
-    def delete_queryset(self, request, queryset) -> None:
-        actor = Actor.from_user(request.user)
-        for exchange in queryset.select_related("entity", "process"):
-            exchange_delete(exchange=exchange, actor=actor)
+    def forget(self, obj: Exchange, actor: Actor) -> None:
+        exchange_delete(exchange=obj, actor=actor)
 
 
 @admin.register(Message)

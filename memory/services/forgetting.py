@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from memory.models import AuditEntry, Conversation, Entity, Episode, Exchange, Memory, Process, Session
 from memory.services.activity_counts import exchanges_uncounted
@@ -62,53 +63,38 @@ def process_delete(*, process: Process, actor: Actor) -> None:
 def session_delete(*, session: Session, actor: Actor) -> None:
     """Remove a session and its conversation with its episodes; memories learnt from it stay (their
     provenance loses the link)."""
-    with transaction.atomic():
-        had_episodes = Episode.objects.filter(session=session).exists()
-        _audit_delete(
-            actor=actor,
-            tenant_id=session.entity.tenant_id,
-            entity=session.entity,
-            object_type="session",
-            object_id=session.pk,
-            before={"uuid": str(session.uuid), "process": session.process.external_id},
-        )
-        exchanges_uncounted(session.exchanges.all())
-        session.delete()
-        if had_episodes:
-            bump_memory_version(session.entity_id)  # recall caches drop its episodes
+    before = {"uuid": str(session.uuid), "process": session.process.external_id}
+    _forget(session, "session", before, actor=actor, exchanges=session.exchanges.all(), episodes=Q(session=session))
 
 
 def conversation_delete(*, conversation: Conversation, actor: Actor) -> None:
     """Remove a conversation with its exchanges and their episodes (memories learnt from it stay)."""
-    with transaction.atomic():
-        had_episodes = Episode.objects.filter(exchange__conversation=conversation).exists()
-        _audit_delete(
-            actor=actor,
-            tenant_id=conversation.entity.tenant_id,
-            entity=conversation.entity,
-            object_type="conversation",
-            object_id=conversation.pk,
-            before={"session": str(conversation.session.uuid), "message_count": conversation.message_count},
-        )
-        exchanges_uncounted(conversation.exchanges.all())
-        conversation.delete()
-        if had_episodes:
-            bump_memory_version(conversation.entity_id)
+    before = {"session": str(conversation.session.uuid), "message_count": conversation.message_count}
+    exchanges, episodes = conversation.exchanges.all(), Q(exchange__conversation=conversation)
+    _forget(conversation, "conversation", before, actor=actor, exchanges=exchanges, episodes=episodes)
 
 
 def exchange_delete(*, exchange: Exchange, actor: Actor) -> None:
     """Remove one exchange with its messages and episode (memories learnt from it stay)."""
+    before = {"process": exchange.process.external_id, "occurred_at": exchange.occurred_at.isoformat()}
+    exchanges = Exchange.objects.filter(pk=exchange.pk)
+    _forget(exchange, "exchange", before, actor=actor, exchanges=exchanges, episodes=Q(exchange=exchange))
+
+
+def _forget(record, object_type: str, before: dict, *, actor: Actor, exchanges: QuerySet[Exchange], episodes: Q):
+    """Delete a record holding exchanges, in one transaction: audited, its exchanges taken out of the
+    hourly counts, and the recall caches told when episodes went with it."""
     with transaction.atomic():
-        had_episode = Episode.objects.filter(exchange=exchange).exists()
+        had_episodes = Episode.objects.filter(episodes).exists()
         _audit_delete(
             actor=actor,
-            tenant_id=exchange.entity.tenant_id,
-            entity=exchange.entity,
-            object_type="exchange",
-            object_id=exchange.pk,
-            before={"process": exchange.process.external_id, "occurred_at": exchange.occurred_at.isoformat()},
+            tenant_id=record.entity.tenant_id,
+            entity=record.entity,
+            object_type=object_type,
+            object_id=record.pk,
+            before=before,
         )
-        exchanges_uncounted(Exchange.objects.filter(pk=exchange.pk))
-        exchange.delete()
-        if had_episode:
-            bump_memory_version(exchange.entity_id)
+        exchanges_uncounted(exchanges)
+        record.delete()
+        if had_episodes:
+            bump_memory_version(record.entity_id)  # recall caches drop its episodes
