@@ -12,7 +12,7 @@ from django.utils.html import format_html
 # The admins kept apart by job register themselves when imported.
 from memory import admin_audit, admin_episodes, admin_knowledge  # noqa: F401
 from memory.admin_audit import AuditTrailMixin
-from memory.admin_pages import ReadOnlyInline
+from memory.admin_pages import ReadOnlyInline, ViewOnlyAdmin
 from memory.admin_tenancy import TenantScopedAdmin
 from memory.models import (
     ApiKey,
@@ -254,19 +254,10 @@ class RecallHitAdmin(TenantScopedAdmin):
 
 
 @admin.register(HourlyExchanges)
-class HourlyExchangesAdmin(TenantScopedAdmin):
+class HourlyExchangesAdmin(ViewOnlyAdmin, TenantScopedAdmin):
     """Read only: the counts follow the exchanges (memory/services/activity_counts.py)."""
 
     list_display = ("hour", "entity", "process", "exchanges")
     list_filter = ("entity__tenant", "hour")
     list_select_related = ("entity", "process")
     date_hierarchy = "hour"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

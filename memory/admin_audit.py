@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from memory.admin_pages import PageCompletedAdmin
+from memory.admin_pages import PageCompletedAdmin, ViewOnlyAdmin
 from memory.admin_tenancy import TenantScopedAdmin, visible_to
 from memory.models import AuditEntry, Contradiction
 
@@ -175,7 +175,7 @@ class AuditTrailMixin:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(PageCompletedAdmin, TenantScopedAdmin):
+class AuditEntryAdmin(ViewOnlyAdmin, PageCompletedAdmin, TenantScopedAdmin):
     list_display = ("created_at", "change", "entity")
     list_filter = ("action", "object_type", "tenant", "entity", "created_at")
     search_fields = ("actor_label",)
@@ -202,12 +202,3 @@ class AuditEntryAdmin(PageCompletedAdmin, TenantScopedAdmin):
             return "—"
         items = [format_html("<li>{}: “{}” → “{}”</li>", *change) for change in obj.audit_line.changes]
         return format_html("<ul>{}</ul>", SafeString("".join(items)))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

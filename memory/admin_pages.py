@@ -24,6 +24,20 @@ class PageCompletedAdmin:
         """Set what the list's columns read on ``rows`` (the page's own objects)."""
 
 
+class ViewOnlyAdmin:
+    """Admins of rows written only by the services (audit entries, counts): listed and shown, never
+    added, edited or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ReadOnlyInline(TenantScopedInline):
     """Rows listed under their parent, each linking to its own page; never edited there."""
 
